@@ -1,0 +1,47 @@
+# nbaprops: the two commands of the quick start are `make demo` and `make test`.
+# Both install missing Debian packages (scripts/setup.sh), configure with CMake + Ninja, build.
+
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+JOBS       ?= $(shell nproc)
+CMAKE_ARGS ?=
+DB         ?= nbaprops.db
+
+.PHONY: all setup build demo test test-asan test-slow bench format tidy clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+
+build: setup $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+# Runs the main job on the embedded default: a fresh SQLite file with the bundled 2023-24 season.
+demo: build
+	rm -f $(DB) $(DB)-wal $(DB)-shm
+	$(BUILD)/nbaprops demo --db $(DB)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# Same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
+test-asan: setup
+	cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DNBAPROPS_SANITIZE=ON -DNBAPROPS_BUILD_BENCH=OFF
+	cmake --build $(BUILD_ASAN) -j $(JOBS)
+	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	$(BUILD)/bench/season_bench --benchmark_min_time=1
+
+format:
+	clang-format -i $$(git ls-files '*.cc' '*.h')
+
+tidy: build
+	clang-tidy -p $(BUILD) $$(git ls-files '*.cc' | grep -v _test.cc)
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN)

@@ -1,0 +1,67 @@
+#include "base/config.h"
+
+#include <cstdlib>
+#include <set>
+#include <toml++/toml.h>
+
+namespace nbaprops {
+namespace {
+
+Status CheckKeys(const toml::table& t, const std::string& section, const std::set<std::string>& allowed,
+                 const std::string& path) {
+  for (auto& [k, v] : t) {
+    std::string key(k.str());
+    if (!allowed.count(key)) {
+      return InvalidArgumentError("config '" + path + "': unknown key '" +
+                                  (section.empty() ? key : section + "." + key) +
+                                  "'; remove it or fix its spelling (see docs/configuration.md)");
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+StatusOr<Config> LoadConfig(const std::string& path) {
+  Config c;
+  if (!path.empty()) {
+    toml::table root;
+    try {
+      root = toml::parse_file(path);
+    } catch (const toml::parse_error& e) {
+      return InvalidArgumentError("config '" + path + "': " + std::string(e.description()) +
+                                  " at line " + std::to_string(e.source().begin.line));
+    }
+    RETURN_IF_ERROR(CheckKeys(root, "", {"database", "log", "demo", "pipeline"}, path));
+    if (auto* db = root["database"].as_table()) {
+      RETURN_IF_ERROR(CheckKeys(*db, "database", {"path"}, path));
+      c.db_path = db->get("path") ? (*db)["path"].value_or(c.db_path) : c.db_path;
+    }
+    if (auto* log = root["log"].as_table()) {
+      RETURN_IF_ERROR(CheckKeys(*log, "log", {"level"}, path));
+      c.log_level = (*log)["level"].value_or(c.log_level);
+    }
+    if (auto* demo = root["demo"].as_table()) {
+      RETURN_IF_ERROR(CheckKeys(*demo, "demo", {"data_dir"}, path));
+      c.data_dir = (*demo)["data_dir"].value_or(c.data_dir);
+    }
+    if (auto* p = root["pipeline"].as_table()) {
+      RETURN_IF_ERROR(CheckKeys(*p, "pipeline", {"roster_lookback_games", "injury_max_age_hours"}, path));
+      c.upcoming_roster_games = (*p)["roster_lookback_games"].value_or(c.upcoming_roster_games);
+      c.injury_max_age_hours = (*p)["injury_max_age_hours"].value_or(c.injury_max_age_hours);
+    }
+  }
+  if (const char* v = std::getenv("NBAPROPS_DB")) c.db_path = v;
+  if (const char* v = std::getenv("NBAPROPS_LOG_LEVEL")) c.log_level = v;
+  if (const char* v = std::getenv("NBAPROPS_DATA_DIR")) c.data_dir = v;
+  static const std::set<std::string> kLevels = {"debug", "info", "warn", "error", "off"};
+  if (!kLevels.count(c.log_level)) {
+    return InvalidArgumentError("log level '" + c.log_level + "' is not one of debug, info, warn, error, off");
+  }
+  if (c.upcoming_roster_games < 1 || c.upcoming_roster_games > 82) {
+    return InvalidArgumentError("pipeline.roster_lookback_games must be between 1 and 82");
+  }
+  return c;
+}
+
+}  // namespace nbaprops

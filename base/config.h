@@ -1,0 +1,25 @@
+// Configuration: one TOML file plus NBAPROPS_* environment overrides, validated at start.
+// Unknown keys are rejected so a typo never silently falls back to a default.
+#ifndef NBAPROPS_BASE_CONFIG_H_
+#define NBAPROPS_BASE_CONFIG_H_
+
+#include <string>
+
+#include "base/status.h"
+
+namespace nbaprops {
+
+struct Config {
+  std::string db_path = "nbaprops.db";  // [database] path       / NBAPROPS_DB
+  std::string log_level = "warn";       // [log] level           / NBAPROPS_LOG_LEVEL
+  std::string data_dir = "data/2023-24";  // [demo] data_dir     / NBAPROPS_DATA_DIR
+  int upcoming_roster_games = 10;       // [pipeline] roster_lookback_games
+  int injury_max_age_hours = 36;        // [pipeline] injury_max_age_hours
+};
+
+// Reads `path` (empty: defaults only), then applies environment overrides.
+StatusOr<Config> LoadConfig(const std::string& path);
+
+}  // namespace nbaprops
+
+#endif  // NBAPROPS_BASE_CONFIG_H_

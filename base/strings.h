@@ -1,0 +1,32 @@
+// String and number helpers shared by every layer. Pure functions, thread-safe.
+#ifndef NBAPROPS_BASE_STRINGS_H_
+#define NBAPROPS_BASE_STRINGS_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nbaprops {
+
+std::string_view Trim(std::string_view s);
+std::string ToLower(std::string_view s);
+std::string ToUpper(std::string_view s);
+std::vector<std::string> Split(std::string_view s, char sep);
+std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+bool StartsWith(std::string_view s, std::string_view prefix);
+
+// Whole-string numbers (surrounding spaces allowed); nullopt on anything else.
+std::optional<int64_t> ParseInt(std::string_view s);
+std::optional<double> ParseDouble(std::string_view s);
+
+// Shortens text kept for humans (raw rejected records) to at most `max` bytes.
+std::string Truncate(std::string_view s, size_t max = 2048);
+
+// Content hash: lower-case hex SHA-256.
+std::string Sha256Hex(std::string_view data);
+
+}  // namespace nbaprops
+
+#endif  // NBAPROPS_BASE_STRINGS_H_

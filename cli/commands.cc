@@ -1,0 +1,418 @@
+#include "cli/commands.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <map>
+
+#include "api/status_json.h"
+#include "base/clock.h"
+#include "base/config.h"
+#include "base/log.h"
+#include "base/strings.h"
+#include "base/time.h"
+#include "cli/table.h"
+#include "engine/ledger.h"
+#include "pipeline/formats.h"
+#include "pipeline/ingest.h"
+#include "pipeline/pipeline.h"
+#include "store/migrations.h"
+#include "store/store.h"
+
+#ifndef NBAPROPS_VERSION
+#define NBAPROPS_VERSION "0.0.0"
+#endif
+
+namespace nbaprops::cli {
+namespace {
+
+// Everything a command needs: config, an open migrated store, a runner.
+struct Env {
+  Config config;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<engine::Runner> runner;
+};
+
+int Fail(int code, const std::string& message) {
+  std::fprintf(stderr, "error: %s\n", message.c_str());
+  return code;
+}
+
+// Opens the database; `create` allows a new file (init, demo). Returns an exit code on failure.
+int Open(const GlobalOptions& g, bool create, Env* env) {
+  auto config = LoadConfig(g.config);
+  if (!config.ok()) return Fail(kExitUsage, config.status().message());
+  env->config = *config;
+  if (!g.db.empty()) env->config.db_path = g.db;
+  static const std::map<std::string, LogLevel> kLevels = {{"debug", LogLevel::kDebug}, {"info", LogLevel::kInfo},
+                                                          {"warn", LogLevel::kWarn},   {"error", LogLevel::kError},
+                                                          {"off", LogLevel::kOff}};
+  SetLogLevel(kLevels.at(env->config.log_level));
+  const std::string& path = env->config.db_path;
+  std::error_code ec;
+  if (!create && !std::filesystem::exists(path, ec)) {
+    return Fail(kExitStore, "database '" + path + "' does not exist; run `nbaprops init --db " + path +
+                                "` (or `make demo`) first, or pass --db");
+  }
+  auto store = store::OpenStore(path);
+  if (!store.ok()) return Fail(kExitStore, store.status().message());
+  env->store = std::move(store).value();
+  auto applied = store::Migrate(*env->store);
+  if (!applied.ok()) return Fail(kExitStore, "migrating " + path + ": " + applied.status().message());
+  auto runner = pipeline::MakeRunner(*env->store, SystemClock::Default(), env->config);
+  if (!runner.ok()) return Fail(kExitFailed, runner.status().message());
+  env->runner = std::move(runner).value();
+  return kExitOk;
+}
+
+bool Interactive() { return ::isatty(STDERR_FILENO) == 1; }
+
+// A one-line progress bar on a terminal; a line every 10% otherwise.
+class Progress {
+ public:
+  Progress(std::string label, bool quiet) : label_(std::move(label)), quiet_(quiet), start_(Now()) {}
+  void Update(int done, int total, const std::string& what) {
+    if (quiet_ || total <= 0) return;
+    int pct = done * 100 / total;
+    if (Interactive()) {
+      int width = 30, filled = width * done / total;
+      std::fprintf(stderr, "\r%s [%s%s] %3d%% %d/%d %s  ", label_.c_str(), std::string(filled, '#').c_str(),
+                   std::string(width - filled, '.').c_str(), pct, done, total, what.c_str());
+      if (done == total) std::fprintf(stderr, "(%.1fs)\n", Elapsed());
+    } else if (pct / 10 != last_decile_ || done == total) {
+      last_decile_ = pct / 10;
+      std::fprintf(stderr, "%s %3d%% (%d/%d) %s %.1fs\n", label_.c_str(), pct, done, total, what.c_str(), Elapsed());
+    }
+    std::fflush(stderr);
+  }
+  double Elapsed() const { return std::chrono::duration<double>(Now() - start_).count(); }
+
+ private:
+  static std::chrono::steady_clock::time_point Now() { return std::chrono::steady_clock::now(); }
+  std::string label_;
+  bool quiet_;
+  std::chrono::steady_clock::time_point start_;
+  int last_decile_ = -1;
+};
+
+void PrintImportResult(const pipeline::ImportResult& r) {
+  if (r.skipped) {
+    std::printf("skipped  %s: %s\n", r.path.c_str(), r.note.c_str());
+    return;
+  }
+  if (!r.status.ok()) {
+    std::printf("FAILED   %s: %s\n", r.path.c_str(), r.status.message().c_str());
+    return;
+  }
+  std::printf("%s %s [%s]: read %lld = stored %lld + rejected %lld%s%s\n",
+              r.already_imported ? "unchanged" : "imported", r.path.c_str(),
+              std::string(pipeline::KindName(r.kind)).c_str(), static_cast<long long>(r.read),
+              static_cast<long long>(r.stored), static_cast<long long>(r.rejected),
+              r.unresolved ? (", unresolved names on " + std::to_string(r.unresolved) + " rows").c_str() : "",
+              r.already_imported ? " (already imported; nothing new stored)" : "");
+}
+
+int ImportInto(Env& env, const std::vector<std::string>& paths, std::optional<pipeline::ImportKind> kind,
+               bool quiet) {
+  pipeline::Ingestor ingestor(*env.runner);
+  int failed = 0, skipped = 0;
+  int64_t read = 0, stored = 0, rejected = 0;
+  auto results = ingestor.ImportPaths(paths, kind, [&](const pipeline::ImportResult& r) {
+    if (!quiet || !r.status.ok()) PrintImportResult(r);
+  });
+  for (const auto& r : results) {
+    failed += !r.status.ok();
+    skipped += r.skipped;
+    read += r.read;
+    stored += r.stored;
+    rejected += r.rejected;
+  }
+  std::printf("import: %zu files (%d skipped, %d failed); records read %lld = stored %lld + rejected %lld\n",
+              results.size(), skipped, failed, static_cast<long long>(read), static_cast<long long>(stored),
+              static_cast<long long>(rejected));
+  if (rejected > 0) std::printf("  see rejected records: sqlite3 %s 'SELECT location, reason FROM rejected_records'\n",
+                                env.config.db_path.c_str());
+  return failed ? kExitFailed : kExitOk;
+}
+
+int ReportDateRuns(const std::vector<pipeline::DateRunResult>& results, bool quiet) {
+  int failed = 0;
+  int64_t out = 0;
+  for (const auto& d : results) {
+    for (const auto& [name, o] : d.outcomes) {
+      out += o.records_out;
+      if (!o.status.ok()) {
+        ++failed;
+        std::printf("FAILED %s %s [%s]: %s\n", d.date.c_str(), name.c_str(),
+                    std::string(engine::FailureCategoryName(o.category)).c_str(), o.status.message().c_str());
+      } else if (!quiet && results.size() == 1) {
+        std::printf("ok     %s %-30s rows %lld\n", d.date.c_str(), name.c_str(), static_cast<long long>(o.records_out));
+      }
+    }
+  }
+  std::printf("%zu date(s): %d failed run(s), %lld rows written\n", results.size(), failed,
+              static_cast<long long>(out));
+  return failed ? kExitFailed : kExitOk;
+}
+
+void PrintSummary(const pipeline::Summary& s) {
+  auto n = [](int64_t v) { return static_cast<long long>(v); };
+  std::printf("season %s .. %s\n", s.first_date.c_str(), s.last_date.c_str());
+  std::printf("  games               %lld (%lld final)\n", n(s.games), n(s.games_final));
+  std::printf("  player-games        %lld (box-score rows %lld:", n(s.player_games), n(s.box_score_rows));
+  for (const auto& [src, c] : s.box_scores_by_source) std::printf(" %s %lld", src.c_str(), n(c));
+  std::printf(")\n");
+  std::printf("  lines               %lld (player names %lld, resolved %lld = %.1f%%)\n", n(s.lines), n(s.line_names),
+              n(s.line_names_resolved), s.line_names ? 100.0 * s.line_names_resolved / s.line_names : 0.0);
+  std::printf("  injury report rows  %lld\n", n(s.injuries));
+  std::printf("  players             %lld\n", n(s.players));
+  std::printf("  rejected records    %lld\n", n(s.rejected));
+  std::printf("  unresolved names    %lld (on %lld rows; `nbaprops registry unresolved`)\n", n(s.unresolved_names),
+              n(s.unresolved_rows));
+  std::printf("  runs               ");
+  for (const auto& [st, c] : s.runs_by_status) std::printf(" %s %lld", st.c_str(), n(c));
+  std::printf("\n");
+}
+
+std::optional<std::string> CheckDate(const std::string& d, const char* flag) {
+  if (IsIsoDate(d)) return std::nullopt;
+  std::string msg = std::string(flag) + " '" + d + "' is not a date YYYY-MM-DD";
+  if (auto g = GuessDate(d)) msg += "; did you mean " + FormatIsoDate(*g) + "?";
+  return msg;
+}
+
+}  // namespace
+
+int CmdInit(const GlobalOptions& g) {
+  Env env;
+  if (int rc = Open(g, true, &env)) return rc;
+  auto v = store::SchemaVersion(*env.store);
+  std::printf("database %s ready (schema version %d)\n", env.config.db_path.c_str(), v.ok() ? *v : -1);
+  return kExitOk;
+}
+
+int CmdImport(const GlobalOptions& g, const std::vector<std::string>& paths, const std::string& kind) {
+  std::optional<pipeline::ImportKind> forced;
+  if (!kind.empty()) {
+    forced = pipeline::KindFromName(kind);
+    if (!forced) return Fail(kExitUsage, "--kind '" + kind + "' is not one of " + pipeline::AllKindNames());
+  }
+  Env env;
+  if (int rc = Open(g, false, &env)) return rc;
+  return ImportInto(env, paths, forced, g.quiet);
+}
+
+int CmdRun(const GlobalOptions& g, const std::string& date, int phase, bool queued) {
+  if (!queued) {
+    if (auto bad = CheckDate(date, "--date")) return Fail(kExitUsage, *bad);
+  }
+  Env env;
+  if (int rc = Open(g, false, &env)) return rc;
+  if (queued) {
+    auto outcomes = env.runner->DrainQueue();
+    if (!outcomes.ok()) return Fail(kExitStore, outcomes.status().message());
+    int failed = 0;
+    for (const auto& o : *outcomes) {
+      if (!o.status.ok()) {
+        ++failed;
+        std::printf("FAILED run %lld: %s\n", static_cast<long long>(o.run_id), o.status.message().c_str());
+      }
+    }
+    std::printf("%zu queued run(s) executed, %d failed\n", outcomes->size(), failed);
+    return failed ? kExitFailed : kExitOk;
+  }
+  auto res = pipeline::RunDate(*env.runner, date, phase, "manual");
+  return ReportDateRuns({res}, g.quiet);
+}
+
+int CmdBackfill(const GlobalOptions& g, const std::string& from_in, const std::string& to_in, int phase) {
+  if (!from_in.empty()) {
+    if (auto bad = CheckDate(from_in, "--from")) return Fail(kExitUsage, *bad);
+  }
+  if (!to_in.empty()) {
+    if (auto bad = CheckDate(to_in, "--to")) return Fail(kExitUsage, *bad);
+  }
+  Env env;
+  if (int rc = Open(g, false, &env)) return rc;
+  std::string from = from_in, to = to_in;
+  if (from.empty() || to.empty()) {
+    auto dates = pipeline::GameDates(*env.store);
+    if (!dates.ok()) return Fail(kExitStore, dates.status().message());
+    if (dates->empty()) return Fail(kExitFailed, "no games stored; import a schedule or box scores first");
+    if (from.empty()) from = dates->front();
+    if (to.empty()) to = dates->back();
+  }
+  if (from > to) return Fail(kExitUsage, "--from " + from + " is after --to " + to);
+  Progress progress("backfill", g.quiet);
+  auto results = pipeline::Backfill(*env.runner, from, to, phase,
+                                    [&](int done, int total, const std::string& d) { progress.Update(done, total, d); });
+  return ReportDateRuns(results, g.quiet);
+}
+
+int CmdStatus(const GlobalOptions& g, const std::string& date) {
+  if (!date.empty()) {
+    if (auto bad = CheckDate(date, "--date")) return Fail(kExitUsage, *bad);
+  }
+  Env env;
+  if (int rc = Open(g, false, &env)) return rc;
+  if (date.empty()) {
+    auto s = pipeline::Summarize(*env.store);
+    if (!s.ok()) return Fail(kExitStore, s.status().message());
+    if (g.json) {
+      std::printf("%s\n", api::SummaryJson(*s).c_str());
+    } else {
+      PrintSummary(*s);
+    }
+    return kExitOk;
+  }
+  std::vector<engine::RunRecord> runs;
+  Status st = env.store->WithRead([&](store::Transaction& t) -> Status {
+    ASSIGN_OR_RETURN(runs, engine::Ledger::LatestForDate(t, date));
+    return OkStatus();
+  });
+  if (!st.ok()) return Fail(kExitStore, st.message());
+  bool complete = !runs.empty();
+  for (const auto& r : runs) complete = complete && r.status == "succeeded";
+  if (g.json) {
+    std::printf("%s\n", api::DateStatusJson(date, runs).c_str());
+  } else {
+    Table t({"phase", "processor", "status", "attempt", "rows in", "rows out", "rejected", "error"});
+    for (const auto& r : runs) {
+      t.Add({std::to_string(r.phase), r.processor, r.status, std::to_string(r.attempt),
+             std::to_string(r.records_in.value_or(0)), std::to_string(r.records_out.value_or(0)),
+             std::to_string(r.records_rejected.value_or(0)),
+             r.error_category.empty() ? "" : r.error_category + ": " + Truncate(r.error_message, 80)});
+    }
+    std::printf("%s", t.Render().c_str());
+    std::printf("%s: %s\n", date.c_str(),
+                runs.empty() ? "nothing has run for this date" : complete ? "complete" : "INCOMPLETE");
+  }
+  return runs.empty() || complete ? kExitOk : kExitFailed;
+}
+
+int CmdRuns(const GlobalOptions& g, const std::string& status, const std::string& processor, int limit) {
+  Env env;
+  if (int rc = Open(g, false, &env)) return rc;
+  std::vector<engine::RunRecord> runs;
+  Status st = env.store->WithRead([&](store::Transaction& t) -> Status {
+    ASSIGN_OR_RETURN(runs, engine::Ledger::List(t, engine::RunFilter{status, processor, "", limit}));
+    return OkStatus();
+  });
+  if (!st.ok()) return Fail(kExitStore, st.message());
+  if (g.json) {
+    std::printf("%s\n", api::RunsJson(runs).c_str());
+    return kExitOk;
+  }
+  Table t({"run", "processor", "partition", "status", "try", "trigger", "in", "out", "rej", "ms", "error"});
+  for (const auto& r : runs) {
+    t.Add({std::to_string(r.run_id), r.processor, r.partition_key, r.status, std::to_string(r.attempt), r.trigger,
+           std::to_string(r.records_in.value_or(0)), std::to_string(r.records_out.value_or(0)),
+           std::to_string(r.records_rejected.value_or(0)), std::to_string(r.duration_ms.value_or(0)),
+           r.error_category.empty() ? "" : r.error_category + ": " + Truncate(r.error_message, 60)});
+  }
+  std::printf("%s", t.Render().c_str());
+  return kExitOk;
+}
+
+int CmdRegistryUnresolved(const GlobalOptions& g, const std::string& status) {
+  Env env;
+  if (int rc = Open(g, false, &env)) return rc;
+  Table t({"id", "source", "name", "normalized", "rows", "status", "examples", "reason"});
+  std::string json = "[";
+  Status st = env.store->WithRead([&](store::Transaction& tx) {
+    return tx.Query("SELECT id, source, original_name, normalized, occurrences, status, example_games, reason "
+                    "FROM unresolved_player_names WHERE (? = 'all' OR status = ?) AND occurrences > 0 "
+                    "ORDER BY occurrences DESC, id",
+                    {status, status}, [&](const store::Row& r) {
+                      t.Add({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)});
+                      if (json.size() > 1) json += ",";
+                      json += "{\"id\":" + r.Text(0) + ",\"source\":" + api::JsonEscape(r.Text(1)) +
+                              ",\"name\":" + api::JsonEscape(r.Text(2)) + ",\"normalized\":" +
+                              api::JsonEscape(r.Text(3)) + ",\"occurrences\":" + r.Text(4) +
+                              ",\"status\":" + api::JsonEscape(r.Text(5)) + ",\"examples\":" +
+                              api::JsonEscape(r.Text(6)) + ",\"reason\":" + api::JsonEscape(r.Text(7)) + "}";
+                      return OkStatus();
+                    });
+  });
+  if (!st.ok()) return Fail(kExitStore, st.message());
+  if (g.json) {
+    std::printf("%s]\n", json.c_str());
+  } else {
+    std::printf("%s", t.Render().c_str());
+    std::printf("%zu name(s). Resolve one with: nbaprops registry alias \"NAME\" --player ID\n", t.size());
+  }
+  return kExitOk;
+}
+
+int CmdRegistryAlias(const GlobalOptions& g, const std::string& name, const std::string& player_id) {
+  Env env;
+  if (int rc = Open(g, false, &env)) return rc;
+  auto res = pipeline::AddManualAlias(*env.runner, name, player_id);
+  if (!res.ok()) {
+    return Fail(res.status().code() == StatusCode::kNotFound ? kExitUsage : kExitFailed, res.status().message());
+  }
+  int failed = 0;
+  for (const auto& o : res->outcomes) failed += !o.status.ok();
+  std::printf("'%s' is now an alias of %s (%s): %lld stored rows resolved; re-ran phase 3 for %zu date(s)%s\n",
+              name.c_str(), res->canonical_name.c_str(), player_id.c_str(), static_cast<long long>(res->rows_resolved),
+              res->requeued_dates.size(), failed ? (", " + std::to_string(failed) + " run(s) failed").c_str() : "");
+  return failed ? kExitFailed : kExitOk;
+}
+
+int CmdRegistryPlayers(const GlobalOptions& g, const std::string& query) {
+  Env env;
+  if (int rc = Open(g, false, &env)) return rc;
+  Table t({"player_id", "name", "teams", "aliases"});
+  Status st = env.store->WithRead([&](store::Transaction& tx) {
+    return tx.Query(
+        "SELECT p.player_id, p.canonical_name, "
+        "(SELECT GROUP_CONCAT(team, ' ') FROM reference_player_teams t WHERE t.player_id = p.player_id), "
+        "(SELECT GROUP_CONCAT(alias, '; ') FROM reference_player_aliases a WHERE a.player_id = p.player_id) "
+        "FROM reference_players p WHERE p.canonical_name LIKE ? OR EXISTS (SELECT 1 FROM reference_player_aliases a "
+        "WHERE a.player_id = p.player_id AND a.alias LIKE ?) ORDER BY p.canonical_name LIMIT 200",
+        {"%" + query + "%", "%" + query + "%"}, [&](const store::Row& r) {
+          t.Add({r.Text(0), r.Text(1), r.Text(2), Truncate(r.Text(3), 60)});
+          return OkStatus();
+        });
+  });
+  if (!st.ok()) return Fail(kExitStore, st.message());
+  std::printf("%s", t.Render().c_str());
+  return kExitOk;
+}
+
+int CmdDemo(const GlobalOptions& g, const std::string& data_dir_in) {
+  Env env;
+  if (int rc = Open(g, true, &env)) return rc;
+  std::string data_dir = data_dir_in.empty() ? env.config.data_dir : data_dir_in;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(data_dir, ec)) {
+    return Fail(kExitUsage, "data directory '" + data_dir + "' not found; run from the repository root or pass --data");
+  }
+  std::printf("== nbaprops demo: database %s, data %s\n", env.config.db_path.c_str(), data_dir.c_str());
+  auto t0 = std::chrono::steady_clock::now();
+  int rc_import = ImportInto(env, {data_dir}, std::nullopt, false);
+  auto dates = pipeline::GameDates(*env.store);
+  if (!dates.ok()) return Fail(kExitStore, dates.status().message());
+  if (dates->empty()) return Fail(kExitFailed, "no games were imported from " + data_dir);
+  Progress progress("phases 2-3", g.quiet);
+  auto results = pipeline::Backfill(*env.runner, dates->front(), dates->back(), 3,
+                                    [&](int done, int total, const std::string& d) { progress.Update(done, total, d); });
+  int rc_runs = ReportDateRuns(results, true);
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  auto s = pipeline::Summarize(*env.store);
+  if (!s.ok()) return Fail(kExitStore, s.status().message());
+  std::printf("== summary (%.1fs)\n", secs);
+  PrintSummary(*s);
+  std::printf("next: nbaprops status --date 2024-01-31 | nbaprops runs | nbaprops registry unresolved\n");
+  return rc_import ? rc_import : rc_runs;
+}
+
+int CmdVersion(const GlobalOptions& g) {
+  std::printf("nbaprops %s (schema %d)\n", NBAPROPS_VERSION, store::LatestSchemaVersion());
+  return kExitOk;
+}
+
+}  // namespace nbaprops::cli

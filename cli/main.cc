@@ -1,0 +1,98 @@
+// nbaprops: command-line entry point. Parses flags and dispatches to cli/commands.cc.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+
+#include "cli/commands.h"
+
+int main(int argc, char** argv) {
+  using namespace nbaprops::cli;
+  CLI::App app{"nbaprops: NBA player-points prop pipeline (ingest -> analytics -> features -> predictions -> "
+               "grading -> export)"};
+  app.require_subcommand(1);
+  app.fallthrough();  // global flags are accepted before or after the subcommand
+  GlobalOptions g;
+  app.add_option("--db", g.db, "SQLite database file (default ./nbaprops.db, or [database] path, or NBAPROPS_DB)");
+  app.add_option("--config", g.config, "TOML config file (see docs/configuration.md)");
+  app.add_flag("--json", g.json, "machine-readable JSON output where supported");
+  app.add_flag("-q,--quiet", g.quiet, "less output (no progress bars)");
+
+  int rc = kExitOk;
+  auto* init = app.add_subcommand("init", "create the database and run migrations");
+  init->callback([&] { rc = CmdInit(g); });
+
+  std::vector<std::string> paths;
+  std::string kind;
+  auto* imp = app.add_subcommand("import", "import files or directories (recursive; kind detected per file)");
+  imp->add_option("paths", paths, "files or directories")->required();
+  imp->add_option("--kind", kind, "force the kind: schedule, box_scores, injuries, player_props, game_lines, players, "
+                                  "rotowire_props, balldontlie_stats, odds_api_event_odds");
+  imp->callback([&] { rc = CmdImport(g, paths, kind); });
+
+  std::string date;
+  int phase = 0;
+  bool queued = false;
+  auto* run = app.add_subcommand("run", "run the pipeline for one game date");
+  run->add_option("--date", date, "game date YYYY-MM-DD (America/New_York)");
+  run->add_option("--phase", phase, "only this phase (2 = re-parse the payloads of the date, 3 = analytics)")
+      ->check(CLI::Range(0, 3));
+  run->add_flag("--queued", queued, "run every queued run instead of a date");
+  run->callback([&] {
+    if (date.empty() && !queued) throw CLI::ValidationError("run", "give --date D or --queued");
+    rc = CmdRun(g, date, phase, queued);
+  });
+
+  std::string from, to;
+  auto* backfill = app.add_subcommand("backfill", "run a range of dates, oldest first, with a progress bar");
+  backfill->add_option("--from", from, "first date YYYY-MM-DD (default: first date in the schedule)");
+  backfill->add_option("--to", to, "last date YYYY-MM-DD (default: last date in the schedule)");
+  backfill->add_option("--phase", phase, "only this phase (3 = analytics)")->check(CLI::Range(0, 3));
+  backfill->callback([&] { rc = CmdBackfill(g, from, to, phase); });
+
+  auto* status = app.add_subcommand("status", "what is stored and how the runs went (--date D for one date)");
+  status->add_option("--date", date, "one game date");
+  status->callback([&] { rc = CmdStatus(g, date); });
+
+  std::string run_status, processor;
+  int limit = 50;
+  auto* runs = app.add_subcommand("runs", "list runs from the ledger, newest first");
+  runs->add_option("--status", run_status, "queued, running, succeeded, failed, skipped, deferred or dead")
+      ->check(CLI::IsMember({"queued", "running", "succeeded", "failed", "skipped", "deferred", "dead"}));
+  runs->add_option("--processor", processor, "only this processor");
+  runs->add_option("--limit", limit, "at most this many (default 50)")->check(CLI::PositiveNumber);
+  runs->callback([&] { rc = CmdRuns(g, run_status, processor, limit); });
+
+  auto* registry = app.add_subcommand("registry", "player registry: unresolved names, aliases");
+  registry->require_subcommand(1);
+  std::string backlog_status = "pending";
+  auto* unresolved = registry->add_subcommand("unresolved", "names that could not be resolved with confidence");
+  unresolved->add_option("--status", backlog_status, "pending (default), resolved, ignored or all")
+      ->check(CLI::IsMember({"pending", "resolved", "ignored", "all"}));
+  unresolved->callback([&] { rc = CmdRegistryUnresolved(g, backlog_status); });
+  std::string alias_name, player_id;
+  auto* alias = registry->add_subcommand("alias", "record NAME as another spelling of a player, and re-run the "
+                                                  "dates that were waiting on it");
+  alias->add_option("name", alias_name, "the name as the source writes it")->required();
+  alias->add_option("--player", player_id, "the player's id (see `nbaprops registry players`)")->required();
+  alias->callback([&] { rc = CmdRegistryAlias(g, alias_name, player_id); });
+  std::string query;
+  auto* players = registry->add_subcommand("players", "search registered players by name");
+  players->add_option("query", query, "part of a name");
+  players->callback([&] { rc = CmdRegistryPlayers(g, query); });
+
+  std::string data_dir;
+  auto* demo = app.add_subcommand("demo", "init + import the bundled 2023-24 season + backfill + summary");
+  demo->add_option("--data", data_dir, "data directory (default data/2023-24)");
+  demo->callback([&] { rc = CmdDemo(g, data_dir); });
+
+  auto* version = app.add_subcommand("version", "print the version");
+  version->callback([&] { rc = CmdVersion(g); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  return rc;
+}

@@ -1,0 +1,168 @@
+#include "engine/ledger.h"
+
+namespace nbaprops::engine {
+namespace {
+
+constexpr const char* kRunColumns =
+    "run_id, processor, phase, partition_key, COALESCE(data_date, ''), status, attempt, trigger, caused_by_run_id, "
+    "queued_at, started_at, finished_at, duration_ms, records_in, records_out, records_rejected, "
+    "COALESCE(error_category, ''), COALESCE(error_message, ''), COALESCE(details, '')";
+
+RunRecord ReadRun(const store::Row& r) {
+  RunRecord x;
+  x.run_id = r.Int(0);
+  x.processor = r.Text(1);
+  x.phase = static_cast<int>(r.Int(2));
+  x.partition_key = r.Text(3);
+  x.data_date = r.Text(4);
+  x.status = r.Text(5);
+  x.attempt = static_cast<int>(r.Int(6));
+  x.trigger = r.Text(7);
+  x.caused_by_run_id = r.OptInt(8);
+  x.queued_at = r.Int(9);
+  x.started_at = r.OptInt(10);
+  x.finished_at = r.OptInt(11);
+  x.duration_ms = r.OptInt(12);
+  x.records_in = r.OptInt(13);
+  x.records_out = r.OptInt(14);
+  x.records_rejected = r.OptInt(15);
+  x.error_category = r.Text(16);
+  x.error_message = r.Text(17);
+  x.details = r.Text(18);
+  return x;
+}
+
+store::Param DateParam(const std::string& d) { return d.empty() ? store::Param() : store::Param(d); }
+
+StatusOr<int64_t> Insert(store::Transaction& t, const RunStart& s, const std::string& status, int64_t now) {
+  ASSIGN_OR_RETURN(auto prev, t.QueryInt("SELECT COUNT(*) FROM processor_runs WHERE processor = ? AND partition_key = ?",
+                                         {s.processor, s.partition_key}));
+  int64_t attempt = prev.value_or(0) + 1;
+  RETURN_IF_ERROR(t.Exec("INSERT INTO processor_runs (processor, phase, partition_key, data_date, status, attempt, "
+                         "trigger, caused_by_run_id, queued_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         {s.processor, s.phase, s.partition_key, DateParam(s.data_date), status, attempt, s.trigger,
+                          s.caused_by_run_id, now, status == "running" ? store::Param(now) : store::Param()})
+                      .status());
+  ASSIGN_OR_RETURN(int64_t id, t.LastInsertId());
+  RETURN_IF_ERROR(Ledger::Transition(t, id, "", status, now, "trigger=" + s.trigger));
+  return id;
+}
+
+}  // namespace
+
+StatusOr<int64_t> Ledger::Start(store::Transaction& t, const RunStart& s, int64_t now) {
+  return Insert(t, s, "running", now);
+}
+
+StatusOr<int64_t> Ledger::Enqueue(store::Transaction& t, const RunStart& s, int64_t now) {
+  ASSIGN_OR_RETURN(auto live, t.QueryInt("SELECT run_id FROM processor_runs WHERE processor = ? AND partition_key = ? "
+                                         "AND status IN ('queued','running') ORDER BY run_id DESC LIMIT 1",
+                                         {s.processor, s.partition_key}));
+  if (live) return *live;
+  return Insert(t, s, "queued", now);
+}
+
+Status Ledger::MarkRunning(store::Transaction& t, int64_t run_id, int64_t now) {
+  ASSIGN_OR_RETURN(int64_t n, t.Exec("UPDATE processor_runs SET status = 'running', started_at = ? "
+                                     "WHERE run_id = ? AND status = 'queued'",
+                                     {now, run_id}));
+  if (n != 1) return AbortedError("run " + std::to_string(run_id) + " is not queued any more");
+  return Transition(t, run_id, "queued", "running", now, "");
+}
+
+Status Ledger::Succeed(store::Transaction& t, int64_t run_id, const RunContext& ctx, int64_t now_ms) {
+  int64_t now = now_ms / 1000;
+  RETURN_IF_ERROR(t.Exec("UPDATE processor_runs SET status = 'succeeded', finished_at = ?, "
+                         "duration_ms = ? - COALESCE(started_at, ?) * 1000, records_in = ?, records_out = ?, "
+                         "records_rejected = ?, details = ?, error_category = NULL, error_message = NULL "
+                         "WHERE run_id = ?",
+                         {now, now_ms, now, ctx.records_in, ctx.records_out, ctx.records_rejected,
+                          ctx.details.empty() ? store::Param() : store::Param(ctx.details), run_id})
+                      .status());
+  return Transition(t, run_id, "running", "succeeded", now, "");
+}
+
+Status Ledger::Fail(store::Transaction& t, int64_t run_id, FailureCategory category, const std::string& message,
+                    const RunContext& ctx, int64_t now_ms) {
+  int64_t now = now_ms / 1000;
+  ASSIGN_OR_RETURN(int64_t n,
+                   t.Exec("UPDATE processor_runs SET status = 'failed', finished_at = ?, "
+                          "duration_ms = ? - COALESCE(started_at, ?) * 1000, records_in = ?, records_out = 0, "
+                          "records_rejected = ?, error_category = ?, error_message = ?, details = ? "
+                          "WHERE run_id = ? AND status = 'running'",
+                          {now, now_ms, now, ctx.records_in, ctx.records_rejected, FailureCategoryName(category),
+                           message, ctx.details.empty() ? store::Param() : store::Param(ctx.details), run_id}));
+  if (n == 0) return OkStatus();  // someone else already finished it
+  return Transition(t, run_id, "running", "failed", now, std::string(FailureCategoryName(category)));
+}
+
+Status Ledger::Transition(store::Transaction& t, int64_t run_id, const std::string& from, const std::string& to,
+                          int64_t now, const std::string& reason) {
+  return t
+      .Exec("INSERT INTO run_transitions (run_id, from_status, to_status, at, reason) VALUES (?, ?, ?, ?, ?)",
+            {run_id, from.empty() ? store::Param() : store::Param(from), to, now,
+             reason.empty() ? store::Param() : store::Param(reason)})
+      .status();
+}
+
+StatusOr<std::vector<RunRecord>> Ledger::List(store::Transaction& t, const RunFilter& f) {
+  std::string sql = std::string("SELECT ") + kRunColumns + " FROM processor_runs WHERE 1=1";
+  store::Params params;
+  if (!f.status.empty()) {
+    sql += " AND status = ?";
+    params.emplace_back(f.status);
+  }
+  if (!f.processor.empty()) {
+    sql += " AND processor = ?";
+    params.emplace_back(f.processor);
+  }
+  if (!f.data_date.empty()) {
+    sql += " AND data_date = ?";
+    params.emplace_back(f.data_date);
+  }
+  sql += " ORDER BY run_id DESC LIMIT ?";
+  params.emplace_back(static_cast<int64_t>(f.limit));
+  std::vector<RunRecord> out;
+  RETURN_IF_ERROR(t.Query(sql, params, [&](const store::Row& r) {
+    out.push_back(ReadRun(r));
+    return OkStatus();
+  }));
+  return out;
+}
+
+StatusOr<std::optional<RunRecord>> Ledger::Get(store::Transaction& t, int64_t run_id) {
+  std::optional<RunRecord> out;
+  RETURN_IF_ERROR(t.Query(std::string("SELECT ") + kRunColumns + " FROM processor_runs WHERE run_id = ?", {run_id},
+                          [&](const store::Row& r) {
+                            out = ReadRun(r);
+                            return OkStatus();
+                          }));
+  return out;
+}
+
+StatusOr<std::vector<RunRecord>> Ledger::LatestForDate(store::Transaction& t, const std::string& data_date) {
+  std::vector<RunRecord> out;
+  RETURN_IF_ERROR(t.Query(std::string("SELECT ") + kRunColumns +
+                              " FROM processor_runs WHERE run_id IN (SELECT MAX(run_id) FROM processor_runs "
+                              "WHERE data_date = ? GROUP BY processor, partition_key) ORDER BY phase, processor",
+                          {data_date}, [&](const store::Row& r) {
+                            out.push_back(ReadRun(r));
+                            return OkStatus();
+                          }));
+  return out;
+}
+
+StatusOr<std::optional<RunRecord>> Ledger::Latest(store::Transaction& t, const std::string& processor,
+                                                  const std::string& partition_key) {
+  std::optional<RunRecord> out;
+  RETURN_IF_ERROR(t.Query(std::string("SELECT ") + kRunColumns +
+                              " FROM processor_runs WHERE processor = ? AND partition_key = ? "
+                              "ORDER BY run_id DESC LIMIT 1",
+                          {processor, partition_key}, [&](const store::Row& r) {
+                            out = ReadRun(r);
+                            return OkStatus();
+                          }));
+  return out;
+}
+
+}  // namespace nbaprops::engine

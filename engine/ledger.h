@@ -1,0 +1,79 @@
+// The run ledger: one row per attempt of (processor, partition) in processor_runs, and one row
+// per state change in run_transitions (history, never overwritten).
+//
+// States: queued -> running -> succeeded | failed | skipped | deferred; dead once retries are
+// spent. Every change names a trigger (schedule, upstream, retry, self_heal, manual, backfill,
+// import) and, when one run caused another, the causing run id.
+#ifndef NBAPROPS_ENGINE_LEDGER_H_
+#define NBAPROPS_ENGINE_LEDGER_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "engine/processor.h"
+#include "store/store.h"
+
+namespace nbaprops::engine {
+
+struct RunRecord {
+  int64_t run_id = 0;
+  std::string processor;
+  int phase = 0;
+  std::string partition_key;
+  std::string data_date;
+  std::string status;
+  int attempt = 1;
+  std::string trigger;
+  std::optional<int64_t> caused_by_run_id;
+  int64_t queued_at = 0;
+  std::optional<int64_t> started_at, finished_at, duration_ms;
+  std::optional<int64_t> records_in, records_out, records_rejected;
+  std::string error_category;
+  std::string error_message;
+  std::string details;
+};
+
+struct RunFilter {
+  std::string status;     // empty: any
+  std::string processor;  // empty: any
+  std::string data_date;  // empty: any
+  int limit = 100;
+};
+
+struct RunStart {
+  std::string processor;
+  int phase = 0;
+  std::string partition_key;
+  std::string data_date;  // empty when the partition is not a date
+  std::string trigger = "manual";
+  std::optional<int64_t> caused_by_run_id;
+};
+
+class Ledger {
+ public:
+  // Inserts a run in state `running`, attempt = previous attempts of the partition + 1.
+  static StatusOr<int64_t> Start(store::Transaction& t, const RunStart& start, int64_t now);
+  // Inserts a run in state `queued`, unless a live (queued/running) run of the partition exists;
+  // returns the live or new run id.
+  static StatusOr<int64_t> Enqueue(store::Transaction& t, const RunStart& start, int64_t now);
+  static Status MarkRunning(store::Transaction& t, int64_t run_id, int64_t now);
+  static Status Succeed(store::Transaction& t, int64_t run_id, const RunContext& ctx, int64_t now_ms);
+  static Status Fail(store::Transaction& t, int64_t run_id, FailureCategory category, const std::string& message,
+                     const RunContext& ctx, int64_t now_ms);
+  static Status Transition(store::Transaction& t, int64_t run_id, const std::string& from, const std::string& to,
+                           int64_t now, const std::string& reason);
+
+  static StatusOr<std::vector<RunRecord>> List(store::Transaction& t, const RunFilter& filter);
+  static StatusOr<std::optional<RunRecord>> Get(store::Transaction& t, int64_t run_id);
+  // The latest run of each (processor, partition) for a date.
+  static StatusOr<std::vector<RunRecord>> LatestForDate(store::Transaction& t, const std::string& data_date);
+  static StatusOr<std::optional<RunRecord>> Latest(store::Transaction& t, const std::string& processor,
+                                                   const std::string& partition_key);
+};
+
+}  // namespace nbaprops::engine
+
+#endif  // NBAPROPS_ENGINE_LEDGER_H_

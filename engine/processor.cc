@@ -1,0 +1,58 @@
+#include "engine/processor.h"
+
+#include "engine/ledger.h"
+
+namespace nbaprops::engine {
+
+std::string_view FailureCategoryName(FailureCategory c) {
+  switch (c) {
+    case FailureCategory::kNone: return "";
+    case FailureCategory::kSourceUnavailable: return "source_unavailable";
+    case FailureCategory::kRateLimited: return "rate_limited";
+    case FailureCategory::kTimeout: return "timeout";
+    case FailureCategory::kLeaseExpired: return "lease_expired";
+    case FailureCategory::kUpstreamIncomplete: return "upstream_incomplete";
+    case FailureCategory::kIncompleteOutput: return "incomplete_output";
+    case FailureCategory::kBadInput: return "bad_input";
+    case FailureCategory::kSchemaMismatch: return "schema_mismatch";
+    case FailureCategory::kConfigError: return "config_error";
+    case FailureCategory::kInternal: return "internal";
+  }
+  return "internal";
+}
+
+FailureCategory CategorizeFailure(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kOk: return FailureCategory::kNone;
+    case StatusCode::kUnavailable: return FailureCategory::kSourceUnavailable;
+    case StatusCode::kDeadlineExceeded: return FailureCategory::kTimeout;
+    case StatusCode::kAborted: return FailureCategory::kLeaseExpired;
+    case StatusCode::kFailedPrecondition: return FailureCategory::kUpstreamIncomplete;
+    case StatusCode::kInvalidArgument: return FailureCategory::kBadInput;
+    case StatusCode::kDataLoss: return FailureCategory::kSchemaMismatch;
+    default: return FailureCategory::kInternal;
+  }
+}
+
+Status RunContext::CommitOutput(const std::function<Status(store::Transaction&)>& write) {
+  ASSIGN_OR_RETURN(auto txn, store_.Begin(store::TxnMode::kWrite));
+  // Fencing: only a run that is still `running` may commit output.
+  ASSIGN_OR_RETURN(auto status, txn->QueryText("SELECT status FROM processor_runs WHERE run_id = ?", {run_id_}));
+  if (!status || *status != "running") {
+    return AbortedError("run " + std::to_string(run_id_) + " is no longer running (state '" +
+                        status.value_or("missing") + "'); its output is discarded");
+  }
+  RETURN_IF_ERROR(write(*txn));
+  if (records_out < expected_min_rows) {
+    category_override = FailureCategory::kIncompleteOutput;
+    return Status(StatusCode::kFailedPrecondition,
+                  "wrote " + std::to_string(records_out) + " rows, expected at least " +
+                      std::to_string(expected_min_rows));
+  }
+  RETURN_IF_ERROR(Ledger::Succeed(*txn, run_id_, *this, clock_.NowMillis()));
+  RETURN_IF_ERROR(txn->Commit());
+  committed_ = true;
+  return OkStatus();
+}
+
+}  // namespace nbaprops::engine

@@ -1,0 +1,94 @@
+// Processor: one unit of work of the pipeline, run for one partition (usually a game date).
+//
+// Contract: Run() must be idempotent. It replaces its whole output partition inside
+// RunContext::CommitOutput, which also marks the run succeeded in the same transaction, so a
+// retry never duplicates rows and a crash never leaves half a partition or a "succeeded" run
+// without its rows. The engine knows nothing about basketball; processors live in pipeline/.
+#ifndef NBAPROPS_ENGINE_PROCESSOR_H_
+#define NBAPROPS_ENGINE_PROCESSOR_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "store/store.h"
+
+namespace nbaprops::engine {
+
+// Why a run failed; decides retry vs dead letter (see failure.h).
+enum class FailureCategory {
+  kNone,
+  kSourceUnavailable,
+  kRateLimited,
+  kTimeout,
+  kLeaseExpired,
+  kUpstreamIncomplete,
+  kIncompleteOutput,
+  kBadInput,
+  kSchemaMismatch,
+  kConfigError,
+  kInternal,
+};
+
+std::string_view FailureCategoryName(FailureCategory c);
+// The one mapping from a Status to a category. Processors pick the Status code with this in mind.
+FailureCategory CategorizeFailure(const Status& status);
+
+class RunContext;
+
+class Processor {
+ public:
+  virtual ~Processor() = default;
+  virtual std::string name() const = 0;
+  virtual int phase() const = 0;
+  // Upstream processors whose output for the same partition this one reads.
+  virtual std::vector<std::string> inputs() const { return {}; }
+  virtual std::vector<std::string> output_tables() const = 0;
+  virtual Status Run(RunContext& ctx) = 0;
+};
+
+// What a running processor sees: its partition, the store, the clock, and counters it fills.
+class RunContext {
+ public:
+  RunContext(store::Store& store, const Clock& clock, int64_t run_id, std::string partition_key,
+             std::string data_date)
+      : store_(store), clock_(clock), run_id_(run_id), partition_key_(std::move(partition_key)),
+        data_date_(std::move(data_date)) {}
+
+  store::Store& store() { return store_; }
+  const Clock& clock() const { return clock_; }
+  int64_t run_id() const { return run_id_; }
+  const std::string& partition_key() const { return partition_key_; }
+  const std::string& data_date() const { return data_date_; }
+
+  int64_t records_in = 0;
+  int64_t records_out = 0;
+  int64_t records_rejected = 0;
+  // Rows the processor must write for the partition to count as complete; fewer fails the run
+  // with kIncompleteOutput and nothing is committed. Set before CommitOutput.
+  int64_t expected_min_rows = 0;
+  std::string details;  // short JSON object with processor-specific facts, kept on the ledger
+  // Set when the failure category is not the one CategorizeFailure would derive from the Status.
+  FailureCategory category_override = FailureCategory::kNone;
+
+  // Runs `write` in one write transaction together with marking this run succeeded. `write`
+  // must set records_out. Fails (and commits nothing) when records_out < expected_min_rows or
+  // when the run is no longer ours (fencing).
+  Status CommitOutput(const std::function<Status(store::Transaction&)>& write);
+  bool committed() const { return committed_; }
+
+ private:
+  store::Store& store_;
+  const Clock& clock_;
+  int64_t run_id_;
+  std::string partition_key_;
+  std::string data_date_;
+  bool committed_ = false;
+};
+
+}  // namespace nbaprops::engine
+
+#endif  // NBAPROPS_ENGINE_PROCESSOR_H_

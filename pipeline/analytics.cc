@@ -1,0 +1,581 @@
+#include "pipeline/analytics.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "base/strings.h"
+#include "base/time.h"
+
+namespace nbaprops::pipeline {
+namespace {
+
+using engine::RunContext;
+using store::Param;
+using store::Row;
+using store::Transaction;
+
+struct Game {
+  std::string game_id, home, away, status;
+  std::optional<int64_t> tipoff;
+  std::optional<int64_t> home_points, away_points;
+  bool played() const { return status == "final"; }
+  bool postponed() const { return status == "postponed"; }
+  std::string Opponent(const std::string& team) const { return team == home ? away : home; }
+};
+
+StatusOr<std::vector<Game>> GamesOn(Transaction& t, const std::string& date) {
+  std::vector<Game> games;
+  RETURN_IF_ERROR(t.Query("SELECT game_id, home_team, away_team, status, tipoff_utc, home_points, away_points "
+                          "FROM raw_schedule WHERE game_date = ? ORDER BY game_id",
+                          {date}, [&](const Row& r) {
+                            games.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.OptInt(4), r.OptInt(5),
+                                             r.OptInt(6)});
+                            return OkStatus();
+                          }));
+  return games;
+}
+
+// The moment before which information counts as known for a game: its tip-off, or noon ET of the
+// game date when the tip-off is unknown (earlier than any regular NBA tip-off, so never late).
+int64_t Cutoff(const Game& g, int32_t day) { return g.tipoff ? *g.tipoff : EasternLocalToUtc(day, 12, 0); }
+
+std::string Fmt(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.10g", v);
+  return buf;
+}
+
+Status RequireDate(const RunContext& ctx, int32_t* day) {
+  auto d = ParseIsoDate(ctx.data_date());
+  if (!d) return InvalidArgumentError("partition '" + ctx.partition_key() + "' is not a game date (YYYY-MM-DD)");
+  *day = *d;
+  return OkStatus();
+}
+
+int CountPlayed(const std::vector<Game>& games) {
+  return static_cast<int>(std::count_if(games.begin(), games.end(), [](const Game& g) { return g.played(); }));
+}
+
+// ---------------------------------------------------------------------------------------------
+class PlayerGameSummaryProcessor final : public engine::Processor {
+ public:
+  std::string name() const override { return "player_game_summary"; }
+  int phase() const override { return 3; }
+  std::vector<std::string> output_tables() const override { return {"analytics_player_game_summary"}; }
+
+  Status Run(RunContext& ctx) override {
+    int32_t day;
+    RETURN_IF_ERROR(RequireDate(ctx, &day));
+    const std::string& date = ctx.data_date();
+    struct Line {
+      std::string game_id, team, opponent, player_id, player_name, source;
+      double minutes;
+      int64_t points;
+      std::optional<int64_t> s[13];  // fgm fga fg3m fg3a ftm fta oreb dreb reb ast stl blk tov
+      std::optional<int64_t> starter;
+    };
+    std::vector<Line> lines;
+    std::map<std::string, Game> games;
+    int64_t unresolved = 0, duplicates = 0, read = 0;
+    RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
+      ASSIGN_OR_RETURN(auto gs, GamesOn(t, date));
+      for (auto& g : gs) games[g.game_id] = g;
+      std::set<std::pair<std::string, std::string>> seen;
+      // Primary source first, so a secondary source's row for the same player-game is dropped.
+      return t.Query(
+          "SELECT game_id, team, COALESCE(opponent, ''), player_id, player_name, source, minutes, points, fgm, fga, "
+          "fg3m, fg3a, ftm, fta, oreb, dreb, reb, ast, stl, blk, tov, starter FROM raw_box_scores "
+          "WHERE game_date = ? ORDER BY game_id, team, CASE source WHEN 'nba_api' THEN 0 ELSE 1 END, name_key",
+          {date}, [&](const Row& r) {
+            ++read;
+            if (r.IsNull(3)) {
+              ++unresolved;
+              return OkStatus();
+            }
+            if (!seen.emplace(r.Text(0), r.Text(3)).second) {
+              ++duplicates;
+              return OkStatus();
+            }
+            Line l{r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Double(6), r.Int(7), {}, {}};
+            for (int i = 0; i < 13; ++i) l.s[i] = r.OptInt(8 + i);
+            l.starter = r.OptInt(21);
+            lines.push_back(std::move(l));
+            return OkStatus();
+          });
+    }));
+    // Team totals for usage rate.
+    struct Totals { double minutes = 0, fga = 0, fta = 0, tov = 0; bool complete = true; };
+    std::map<std::pair<std::string, std::string>, Totals> totals;
+    for (const Line& l : lines) {
+      Totals& tt = totals[{l.game_id, l.team}];
+      tt.minutes += l.minutes;
+      if (l.s[1] && l.s[5] && l.s[12]) {
+        tt.fga += *l.s[1];
+        tt.fta += *l.s[5];
+        tt.tov += *l.s[12];
+      } else {
+        tt.complete = false;
+      }
+    }
+    ctx.records_in = read;
+    ctx.expected_min_rows = 2 * CountPlayed(std::vector<Game>([&] {
+                              std::vector<Game> v;
+                              for (auto& [id, g] : games) v.push_back(g);
+                              return v;
+                            }()));
+    int64_t not_in_schedule = 0;
+    ctx.details = "";
+    return ctx.CommitOutput([&](Transaction& t) -> Status {
+      RETURN_IF_ERROR(t.Exec("DELETE FROM analytics_player_game_summary WHERE game_date = ?", {date}).status());
+      ASSIGN_OR_RETURN(auto st, t.Prepare(
+          "INSERT INTO analytics_player_game_summary (game_date, game_id, player_id, player_name, team, opponent, "
+          "home, minutes, points, fgm, fga, fg3m, fg3a, ftm, fta, oreb, dreb, reb, ast, stl, blk, tov, two_pt_points, "
+          "three_pt_points, ft_points, usage_rate, true_shooting, starter, source) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      int64_t out = 0;
+      for (const Line& l : lines) {
+        auto git = games.find(l.game_id);
+        std::string opponent = l.opponent;
+        int home = 0;
+        if (git != games.end()) {
+          opponent = git->second.Opponent(l.team);
+          home = git->second.home == l.team ? 1 : 0;
+        } else {
+          ++not_in_schedule;
+        }
+        const auto& s = l.s;
+        std::optional<int64_t> two, three, ft;
+        if (s[0] && s[2]) two = 2 * (*s[0] - *s[2]);
+        if (s[2]) three = 3 * *s[2];
+        if (s[4]) ft = *s[4];
+        std::optional<double> usage, ts;
+        const Totals& tt = totals[{l.game_id, l.team}];
+        double denom = tt.fga + 0.44 * tt.fta + tt.tov;
+        if (tt.complete && l.minutes > 0 && denom > 0 && s[1] && s[5] && s[12]) {
+          usage = 100.0 * (*s[1] + 0.44 * *s[5] + *s[12]) * (tt.minutes / 5.0) / (l.minutes * denom);
+        }
+        if (s[1] && s[5] && (*s[1] + 0.44 * *s[5]) > 0) ts = l.points / (2.0 * (*s[1] + 0.44 * *s[5]));
+        RETURN_IF_ERROR(st->Exec({date, l.game_id, l.player_id, l.player_name, l.team, opponent, home, l.minutes,
+                                  l.points, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11],
+                                  s[12], two, three, ft, usage, ts, l.starter, l.source})
+                            .status());
+        ++out;
+      }
+      ctx.records_out = out;
+      ctx.records_rejected = unresolved + duplicates;
+      ctx.details = "{\"unresolved_players\":" + std::to_string(unresolved) + ",\"duplicate_rows\":" +
+                    std::to_string(duplicates) + ",\"games_not_in_schedule\":" + std::to_string(not_in_schedule) + "}";
+      return OkStatus();
+    });
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+class TeamOffenseProcessor final : public engine::Processor {
+ public:
+  std::string name() const override { return "team_offense_game_summary"; }
+  int phase() const override { return 3; }
+  std::vector<std::string> inputs() const override { return {"player_game_summary"}; }
+  std::vector<std::string> output_tables() const override { return {"analytics_team_offense_game_summary"}; }
+
+  Status Run(RunContext& ctx) override {
+    int32_t day;
+    RETURN_IF_ERROR(RequireDate(ctx, &day));
+    const std::string& date = ctx.data_date();
+    std::vector<Game> games;
+    RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
+      ASSIGN_OR_RETURN(games, GamesOn(t, date));
+      return OkStatus();
+    }));
+    ctx.expected_min_rows = 2 * CountPlayed(games);
+    return ctx.CommitOutput([&](Transaction& t) -> Status {
+      RETURN_IF_ERROR(t.Exec("DELETE FROM analytics_team_offense_game_summary WHERE game_date = ?", {date}).status());
+      // Official points come from the schedule; box_score_points may be lower when a player is
+      // missing from every box-score source (box_score_complete = 0 then).
+      ASSIGN_OR_RETURN(int64_t n, t.Exec(R"SQL(
+INSERT INTO analytics_team_offense_game_summary (game_date, game_id, team, opponent, home, points, box_score_points,
+  players, minutes, fgm, fga, fg3m, fg3a, ftm, fta, oreb, dreb, tov, ast, two_pt_points, three_pt_points, ft_points,
+  possessions, pace, offensive_rating, box_score_complete)
+SELECT p.game_date, p.game_id, p.team, MAX(p.opponent), MAX(p.home),
+  CASE WHEN MAX(p.home) = 1 THEN MAX(s.home_points) ELSE MAX(s.away_points) END,
+  SUM(p.points), COUNT(*), SUM(p.minutes), SUM(p.fgm), SUM(p.fga), SUM(p.fg3m), SUM(p.fg3a), SUM(p.ftm), SUM(p.fta),
+  SUM(p.oreb), SUM(p.dreb), SUM(p.tov), SUM(p.ast), SUM(p.two_pt_points), SUM(p.three_pt_points), SUM(p.ft_points),
+  SUM(p.fga) + 0.44 * SUM(p.fta) - SUM(p.oreb) + SUM(p.tov),
+  CASE WHEN SUM(p.minutes) > 0 THEN 48.0 * (SUM(p.fga) + 0.44 * SUM(p.fta) - SUM(p.oreb) + SUM(p.tov)) / (SUM(p.minutes) / 5.0) END,
+  CASE WHEN SUM(p.fga) + 0.44 * SUM(p.fta) - SUM(p.oreb) + SUM(p.tov) > 0 THEN
+    100.0 * COALESCE(CASE WHEN MAX(p.home) = 1 THEN MAX(s.home_points) ELSE MAX(s.away_points) END, SUM(p.points))
+    / (SUM(p.fga) + 0.44 * SUM(p.fta) - SUM(p.oreb) + SUM(p.tov)) END,
+  CASE WHEN SUM(p.points) = CASE WHEN MAX(p.home) = 1 THEN MAX(s.home_points) ELSE MAX(s.away_points) END THEN 1 ELSE 0 END
+FROM analytics_player_game_summary p LEFT JOIN raw_schedule s ON s.game_id = p.game_id
+WHERE p.game_date = ? GROUP BY p.game_date, p.game_id, p.team
+)SQL",
+                                         {date}));
+      ctx.records_out = n;
+      return OkStatus();
+    });
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+class TeamDefenseProcessor final : public engine::Processor {
+ public:
+  std::string name() const override { return "team_defense_game_summary"; }
+  int phase() const override { return 3; }
+  std::vector<std::string> inputs() const override { return {"team_offense_game_summary"}; }
+  std::vector<std::string> output_tables() const override { return {"analytics_team_defense_game_summary"}; }
+
+  Status Run(RunContext& ctx) override {
+    int32_t day;
+    RETURN_IF_ERROR(RequireDate(ctx, &day));
+    const std::string& date = ctx.data_date();
+    std::vector<Game> games;
+    RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
+      ASSIGN_OR_RETURN(games, GamesOn(t, date));
+      return OkStatus();
+    }));
+    ctx.expected_min_rows = 2 * CountPlayed(games);
+    return ctx.CommitOutput([&](Transaction& t) -> Status {
+      RETURN_IF_ERROR(t.Exec("DELETE FROM analytics_team_defense_game_summary WHERE game_date = ?", {date}).status());
+      ASSIGN_OR_RETURN(int64_t n, t.Exec(R"SQL(
+INSERT INTO analytics_team_defense_game_summary (game_date, game_id, team, opponent, home, points_allowed, opp_fga,
+  opp_fg3a, opp_fta, opp_tov, opp_oreb, opp_two_pt_points, opp_three_pt_points, opp_ft_points, possessions,
+  defensive_rating)
+SELECT o.game_date, o.game_id, o.opponent, o.team, 1 - o.home, COALESCE(o.points, o.box_score_points), o.fga, o.fg3a,
+  o.fta, o.tov, o.oreb, o.two_pt_points, o.three_pt_points, o.ft_points, o.possessions,
+  CASE WHEN o.possessions > 0 THEN 100.0 * COALESCE(o.points, o.box_score_points) / o.possessions END
+FROM analytics_team_offense_game_summary o WHERE o.game_date = ?
+)SQL",
+                                         {date}));
+      ctx.records_out = n;
+      return OkStatus();
+    });
+  }
+};
+
+// Team schedule facts before a date: last game date and games in the previous 7 days.
+struct TeamRest {
+  std::optional<int32_t> last_game;
+  int games_last_7 = 0;
+};
+
+StatusOr<std::map<std::string, TeamRest>> RestBefore(Transaction& t, int32_t day) {
+  std::map<std::string, TeamRest> rest;
+  RETURN_IF_ERROR(t.Query("SELECT home_team, away_team, game_date FROM raw_schedule WHERE game_date < ? AND "
+                          "game_date >= ? AND status != 'postponed'",
+                          {FormatIsoDate(day), FormatIsoDate(day - 30)}, [&](const Row& r) {
+                            int32_t d = ParseIsoDate(r.Text(2)).value_or(0);
+                            for (const std::string& team : {r.Text(0), r.Text(1)}) {
+                              TeamRest& x = rest[team];
+                              if (!x.last_game || d > *x.last_game) x.last_game = d;
+                              if (d >= day - 7) ++x.games_last_7;
+                            }
+                            return OkStatus();
+                          }));
+  return rest;
+}
+
+struct InjuryNote {
+  std::string status;
+  int64_t captured_at = 0;
+};
+
+// Latest injury status per player for these teams, captured in [cutoff - max_age, cutoff).
+StatusOr<std::map<std::string, std::map<std::string, InjuryNote>>> InjuriesBefore(
+    Transaction& t, const std::vector<Game>& games, int32_t day, int max_age_hours) {
+  std::map<std::string, std::map<std::string, InjuryNote>> by_team;  // team -> player -> note
+  std::map<std::string, int64_t> cutoff;
+  int64_t max_cutoff = 0;
+  for (const Game& g : games) {
+    cutoff[g.home] = cutoff[g.away] = Cutoff(g, day);
+    max_cutoff = std::max(max_cutoff, Cutoff(g, day));
+  }
+  const int64_t age = static_cast<int64_t>(max_age_hours) * 3600;
+  RETURN_IF_ERROR(t.Query("SELECT team, player_id, status, captured_at FROM raw_injury_reports WHERE report_date "
+                          "BETWEEN ? AND ? AND player_id IS NOT NULL AND captured_at < ? ORDER BY captured_at",
+                          {FormatIsoDate(day - 2), FormatIsoDate(day), max_cutoff}, [&](const Row& r) {
+                            std::string team = r.Text(0);
+                            auto c = cutoff.find(team);
+                            int64_t at = r.Int(3);
+                            if (c == cutoff.end() || at >= c->second || at < c->second - age) return OkStatus();
+                            by_team[team][r.Text(1)] = {r.Text(2), at};
+                            return OkStatus();
+                          }));
+  return by_team;
+}
+
+// ---------------------------------------------------------------------------------------------
+class UpcomingTeamContextProcessor final : public engine::Processor {
+ public:
+  explicit UpcomingTeamContextProcessor(const Config& c) : max_age_hours_(c.injury_max_age_hours) {}
+  std::string name() const override { return "upcoming_team_game_context"; }
+  int phase() const override { return 3; }
+  std::vector<std::string> output_tables() const override { return {"analytics_upcoming_team_game_context"}; }
+
+  Status Run(RunContext& ctx) override {
+    int32_t day;
+    RETURN_IF_ERROR(RequireDate(ctx, &day));
+    const std::string& date = ctx.data_date();
+    std::vector<Game> games;
+    std::map<std::string, TeamRest> rest;
+    std::map<std::string, std::map<std::string, InjuryNote>> injuries;
+    std::map<std::string, std::pair<std::optional<double>, std::optional<double>>> lines;  // game -> spread, total
+    RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
+      ASSIGN_OR_RETURN(auto all, GamesOn(t, date));
+      for (auto& g : all) {
+        if (!g.postponed()) games.push_back(g);
+      }
+      ASSIGN_OR_RETURN(rest, RestBefore(t, day));
+      ASSIGN_OR_RETURN(injuries, InjuriesBefore(t, games, day, max_age_hours_));
+      for (const Game& g : games) {
+        // Only lines captured before tip-off; a closing line without a capture time is not used.
+        RETURN_IF_ERROR(t.Query("SELECT spread_home, total FROM raw_game_lines WHERE game_date = ? AND home_team = ? "
+                                "AND away_team = ? AND captured_at IS NOT NULL AND captured_at < ? "
+                                "ORDER BY captured_at DESC LIMIT 1",
+                                {date, g.home, g.away, Cutoff(g, day)}, [&](const Row& r) {
+                                  lines[g.game_id] = {r.OptDouble(0), r.OptDouble(1)};
+                                  return OkStatus();
+                                }));
+      }
+      return OkStatus();
+    }));
+    ctx.expected_min_rows = 2 * static_cast<int64_t>(games.size());
+    return ctx.CommitOutput([&](Transaction& t) -> Status {
+      RETURN_IF_ERROR(t.Exec("DELETE FROM analytics_upcoming_team_game_context WHERE game_date = ?", {date}).status());
+      ASSIGN_OR_RETURN(auto st, t.Prepare(
+          "INSERT INTO analytics_upcoming_team_game_context (game_date, game_id, team, opponent, home, tipoff_utc, "
+          "days_rest, back_to_back, games_last_7, players_out, players_questionable, spread, total) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      int64_t n = 0;
+      for (const Game& g : games) {
+        for (const std::string& team : {g.home, g.away}) {
+          const TeamRest& r = rest[team];
+          std::optional<int64_t> days_rest;
+          if (r.last_game) days_rest = day - *r.last_game;
+          int out = 0, questionable = 0;
+          for (const auto& [player, note] : injuries[team]) {
+            out += note.status == "out";
+            questionable += note.status == "questionable" || note.status == "doubtful";
+          }
+          std::optional<double> spread, total;
+          if (auto it = lines.find(g.game_id); it != lines.end()) {
+            spread = it->second.first;
+            if (spread && team != g.home) spread = -*spread;
+            total = it->second.second;
+          }
+          RETURN_IF_ERROR(st->Exec({date, g.game_id, team, g.Opponent(team), team == g.home ? 1 : 0, g.tipoff,
+                                    days_rest, days_rest && *days_rest == 1 ? 1 : 0, r.games_last_7, out,
+                                    questionable, spread, total})
+                              .status());
+          ++n;
+        }
+      }
+      ctx.records_out = n;
+      return OkStatus();
+    });
+  }
+
+ private:
+  int max_age_hours_;
+};
+
+// ---------------------------------------------------------------------------------------------
+class UpcomingPlayerContextProcessor final : public engine::Processor {
+ public:
+  explicit UpcomingPlayerContextProcessor(const Config& c)
+      : roster_games_(c.upcoming_roster_games), max_age_hours_(c.injury_max_age_hours) {}
+  std::string name() const override { return "upcoming_player_game_context"; }
+  int phase() const override { return 3; }
+  std::vector<std::string> inputs() const override { return {"player_game_summary"}; }
+  std::vector<std::string> output_tables() const override { return {"analytics_upcoming_player_game_context"}; }
+
+  Status Run(RunContext& ctx) override {
+    int32_t day;
+    RETURN_IF_ERROR(RequireDate(ctx, &day));
+    const std::string& date = ctx.data_date();
+
+    struct Candidate {
+      std::string name, team;
+      std::set<std::string> reasons;
+      std::optional<int32_t> last_game;
+      std::string lines_json;
+      int line_count = 0;
+    };
+    struct Prop {
+      std::string book;
+      double line;
+      std::optional<int64_t> over, under;
+      int64_t captured_at;
+    };
+    std::vector<Game> games;
+    std::map<std::string, const Game*> game_of_team;
+    std::map<std::string, TeamRest> rest;
+    std::map<std::string, std::map<std::string, InjuryNote>> injuries;
+    std::map<std::string, Candidate> cand;  // player_id -> candidate
+    std::map<std::string, std::map<std::string, Prop>> props;  // player_id -> book -> latest
+    int64_t teams_with_history = 0;
+
+    RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
+      ASSIGN_OR_RETURN(auto all, GamesOn(t, date));
+      for (auto& g : all) {
+        if (!g.postponed()) games.push_back(g);
+      }
+      for (const Game& g : games) game_of_team[g.home] = game_of_team[g.away] = &g;
+      ASSIGN_OR_RETURN(rest, RestBefore(t, day));
+
+      // Recent box scores: each player's latest game and team, each team's last N game dates.
+      struct Seen { int32_t date; std::string team, name; };
+      std::map<std::string, Seen> latest;
+      std::map<std::string, std::set<int32_t>> team_dates;
+      RETURN_IF_ERROR(t.Query("SELECT player_id, team, game_date, player_name FROM analytics_player_game_summary "
+                              "WHERE game_date < ? AND game_date >= ?",
+                              {date, FormatIsoDate(day - 60)}, [&](const Row& r) {
+                                int32_t d = ParseIsoDate(r.Text(2)).value_or(0);
+                                std::string team = r.Text(1);
+                                team_dates[team].insert(d);
+                                auto& s = latest[r.Text(0)];
+                                if (d >= s.date) s = {d, team, r.Text(3)};
+                                return OkStatus();
+                              }));
+      std::map<std::string, int32_t> roster_since;  // team -> earliest of its last N game dates
+      for (auto& [team, dates] : team_dates) {
+        if (!game_of_team.count(team)) continue;
+        ++teams_with_history;
+        auto it = dates.rbegin();
+        for (int i = 1; i < roster_games_ && std::next(it) != dates.rend(); ++i) ++it;
+        roster_since[team] = *it;
+      }
+      for (auto& [pid, s] : latest) {
+        auto since = roster_since.find(s.team);
+        if (since == roster_since.end() || s.date < since->second) continue;
+        Candidate& c = cand[pid];
+        c.name = s.name;
+        c.team = s.team;
+        c.last_game = s.date;
+        c.reasons.insert("recent_games");
+      }
+
+      // Injury reports known before tip-off.
+      ASSIGN_OR_RETURN(injuries, InjuriesBefore(t, games, day, max_age_hours_));
+      for (auto& [team, players] : injuries) {
+        for (auto& [pid, note] : players) {
+          Candidate& c = cand[pid];
+          if (c.team.empty()) c.team = team;
+          if (c.team != team) continue;  // a stale report listing a traded player under his old team
+          c.reasons.insert("injury_report");
+          if (auto it = latest.find(pid); it != latest.end()) {
+            c.last_game = it->second.date;
+            if (c.name.empty()) c.name = it->second.name;
+          }
+        }
+      }
+
+      // Lines known before tip-off, matched to the game by player and opponent, not by the
+      // date a scrape filed them under (late scrapes file last night's games under today).
+      int64_t max_cutoff = 0;
+      for (const Game& g : games) max_cutoff = std::max(max_cutoff, Cutoff(g, day));
+      RETURN_IF_ERROR(t.Query(
+          "SELECT player_id, player_name, COALESCE(opponent, ''), sportsbook, line, over_price, under_price, "
+          "captured_at, game_date FROM raw_player_props WHERE game_date BETWEEN ? AND ? AND player_id IS NOT NULL "
+          "AND market = 'player_points' AND captured_at < ? ORDER BY captured_at",
+          {FormatIsoDate(day - 1), FormatIsoDate(day + 1), max_cutoff}, [&](const Row& r) {
+            std::string pid = r.Text(0);
+            std::string team;
+            if (auto it = cand.find(pid); it != cand.end() && !it->second.team.empty()) {
+              team = it->second.team;
+            } else if (auto l = latest.find(pid); l != latest.end()) {
+              team = l->second.team;
+            }
+            auto g = game_of_team.find(team);
+            if (team.empty() || g == game_of_team.end()) return OkStatus();
+            const Game& game = *g->second;
+            std::string opp = r.Text(2);
+            if (opp.empty() ? r.Text(8) != date : opp != game.Opponent(team)) return OkStatus();
+            int64_t at = r.Int(7);
+            int64_t cut = Cutoff(game, day);
+            if (at >= cut || at < cut - 36 * 3600) return OkStatus();
+            props[pid][r.Text(3)] = {r.Text(3), r.Double(4), r.OptInt(5), r.OptInt(6), at};
+            Candidate& c = cand[pid];
+            if (c.team.empty()) c.team = team;
+            if (c.name.empty()) c.name = r.Text(1);
+            c.reasons.insert("line");
+            if (auto l = latest.find(pid); l != latest.end()) c.last_game = l->second.date;
+            return OkStatus();
+          }));
+      // Canonical names for candidates known only from injury reports or lines.
+      for (auto& [pid, c] : cand) {
+        if (!c.name.empty()) continue;
+        ASSIGN_OR_RETURN(auto n, t.QueryText("SELECT canonical_name FROM reference_players WHERE player_id = ?", {pid}));
+        c.name = n.value_or(pid);
+      }
+      return OkStatus();
+    }));
+
+    ctx.expected_min_rows = teams_with_history;
+    return ctx.CommitOutput([&](Transaction& t) -> Status {
+      RETURN_IF_ERROR(t.Exec("DELETE FROM analytics_upcoming_player_game_context WHERE game_date = ?", {date}).status());
+      ASSIGN_OR_RETURN(auto st, t.Prepare(
+          "INSERT INTO analytics_upcoming_player_game_context (game_date, game_id, player_id, player_name, team, "
+          "opponent, home, tipoff_utc, days_rest, back_to_back, team_games_last_7, roster_reason, injury_status, "
+          "injury_reported_at, line_count, lines) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      int64_t n = 0;
+      for (auto& [pid, c] : cand) {
+        auto g = game_of_team.find(c.team);
+        if (g == game_of_team.end()) continue;
+        const Game& game = *g->second;
+        std::optional<int64_t> days_rest;
+        if (c.last_game) days_rest = day - *c.last_game;
+        const TeamRest& r = rest[c.team];
+        bool b2b = r.last_game && day - *r.last_game == 1;
+        std::optional<std::string> inj;
+        std::optional<int64_t> inj_at;
+        if (auto ti = injuries.find(c.team); ti != injuries.end()) {
+          if (auto pi = ti->second.find(pid); pi != ti->second.end()) {
+            inj = pi->second.status;
+            inj_at = pi->second.captured_at;
+          }
+        }
+        std::string json = "[";
+        int count = 0;
+        if (auto pp = props.find(pid); pp != props.end()) {
+          for (auto& [book, p] : pp->second) {
+            if (count++) json += ",";
+            json += "{\"book\":\"" + book + "\",\"line\":" + Fmt(p.line) + ",\"over\":" +
+                    (p.over ? std::to_string(*p.over) : "null") + ",\"under\":" +
+                    (p.under ? std::to_string(*p.under) : "null") + ",\"captured_at\":\"" +
+                    FormatIsoTimestamp(p.captured_at) + "\"}";
+          }
+        }
+        json += "]";
+        RETURN_IF_ERROR(st->Exec({date, game.game_id, pid, c.name, c.team, game.Opponent(c.team),
+                                  c.team == game.home ? 1 : 0, game.tipoff, days_rest, b2b ? 1 : 0, r.games_last_7,
+                                  Join(std::vector<std::string>(c.reasons.begin(), c.reasons.end()), ","), inj, inj_at,
+                                  count, json})
+                            .status());
+        ++n;
+      }
+      ctx.records_out = n;
+      return OkStatus();
+    });
+  }
+
+ private:
+  int roster_games_;
+  int max_age_hours_;
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<engine::Processor>> MakeAnalyticsProcessors(const Config& config) {
+  std::vector<std::unique_ptr<engine::Processor>> out;
+  out.push_back(std::make_unique<PlayerGameSummaryProcessor>());
+  out.push_back(std::make_unique<TeamOffenseProcessor>());
+  out.push_back(std::make_unique<TeamDefenseProcessor>());
+  out.push_back(std::make_unique<UpcomingTeamContextProcessor>(config));
+  out.push_back(std::make_unique<UpcomingPlayerContextProcessor>(config));
+  return out;
+}
+
+}  // namespace nbaprops::pipeline

@@ -1,0 +1,202 @@
+#include "pipeline/pipeline.h"
+
+#include <map>
+#include <set>
+
+#include "base/time.h"
+#include "pipeline/analytics.h"
+#include "pipeline/ingest.h"
+#include "pipeline/player_names.h"
+#include "pipeline/registry.h"
+
+namespace nbaprops::pipeline {
+
+StatusOr<std::unique_ptr<engine::Runner>> MakeRunner(store::Store& store, const Clock& clock, const Config& config) {
+  auto runner = std::make_unique<engine::Runner>(store, clock);
+  RETURN_IF_ERROR(runner->Register(std::make_unique<ParsePayloadProcessor>()));
+  for (auto& p : MakeAnalyticsProcessors(config)) RETURN_IF_ERROR(runner->Register(std::move(p)));
+  return runner;
+}
+
+bool DateRunResult::ok() const {
+  for (const auto& [name, o] : outcomes) {
+    if (!o.status.ok()) return false;
+  }
+  return true;
+}
+
+DateRunResult RunDate(engine::Runner& runner, const std::string& date, int phase, const std::string& trigger) {
+  if (phase == 2) return ReparseDate(runner, date, trigger);
+  DateRunResult res;
+  res.date = date;
+  std::set<std::string> failed;
+  for (engine::Processor* p : runner.InOrder(phase == 0 ? 3 : phase)) {
+    std::string blocked;
+    for (const std::string& in : p->inputs()) {
+      if (failed.count(in)) blocked = in;
+    }
+    if (!blocked.empty()) {
+      engine::RunOutcome o;
+      o.status = FailedPreconditionError(p->name() + " for " + date + " not run: upstream " + blocked + " failed");
+      o.category = engine::FailureCategory::kUpstreamIncomplete;
+      failed.insert(p->name());
+      res.outcomes.emplace_back(p->name(), o);
+      continue;
+    }
+    engine::RunOutcome o = runner.Execute(*p, date, date, trigger);
+    if (!o.status.ok()) failed.insert(p->name());
+    res.outcomes.emplace_back(p->name(), std::move(o));
+  }
+  return res;
+}
+
+DateRunResult ReparseDate(engine::Runner& runner, const std::string& date, const std::string& trigger) {
+  DateRunResult res;
+  res.date = date;
+  std::set<int64_t> payloads;
+  Status s = runner.store().WithRead([&](store::Transaction& t) -> Status {
+    for (const char* sql : {"SELECT DISTINCT payload_id FROM raw_box_scores WHERE game_date = ?",
+                            "SELECT DISTINCT payload_id FROM raw_schedule WHERE game_date = ?",
+                            "SELECT DISTINCT payload_id FROM raw_player_props WHERE game_date = ?",
+                            "SELECT DISTINCT payload_id FROM raw_injury_reports WHERE report_date = ?",
+                            "SELECT DISTINCT payload_id FROM raw_game_lines WHERE game_date = ?"}) {
+      RETURN_IF_ERROR(t.Query(sql, {date}, [&](const store::Row& r) {
+        payloads.insert(r.Int(0));
+        return OkStatus();
+      }));
+    }
+    return OkStatus();
+  });
+  if (!s.ok()) {
+    engine::RunOutcome o;
+    o.status = s;
+    res.outcomes.emplace_back(kParsePayload, o);
+    return res;
+  }
+  engine::Processor* p = runner.Find(kParsePayload);
+  for (int64_t id : payloads) {
+    res.outcomes.emplace_back(kParsePayload, runner.Execute(*p, "payload:" + std::to_string(id), "", trigger));
+  }
+  return res;
+}
+
+std::vector<DateRunResult> Backfill(engine::Runner& runner, const std::string& from, const std::string& to, int phase,
+                                    const std::function<void(int, int, const std::string&)>& progress) {
+  std::vector<DateRunResult> out;
+  int32_t a = ParseIsoDate(from).value_or(0), b = ParseIsoDate(to).value_or(-1);
+  int total = b >= a ? b - a + 1 : 0;
+  for (int32_t d = a; d <= b; ++d) {
+    out.push_back(RunDate(runner, FormatIsoDate(d), phase, "backfill"));
+    if (progress) progress(d - a + 1, total, FormatIsoDate(d));
+  }
+  return out;
+}
+
+StatusOr<std::vector<std::string>> GameDates(store::Store& store) {
+  std::vector<std::string> dates;
+  RETURN_IF_ERROR(store.WithRead([&](store::Transaction& t) {
+    return t.Query("SELECT game_date FROM raw_schedule UNION SELECT game_date FROM raw_box_scores ORDER BY 1", {},
+                   [&](const store::Row& r) {
+                     dates.push_back(r.Text(0));
+                     return OkStatus();
+                   });
+  }));
+  return dates;
+}
+
+StatusOr<Summary> Summarize(store::Store& store) {
+  Summary s;
+  RETURN_IF_ERROR(store.WithRead([&](store::Transaction& t) -> Status {
+    auto count = [&](const char* sql, int64_t* out) -> Status {
+      ASSIGN_OR_RETURN(auto v, t.QueryInt(sql));
+      *out = v.value_or(0);
+      return OkStatus();
+    };
+    RETURN_IF_ERROR(count("SELECT COUNT(*) FROM raw_schedule", &s.games));
+    RETURN_IF_ERROR(count("SELECT COUNT(*) FROM raw_schedule WHERE status = 'final'", &s.games_final));
+    RETURN_IF_ERROR(count("SELECT COUNT(*) FROM analytics_player_game_summary", &s.player_games));
+    RETURN_IF_ERROR(count("SELECT COUNT(*) FROM raw_box_scores", &s.box_score_rows));
+    RETURN_IF_ERROR(count("SELECT COUNT(*) FROM raw_player_props", &s.lines));
+    RETURN_IF_ERROR(count("SELECT COUNT(*) FROM raw_injury_reports", &s.injuries));
+    RETURN_IF_ERROR(count("SELECT COUNT(*) FROM rejected_records", &s.rejected));
+    RETURN_IF_ERROR(count("SELECT COUNT(*) FROM unresolved_player_names WHERE status = 'pending' AND occurrences > 0",
+                          &s.unresolved_names));
+    RETURN_IF_ERROR(count("SELECT (SELECT COUNT(*) FROM raw_box_scores WHERE player_id IS NULL) + (SELECT COUNT(*) "
+                          "FROM raw_player_props WHERE player_id IS NULL) + (SELECT COUNT(*) FROM raw_injury_reports "
+                          "WHERE player_id IS NULL)",
+                          &s.unresolved_rows));
+    RETURN_IF_ERROR(count("SELECT COUNT(*) FROM reference_players", &s.players));
+    RETURN_IF_ERROR(count("SELECT COUNT(*) FROM raw_payloads", &s.payloads));
+    RETURN_IF_ERROR(count("SELECT COUNT(DISTINCT name_key) FROM raw_player_props", &s.line_names));
+    RETURN_IF_ERROR(count("SELECT COUNT(DISTINCT name_key) FROM raw_player_props WHERE player_id IS NOT NULL",
+                          &s.line_names_resolved));
+    RETURN_IF_ERROR(t.Query("SELECT source, COUNT(*) FROM raw_box_scores GROUP BY source ORDER BY 2 DESC", {},
+                            [&](const store::Row& r) {
+                              s.box_scores_by_source.emplace_back(r.Text(0), r.Int(1));
+                              return OkStatus();
+                            }));
+    RETURN_IF_ERROR(t.Query("SELECT status, COUNT(*) FROM processor_runs GROUP BY status ORDER BY status", {},
+                            [&](const store::Row& r) {
+                              s.runs_by_status.emplace_back(r.Text(0), r.Int(1));
+                              return OkStatus();
+                            }));
+    ASSIGN_OR_RETURN(auto first, t.QueryText("SELECT MIN(game_date) FROM raw_schedule"));
+    ASSIGN_OR_RETURN(auto last, t.QueryText("SELECT MAX(game_date) FROM raw_schedule"));
+    s.first_date = first.value_or("");
+    s.last_date = last.value_or("");
+    return OkStatus();
+  }));
+  return s;
+}
+
+StatusOr<AliasResult> AddManualAlias(engine::Runner& runner, const std::string& name, const std::string& player_id) {
+  AliasResult res;
+  res.player_id = player_id;
+  const std::string key = MakeNameKeys(name).full;
+  if (key.empty()) return InvalidArgumentError("alias '" + name + "' has no letters");
+  std::set<std::string> dates;
+  RETURN_IF_ERROR(runner.store().WithWrite([&](store::Transaction& t) -> Status {
+    ASSIGN_OR_RETURN(PlayerRegistry registry, PlayerRegistry::Load(t));
+    if (!registry.HasPlayer(player_id)) {
+      return NotFoundError("no player with id '" + player_id + "'; find the id with `nbaprops registry players NAME`");
+    }
+    res.canonical_name = registry.CanonicalName(player_id);
+    RETURN_IF_ERROR(registry.AddAlias(t, player_id, name, "manual"));
+    for (const char* table : {"raw_box_scores", "raw_player_props"}) {
+      RETURN_IF_ERROR(t.Query(std::string("SELECT DISTINCT game_date FROM ") + table +
+                                  " WHERE name_key = ? AND player_id IS NULL",
+                              {key}, [&](const store::Row& r) {
+                                dates.insert(r.Text(0));
+                                return OkStatus();
+                              }));
+    }
+    RETURN_IF_ERROR(t.Query("SELECT DISTINCT report_date FROM raw_injury_reports WHERE name_key = ? AND player_id IS NULL",
+                            {key}, [&](const store::Row& r) {
+                              dates.insert(r.Text(0));
+                              return OkStatus();
+                            }));
+    for (const char* table : {"raw_box_scores", "raw_player_props", "raw_injury_reports"}) {
+      ASSIGN_OR_RETURN(int64_t n, t.Exec(std::string("UPDATE ") + table +
+                                             " SET player_id = ? WHERE name_key = ? AND player_id IS NULL",
+                                         {player_id, key}));
+      res.rows_resolved += n;
+    }
+    RETURN_IF_ERROR(t.Exec("UPDATE unresolved_player_names SET status = 'resolved', resolved_player_id = ?, "
+                           "last_seen = ? WHERE normalized = ? AND status = 'pending'",
+                           {player_id, runner.clock().NowSeconds(), key})
+                        .status());
+    RETURN_IF_ERROR(PlayerRegistry::RebuildTeamHistory(t));
+    for (const std::string& d : dates) {
+      for (engine::Processor* p : runner.InOrder(3)) {
+        engine::RunStart start{p->name(), p->phase(), d, d, "manual", std::nullopt};
+        RETURN_IF_ERROR(engine::Ledger::Enqueue(t, start, runner.clock().NowSeconds()).status());
+      }
+    }
+    return OkStatus();
+  }));
+  res.requeued_dates.assign(dates.begin(), dates.end());
+  ASSIGN_OR_RETURN(res.outcomes, runner.DrainQueue());
+  return res;
+}
+
+}  // namespace nbaprops::pipeline

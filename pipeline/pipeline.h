@@ -1,0 +1,65 @@
+// The NBA pipeline assembled on the engine: which processors exist, and the operations the CLI
+// offers on them (run a date, backfill a range, summarize what is stored).
+#ifndef NBAPROPS_PIPELINE_PIPELINE_H_
+#define NBAPROPS_PIPELINE_PIPELINE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/config.h"
+#include "engine/runner.h"
+#include "store/store.h"
+
+namespace nbaprops::pipeline {
+
+// Registers phase 2 and phase 3 processors (phase 1 runs per imported file).
+StatusOr<std::unique_ptr<engine::Runner>> MakeRunner(store::Store& store, const Clock& clock, const Config& config);
+
+struct DateRunResult {
+  std::string date;
+  std::vector<std::pair<std::string, engine::RunOutcome>> outcomes;  // processor -> outcome
+  bool ok() const;
+};
+
+// Runs the date-partitioned processors of `phase` (0 = all phases) for one date, upstream first.
+// A processor whose upstream failed for the date is not run (it is recorded as failed with
+// category upstream_incomplete).
+DateRunResult RunDate(engine::Runner& runner, const std::string& date, int phase, const std::string& trigger);
+
+// Phase 2 for a date: re-parses every stored payload that has rows on that date.
+DateRunResult ReparseDate(engine::Runner& runner, const std::string& date, const std::string& trigger);
+
+// Runs RunDate for each date from..to inclusive; `progress(done, total, date)` after each date.
+std::vector<DateRunResult> Backfill(engine::Runner& runner, const std::string& from, const std::string& to, int phase,
+                                    const std::function<void(int, int, const std::string&)>& progress);
+
+// Dates that have games in the stored schedule (or box scores), ascending.
+StatusOr<std::vector<std::string>> GameDates(store::Store& store);
+
+struct Summary {
+  int64_t games = 0, games_final = 0, player_games = 0, box_score_rows = 0, lines = 0, injuries = 0;
+  int64_t rejected = 0, unresolved_names = 0, unresolved_rows = 0, players = 0, payloads = 0;
+  std::vector<std::pair<std::string, int64_t>> box_scores_by_source;
+  int64_t line_names = 0, line_names_resolved = 0;
+  std::vector<std::pair<std::string, int64_t>> runs_by_status;
+  std::string first_date, last_date;
+};
+StatusOr<Summary> Summarize(store::Store& store);
+
+struct AliasResult {
+  std::string player_id, canonical_name;
+  int64_t rows_resolved = 0;
+  std::vector<std::string> requeued_dates;
+  std::vector<engine::RunOutcome> outcomes;  // the re-queued runs, executed
+};
+// `nbaprops registry alias NAME --player ID`: records NAME as an alias of the player, resolves
+// every stored row that was waiting on that name, marks its backlog entries resolved, and
+// re-queues phase 3 for the affected dates (trigger manual), then runs the queue.
+StatusOr<AliasResult> AddManualAlias(engine::Runner& runner, const std::string& name, const std::string& player_id);
+
+}  // namespace nbaprops::pipeline
+
+#endif  // NBAPROPS_PIPELINE_PIPELINE_H_

@@ -1,0 +1,366 @@
+#include "store/migrations.h"
+
+#include <string>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/strings.h"
+
+namespace nbaprops::store {
+namespace {
+
+struct Migration {
+  int version;
+  const char* name;
+  const char* sql;  // statements separated by ';' at line end
+};
+
+// Table groups follow the datasets of the system we replace: raw_*, analytics_*, reference_*.
+// Timestamps are Unix seconds UTC; game dates 'YYYY-MM-DD' in America/New_York.
+const std::vector<Migration>& Migrations() {
+  static const std::vector<Migration> kMigrations = {
+      {1, "ledger, payloads, registry, raw and analytics tables", R"SQL(
+CREATE TABLE processor_runs (
+  run_id INTEGER PRIMARY KEY,
+  processor TEXT NOT NULL,
+  phase INTEGER NOT NULL,
+  partition_key TEXT NOT NULL,
+  data_date TEXT,
+  status TEXT NOT NULL CHECK (status IN ('queued','running','succeeded','failed','skipped','deferred','dead')),
+  attempt INTEGER NOT NULL DEFAULT 1,
+  trigger TEXT NOT NULL CHECK (trigger IN ('schedule','upstream','retry','self_heal','manual','backfill','import')),
+  caused_by_run_id INTEGER,
+  worker_id TEXT,
+  lease_token INTEGER,
+  heartbeat_at INTEGER,
+  lease_expires_at INTEGER,
+  not_before INTEGER,
+  queued_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  duration_ms INTEGER,
+  records_in INTEGER,
+  records_out INTEGER,
+  records_rejected INTEGER,
+  error_category TEXT,
+  error_message TEXT,
+  details TEXT
+);
+CREATE INDEX processor_runs_by_partition ON processor_runs (processor, partition_key, run_id);
+CREATE INDEX processor_runs_by_status ON processor_runs (status, not_before);
+CREATE INDEX processor_runs_by_date ON processor_runs (data_date);
+CREATE TABLE run_transitions (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES processor_runs (run_id),
+  from_status TEXT,
+  to_status TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  reason TEXT
+);
+CREATE INDEX run_transitions_by_run ON run_transitions (run_id);
+
+CREATE TABLE raw_payloads (
+  payload_id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  source_key TEXT NOT NULL,
+  content_hash TEXT NOT NULL UNIQUE,
+  size_bytes INTEGER NOT NULL,
+  fetched_at INTEGER NOT NULL,
+  content BLOB NOT NULL
+);
+CREATE TABLE rejected_records (
+  id INTEGER PRIMARY KEY,
+  payload_id INTEGER NOT NULL REFERENCES raw_payloads (payload_id),
+  run_id INTEGER,
+  kind TEXT NOT NULL,
+  source TEXT NOT NULL,
+  location TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  raw_text TEXT
+);
+CREATE INDEX rejected_records_by_payload ON rejected_records (payload_id);
+
+CREATE TABLE reference_players (
+  player_id TEXT PRIMARY KEY,
+  canonical_name TEXT NOT NULL,
+  birth_date TEXT,
+  origin TEXT NOT NULL
+);
+CREATE TABLE reference_player_aliases (
+  player_id TEXT NOT NULL REFERENCES reference_players (player_id),
+  alias TEXT NOT NULL,
+  source TEXT NOT NULL,
+  PRIMARY KEY (player_id, alias)
+);
+CREATE TABLE reference_player_teams (
+  player_id TEXT NOT NULL REFERENCES reference_players (player_id),
+  team TEXT NOT NULL,
+  first_game_date TEXT NOT NULL,
+  last_game_date TEXT NOT NULL,
+  games INTEGER NOT NULL,
+  PRIMARY KEY (player_id, team)
+);
+CREATE TABLE unresolved_player_names (
+  id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  original_name TEXT NOT NULL,
+  normalized TEXT NOT NULL,
+  occurrences INTEGER NOT NULL,
+  example_games TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending','resolved','ignored')),
+  resolved_player_id TEXT,
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  UNIQUE (source, normalized)
+);
+
+CREATE TABLE raw_schedule (
+  game_id TEXT PRIMARY KEY,
+  game_date TEXT NOT NULL,
+  tipoff_utc INTEGER,
+  home_team TEXT NOT NULL,
+  away_team TEXT NOT NULL,
+  status TEXT NOT NULL,
+  home_points INTEGER,
+  away_points INTEGER,
+  original_game_date TEXT,
+  source TEXT NOT NULL,
+  payload_id INTEGER NOT NULL
+);
+CREATE INDEX raw_schedule_by_date ON raw_schedule (game_date);
+CREATE TABLE raw_box_scores (
+  game_id TEXT NOT NULL,
+  team TEXT NOT NULL,
+  name_key TEXT NOT NULL,
+  player_name TEXT NOT NULL,
+  player_id TEXT,
+  source_player_id TEXT,
+  game_date TEXT NOT NULL,
+  opponent TEXT,
+  minutes REAL NOT NULL,
+  points INTEGER NOT NULL,
+  fgm INTEGER, fga INTEGER, fg3m INTEGER, fg3a INTEGER, ftm INTEGER, fta INTEGER,
+  oreb INTEGER, dreb INTEGER, reb INTEGER, ast INTEGER, stl INTEGER, blk INTEGER,
+  tov INTEGER, pf INTEGER, plus_minus INTEGER, starter INTEGER,
+  source TEXT NOT NULL,
+  payload_id INTEGER NOT NULL,
+  location TEXT,
+  PRIMARY KEY (game_id, team, name_key)
+);
+CREATE INDEX raw_box_scores_by_date ON raw_box_scores (game_date);
+CREATE INDEX raw_box_scores_by_payload ON raw_box_scores (payload_id);
+CREATE TABLE raw_injury_reports (
+  id INTEGER PRIMARY KEY,
+  captured_at INTEGER NOT NULL,
+  report_date TEXT NOT NULL,
+  team TEXT NOT NULL,
+  name_key TEXT NOT NULL,
+  player_name TEXT NOT NULL,
+  player_id TEXT,
+  status TEXT NOT NULL,
+  status_raw TEXT NOT NULL,
+  details TEXT,
+  source TEXT NOT NULL,
+  payload_id INTEGER NOT NULL,
+  UNIQUE (captured_at, team, name_key, status_raw)
+);
+CREATE INDEX raw_injury_reports_by_date ON raw_injury_reports (report_date);
+CREATE INDEX raw_injury_reports_by_payload ON raw_injury_reports (payload_id);
+CREATE TABLE raw_player_props (
+  id INTEGER PRIMARY KEY,
+  captured_at INTEGER NOT NULL,
+  game_date TEXT NOT NULL,
+  name_key TEXT NOT NULL,
+  player_name TEXT NOT NULL,
+  player_id TEXT,
+  team TEXT,
+  opponent TEXT,
+  home_away TEXT,
+  sportsbook TEXT NOT NULL,
+  market TEXT NOT NULL,
+  line REAL NOT NULL,
+  over_price INTEGER,
+  under_price INTEGER,
+  snapshot TEXT,
+  source TEXT NOT NULL,
+  payload_id INTEGER NOT NULL,
+  UNIQUE (game_date, name_key, sportsbook, market, captured_at)
+);
+CREATE INDEX raw_player_props_by_date ON raw_player_props (game_date);
+CREATE INDEX raw_player_props_by_payload ON raw_player_props (payload_id);
+CREATE TABLE raw_game_lines (
+  id INTEGER PRIMARY KEY,
+  game_date TEXT NOT NULL,
+  captured_at INTEGER,
+  home_team TEXT NOT NULL,
+  away_team TEXT NOT NULL,
+  sportsbook TEXT NOT NULL,
+  spread_home REAL,
+  total REAL,
+  home_price INTEGER,
+  away_price INTEGER,
+  source TEXT NOT NULL,
+  payload_id INTEGER NOT NULL,
+  UNIQUE (game_date, home_team, away_team, sportsbook, captured_at)
+);
+CREATE INDEX raw_game_lines_by_payload ON raw_game_lines (payload_id);
+
+CREATE TABLE analytics_player_game_summary (
+  game_date TEXT NOT NULL,
+  game_id TEXT NOT NULL,
+  player_id TEXT NOT NULL,
+  player_name TEXT NOT NULL,
+  team TEXT NOT NULL,
+  opponent TEXT NOT NULL,
+  home INTEGER NOT NULL,
+  minutes REAL NOT NULL,
+  points INTEGER NOT NULL,
+  fgm INTEGER, fga INTEGER, fg3m INTEGER, fg3a INTEGER, ftm INTEGER, fta INTEGER,
+  oreb INTEGER, dreb INTEGER, reb INTEGER, ast INTEGER, stl INTEGER, blk INTEGER, tov INTEGER,
+  two_pt_points INTEGER, three_pt_points INTEGER, ft_points INTEGER,
+  usage_rate REAL,
+  true_shooting REAL,
+  starter INTEGER,
+  source TEXT NOT NULL,
+  PRIMARY KEY (game_id, player_id)
+);
+CREATE INDEX analytics_pgs_by_date ON analytics_player_game_summary (game_date);
+CREATE INDEX analytics_pgs_by_player ON analytics_player_game_summary (player_id, game_date);
+CREATE TABLE analytics_team_offense_game_summary (
+  game_date TEXT NOT NULL,
+  game_id TEXT NOT NULL,
+  team TEXT NOT NULL,
+  opponent TEXT NOT NULL,
+  home INTEGER NOT NULL,
+  points INTEGER,
+  box_score_points INTEGER NOT NULL,
+  players INTEGER NOT NULL,
+  minutes REAL NOT NULL,
+  fgm INTEGER, fga INTEGER, fg3m INTEGER, fg3a INTEGER, ftm INTEGER, fta INTEGER,
+  oreb INTEGER, dreb INTEGER, tov INTEGER, ast INTEGER,
+  two_pt_points INTEGER, three_pt_points INTEGER, ft_points INTEGER,
+  possessions REAL,
+  pace REAL,
+  offensive_rating REAL,
+  box_score_complete INTEGER NOT NULL,
+  PRIMARY KEY (game_id, team)
+);
+CREATE INDEX analytics_tog_by_date ON analytics_team_offense_game_summary (game_date);
+CREATE TABLE analytics_team_defense_game_summary (
+  game_date TEXT NOT NULL,
+  game_id TEXT NOT NULL,
+  team TEXT NOT NULL,
+  opponent TEXT NOT NULL,
+  home INTEGER NOT NULL,
+  points_allowed INTEGER,
+  opp_fga INTEGER, opp_fg3a INTEGER, opp_fta INTEGER, opp_tov INTEGER, opp_oreb INTEGER,
+  opp_two_pt_points INTEGER, opp_three_pt_points INTEGER, opp_ft_points INTEGER,
+  possessions REAL,
+  defensive_rating REAL,
+  PRIMARY KEY (game_id, team)
+);
+CREATE INDEX analytics_tdg_by_date ON analytics_team_defense_game_summary (game_date);
+CREATE TABLE analytics_upcoming_player_game_context (
+  game_date TEXT NOT NULL,
+  game_id TEXT NOT NULL,
+  player_id TEXT NOT NULL,
+  player_name TEXT NOT NULL,
+  team TEXT NOT NULL,
+  opponent TEXT NOT NULL,
+  home INTEGER NOT NULL,
+  tipoff_utc INTEGER,
+  days_rest INTEGER,
+  back_to_back INTEGER NOT NULL,
+  team_games_last_7 INTEGER NOT NULL,
+  roster_reason TEXT NOT NULL,
+  injury_status TEXT,
+  injury_reported_at INTEGER,
+  line_count INTEGER NOT NULL,
+  lines TEXT,
+  PRIMARY KEY (game_id, player_id)
+);
+CREATE INDEX analytics_upgc_by_date ON analytics_upcoming_player_game_context (game_date);
+CREATE TABLE analytics_upcoming_team_game_context (
+  game_date TEXT NOT NULL,
+  game_id TEXT NOT NULL,
+  team TEXT NOT NULL,
+  opponent TEXT NOT NULL,
+  home INTEGER NOT NULL,
+  tipoff_utc INTEGER,
+  days_rest INTEGER,
+  back_to_back INTEGER NOT NULL,
+  games_last_7 INTEGER NOT NULL,
+  players_out INTEGER NOT NULL,
+  players_questionable INTEGER NOT NULL,
+  spread REAL,
+  total REAL,
+  PRIMARY KEY (game_id, team)
+);
+CREATE INDEX analytics_utgc_by_date ON analytics_upcoming_team_game_context (game_date);
+)SQL"},
+  };
+  return kMigrations;
+}
+
+// Splits a migration on ';' at line ends (our migrations contain no such text in strings).
+std::vector<std::string> Statements(const char* sql) {
+  std::vector<std::string> out;
+  std::string cur;
+  for (const char* p = sql; *p; ++p) {
+    cur += *p;
+    if (*p == ';' && (p[1] == '\n' || p[1] == '\0')) {
+      std::string t(Trim(cur));
+      if (!t.empty()) out.push_back(t);
+      cur.clear();
+    }
+  }
+  if (!std::string(Trim(cur)).empty()) out.push_back(std::string(Trim(cur)));
+  return out;
+}
+
+}  // namespace
+
+int LatestSchemaVersion() { return Migrations().back().version; }
+
+StatusOr<int> SchemaVersion(Store& store) {
+  int version = 0;
+  RETURN_IF_ERROR(store.WithRead([&](Transaction& t) -> Status {
+    ASSIGN_OR_RETURN(auto exists,
+                     t.QueryInt("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'"));
+    if (!exists || *exists == 0) return OkStatus();
+    ASSIGN_OR_RETURN(auto v, t.QueryInt("SELECT MAX(version) FROM schema_migrations"));
+    version = v ? static_cast<int>(*v) : 0;
+    return OkStatus();
+  }));
+  return version;
+}
+
+StatusOr<int> Migrate(Store& store) {
+  RETURN_IF_ERROR(store.WithWrite([](Transaction& t) {
+    return t
+        .Exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+              "applied_at INTEGER NOT NULL)")
+        .status();
+  }));
+  int applied = 0;
+  for (const Migration& m : Migrations()) {
+    Status s = store.WithWrite([&](Transaction& t) -> Status {
+      ASSIGN_OR_RETURN(auto have, t.QueryInt("SELECT COUNT(*) FROM schema_migrations WHERE version = ?", {m.version}));
+      if (have && *have > 0) return OkStatus();
+      for (const std::string& stmt : Statements(m.sql)) {
+        RETURN_IF_ERROR(t.Exec(stmt).status().WithContext("migration " + std::to_string(m.version)));
+      }
+      RETURN_IF_ERROR(t.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                             {m.version, m.name, SystemClock::Default().NowSeconds()})
+                          .status());
+      ++applied;
+      return OkStatus();
+    });
+    RETURN_IF_ERROR(s);
+  }
+  return applied;
+}
+
+}  // namespace nbaprops::store

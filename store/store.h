@@ -1,0 +1,118 @@
+// Store: the only door to the database. Layers above speak portable, parameterized SQL through
+// Transaction and never see sqlite3 or libpq.
+//
+// Portable SQL means: `?` placeholders, INSERT ... ON CONFLICT ... DO UPDATE, no backend-only
+// functions. Timestamps are stored as Unix seconds (INTEGER), dates as 'YYYY-MM-DD' TEXT.
+//
+// Thread-safety: a Store may be shared by threads; each Transaction belongs to one thread.
+// A Transaction that is destroyed without Commit() rolls back, so an early return on error never
+// leaves half a partition behind.
+#ifndef NBAPROPS_STORE_STORE_H_
+#define NBAPROPS_STORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/status.h"
+
+namespace nbaprops::store {
+
+// A bound parameter. Non-owning for text: the caller keeps the string alive for the call.
+class Param {
+ public:
+  enum class Type { kNull, kInt, kDouble, kText };
+  Param() = default;
+  Param(std::nullptr_t) {}                                           // NOLINT
+  Param(int v) : type_(Type::kInt), i_(v) {}                         // NOLINT
+  Param(int64_t v) : type_(Type::kInt), i_(v) {}                     // NOLINT
+  Param(bool v) : type_(Type::kInt), i_(v ? 1 : 0) {}                // NOLINT
+  Param(double v) : type_(Type::kDouble), d_(v) {}                   // NOLINT
+  Param(std::string_view v) : type_(Type::kText), s_(v) {}           // NOLINT
+  Param(const std::string& v) : type_(Type::kText), s_(v) {}         // NOLINT
+  Param(const char* v) : type_(Type::kText), s_(v) {}                // NOLINT
+  template <typename T>
+  Param(const std::optional<T>& v) {                                 // NOLINT
+    if (v) *this = Param(*v);
+  }
+
+  Type type() const { return type_; }
+  int64_t int_value() const { return i_; }
+  double double_value() const { return d_; }
+  std::string_view text_value() const { return s_; }
+
+ private:
+  Type type_ = Type::kNull;
+  int64_t i_ = 0;
+  double d_ = 0;
+  std::string_view s_;
+};
+
+using Params = std::vector<Param>;
+
+// One result row; valid only inside the Query callback.
+class Row {
+ public:
+  virtual ~Row() = default;
+  virtual int size() const = 0;
+  virtual bool IsNull(int col) const = 0;
+  virtual int64_t Int(int col) const = 0;
+  virtual double Double(int col) const = 0;
+  virtual std::string Text(int col) const = 0;
+  std::optional<int64_t> OptInt(int col) const { return IsNull(col) ? std::nullopt : std::optional(Int(col)); }
+  std::optional<double> OptDouble(int col) const {
+    return IsNull(col) ? std::nullopt : std::optional(Double(col));
+  }
+};
+
+using RowFn = std::function<Status(const Row&)>;
+
+// A statement prepared once and executed many times (bulk inserts).
+class Statement {
+ public:
+  virtual ~Statement() = default;
+  virtual StatusOr<int64_t> Exec(const Params& params) = 0;  // rows changed
+};
+
+class Transaction {
+ public:
+  virtual ~Transaction() = default;
+  virtual StatusOr<int64_t> Exec(std::string_view sql, const Params& params = {}) = 0;
+  virtual Status Query(std::string_view sql, const Params& params, const RowFn& fn) = 0;
+  virtual StatusOr<std::unique_ptr<Statement>> Prepare(std::string_view sql) = 0;
+  virtual StatusOr<int64_t> LastInsertId() = 0;
+  virtual Status Commit() = 0;
+
+  // Helpers for the common single-value query.
+  StatusOr<std::optional<int64_t>> QueryInt(std::string_view sql, const Params& params = {});
+  StatusOr<std::optional<std::string>> QueryText(std::string_view sql, const Params& params = {});
+};
+
+enum class TxnMode {
+  kRead,
+  kWrite,  // takes the write lock at BEGIN (SQLite: BEGIN IMMEDIATE) so claims are atomic
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+  virtual StatusOr<std::unique_ptr<Transaction>> Begin(TxnMode mode) = 0;
+  virtual std::string backend() const = 0;     // "sqlite" | "postgresql"
+  virtual std::string description() const = 0;  // path or redacted URL, safe to print
+
+  // Runs fn in a write transaction and commits it; rolls back when fn fails.
+  Status WithWrite(const std::function<Status(Transaction&)>& fn);
+  Status WithRead(const std::function<Status(Transaction&)>& fn);
+};
+
+// Opens "sqlite:PATH", "sqlite::memory:" or a plain file path, creating the file if needed.
+// Does not run migrations (see migrations.h).
+StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url);
+
+}  // namespace nbaprops::store
+
+#endif  // NBAPROPS_STORE_STORE_H_
