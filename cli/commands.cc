@@ -76,6 +76,7 @@ class Progress {
   Progress(std::string label, bool quiet) : label_(std::move(label)), quiet_(quiet), start_(Now()) {}
   void Update(int done, int total, const std::string& what) {
     if (quiet_ || total <= 0) return;
+    std::fflush(stdout);  // keep the bar after what was printed before it
     int pct = done * 100 / total;
     if (Interactive()) {
       int width = 30, filled = width * done / total;

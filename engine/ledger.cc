@@ -73,10 +73,10 @@ Status Ledger::MarkRunning(store::Transaction& t, int64_t run_id, int64_t now) {
 Status Ledger::Succeed(store::Transaction& t, int64_t run_id, const RunContext& ctx, int64_t now_ms) {
   int64_t now = now_ms / 1000;
   RETURN_IF_ERROR(t.Exec("UPDATE processor_runs SET status = 'succeeded', finished_at = ?, "
-                         "duration_ms = ? - COALESCE(started_at, ?) * 1000, records_in = ?, records_out = ?, "
+                         "duration_ms = ?, records_in = ?, records_out = ?, "
                          "records_rejected = ?, details = ?, error_category = NULL, error_message = NULL "
                          "WHERE run_id = ?",
-                         {now, now_ms, now, ctx.records_in, ctx.records_out, ctx.records_rejected,
+                         {now, now_ms - ctx.started_at_ms, ctx.records_in, ctx.records_out, ctx.records_rejected,
                           ctx.details.empty() ? store::Param() : store::Param(ctx.details), run_id})
                       .status());
   return Transition(t, run_id, "running", "succeeded", now, "");
@@ -87,10 +87,10 @@ Status Ledger::Fail(store::Transaction& t, int64_t run_id, FailureCategory categ
   int64_t now = now_ms / 1000;
   ASSIGN_OR_RETURN(int64_t n,
                    t.Exec("UPDATE processor_runs SET status = 'failed', finished_at = ?, "
-                          "duration_ms = ? - COALESCE(started_at, ?) * 1000, records_in = ?, records_out = 0, "
+                          "duration_ms = ?, records_in = ?, records_out = 0, "
                           "records_rejected = ?, error_category = ?, error_message = ?, details = ? "
                           "WHERE run_id = ? AND status = 'running'",
-                          {now, now_ms, now, ctx.records_in, ctx.records_rejected, FailureCategoryName(category),
+                          {now, now_ms - ctx.started_at_ms, ctx.records_in, ctx.records_rejected, FailureCategoryName(category),
                            message, ctx.details.empty() ? store::Param() : store::Param(ctx.details), run_id}));
   if (n == 0) return OkStatus();  // someone else already finished it
   return Transition(t, run_id, "running", "failed", now, std::string(FailureCategoryName(category)));

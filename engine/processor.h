@@ -71,6 +71,7 @@ class RunContext {
   // with kIncompleteOutput and nothing is committed. Set before CommitOutput.
   int64_t expected_min_rows = 0;
   std::string details;  // short JSON object with processor-specific facts, kept on the ledger
+  int64_t started_at_ms = 0;  // set by the runner; for duration_ms on the ledger
   // Set when the failure category is not the one CategorizeFailure would derive from the Status.
   FailureCategory category_override = FailureCategory::kNone;
 

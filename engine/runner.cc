@@ -36,6 +36,7 @@ RunOutcome Runner::Execute(Processor& p, const std::string& partition_key, const
                            std::optional<int64_t> caused_by) {
   RunOutcome out;
   int64_t run_id = 0;
+  const int64_t start_ms = clock_.NowMillis();
   Status st = store_.WithWrite([&](store::Transaction& t) -> Status {
     if (queued_run_id) {
       run_id = *queued_run_id;
@@ -53,6 +54,7 @@ RunOutcome Runner::Execute(Processor& p, const std::string& partition_key, const
   }
 
   RunContext ctx(store_, clock_, run_id, partition_key, data_date);
+  ctx.started_at_ms = start_ms;
   Status s = p.Run(ctx);
   if (s.ok() && !ctx.committed()) {
     s = InternalError("processor " + p.name() + " returned OK without committing its output");
@@ -94,6 +96,7 @@ StatusOr<std::vector<RunOutcome>> Runner::DrainQueue() {
       RETURN_IF_ERROR(store_.WithWrite([&](store::Transaction& t) -> Status {
         RETURN_IF_ERROR(Ledger::MarkRunning(t, next->run_id, clock_.NowSeconds()));
         RunContext ctx(store_, clock_, next->run_id, next->partition_key, next->data_date);
+        ctx.started_at_ms = clock_.NowMillis();
         return Ledger::Fail(t, next->run_id, FailureCategory::kConfigError,
                             "no processor named '" + next->processor + "' in this build", ctx, clock_.NowMillis());
       }));

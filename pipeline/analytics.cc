@@ -383,6 +383,10 @@ class UpcomingTeamContextProcessor final : public engine::Processor {
 
 // ---------------------------------------------------------------------------------------------
 class UpcomingPlayerContextProcessor final : public engine::Processor {
+  // How far back to look for a team's last N games; 10 NBA games span at most ~25 days outside
+  // the All-Star break.
+  static constexpr int kRosterWindowDays = 35;
+
  public:
   explicit UpcomingPlayerContextProcessor(const Config& c)
       : roster_games_(c.upcoming_roster_games), max_age_hours_(c.injury_max_age_hours) {}
@@ -431,7 +435,7 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
       std::map<std::string, std::set<int32_t>> team_dates;
       RETURN_IF_ERROR(t.Query("SELECT player_id, team, game_date, player_name FROM analytics_player_game_summary "
                               "WHERE game_date < ? AND game_date >= ?",
-                              {date, FormatIsoDate(day - 60)}, [&](const Row& r) {
+                              {date, FormatIsoDate(day - kRosterWindowDays)}, [&](const Row& r) {
                                 int32_t d = ParseIsoDate(r.Text(2)).value_or(0);
                                 std::string team = r.Text(1);
                                 team_dates[team].insert(d);

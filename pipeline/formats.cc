@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <map>
+#include <memory>
 
 #include "base/csv.h"
 #include "base/strings.h"
@@ -62,8 +63,8 @@ bool IsConflictMarker(std::string_view line) {
 // Reads CSV records, turning merge-conflict markers and repeated headers into rejects.
 class CsvSource {
  public:
-  CsvSource(std::string_view content, std::string name, std::vector<Reject>* rejects)
-      : reader_(content), name_(std::move(name)), rejects_(rejects) {}
+  CsvSource(std::string_view content, std::string name, const KindSpec* spec, std::vector<Reject>* rejects)
+      : reader_(content), name_(std::move(name)), spec_(spec), rejects_(rejects) {}
 
   // Finds the header (the first record that is not a conflict marker).
   bool ReadHeader() {
@@ -90,6 +91,15 @@ class CsvSource {
       }
       if (rec->raw == header_raw_) {
         RejectRaw(*rec, "repeated header line (files concatenated or merged?)");
+        continue;
+      }
+      if (spec_ && LooksLikeHeader(rec->fields)) {
+        // A merge of two versions of a file can bring a second header with other columns;
+        // the rows after it follow that header.
+        RejectRaw(*rec, "new header line inside the file (two versions merged?); the rows after it are read with it");
+        header_raw_ = std::string(rec->raw);
+        header_ = CsvHeader(rec->fields);
+        ++header_version_;
         continue;
       }
       if (!rec->error.empty()) {
@@ -119,8 +129,17 @@ class CsvSource {
   }
   std::string Location(const CsvRecord& rec) const { return name_ + ":" + std::to_string(rec.line); }
   const CsvHeader& header() const { return header_; }
+  int header_version() const { return header_version_; }
 
  private:
+  bool LooksLikeHeader(const std::vector<std::string>& fields) const {
+    CsvHeader h(fields);
+    for (const auto& c : spec_->required) {
+      if (!h.Has(c)) return false;
+    }
+    return true;
+  }
+
   static size_t FirstInvalidUtf8(std::string_view s) {
     for (size_t i = 0; i < s.size(); ++i) {
       if (!IsValidUtf8(s.substr(0, i + 1)) && !IsValidUtf8(s.substr(0, std::min(s.size(), i + 4)))) return i;
@@ -130,18 +149,39 @@ class CsvSource {
 
   CsvReader reader_;
   std::string name_;
+  const KindSpec* spec_;
   std::vector<Reject>* rejects_;
   CsvHeader header_;
   std::string header_raw_;
+  int header_version_ = 0;
 };
 
 // Field access by column name with typed validation; collects the first error of a record.
+// Column positions by name, looked up once per file: names are string literals, so their
+// address identifies them.
+class ColumnCache {
+ public:
+  explicit ColumnCache(const CsvHeader& h) : h_(h) {}
+  int Index(std::string_view col) {
+    for (const auto& [ptr, idx] : cache_) {
+      if (ptr == col.data()) return idx;
+    }
+    int idx = h_.Index(col);
+    cache_.emplace_back(col.data(), idx);
+    return idx;
+  }
+
+ private:
+  const CsvHeader& h_;
+  std::vector<std::pair<const char*, int>> cache_;
+};
+
 class Fields {
  public:
-  Fields(const CsvHeader& h, const CsvRecord& r) : h_(h), r_(r) {}
+  Fields(ColumnCache& columns, const CsvRecord& r) : columns_(columns), r_(r) {}
 
   std::string_view Get(std::string_view col) const {
-    int i = h_.Index(col);
+    int i = columns_.Index(col);
     return i < 0 ? std::string_view() : Trim(r_.fields[static_cast<size_t>(i)]);
   }
   std::string Text(std::string_view col, bool required = false) {
@@ -212,7 +252,7 @@ class Fields {
   const std::string& error() const { return error_; }
 
  private:
-  const CsvHeader& h_;
+  ColumnCache& columns_;
   const CsvRecord& r_;
   std::string error_;
 };
@@ -231,7 +271,7 @@ bool ValidAmericanOdds(int p) { return p <= -100 || p >= 100; }
 template <typename Fn>
 Status ParseCsv(ImportKind kind, std::string_view content, const std::string& name, ParsedPayload* out, Fn&& per_row) {
   const KindSpec* spec = SpecFor(kind);
-  CsvSource src(content, name, &out->rejects);
+  CsvSource src(content, name, spec, &out->rejects);
   if (!src.ReadHeader()) return InvalidArgumentError(name + ": the file is empty (no header line)");
   std::vector<std::string> missing;
   for (const std::string& col : spec->required) {
@@ -243,8 +283,14 @@ Status ParseCsv(ImportKind kind, std::string_view content, const std::string& na
                                 Join(src.header().names(), ", ") + "); see docs/import-formats.md");
   }
   CsvRecord rec;
+  auto columns = std::make_unique<ColumnCache>(src.header());
+  int header_version = src.header_version();
   while (src.Next(&rec)) {
-    Fields f(src.header(), rec);
+    if (src.header_version() != header_version) {
+      header_version = src.header_version();
+      columns = std::make_unique<ColumnCache>(src.header());
+    }
+    Fields f(*columns, rec);
     std::string location = src.Location(rec);
     per_row(f, location);
     if (!f.error().empty()) src.RejectRaw(rec, f.error());

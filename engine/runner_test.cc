@@ -1,0 +1,146 @@
+#include "engine/runner.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/test_util.h"
+
+namespace nbaprops::engine {
+namespace {
+
+using nbaprops::testing::Count;
+using nbaprops::testing::OpenTestStore;
+using nbaprops::testing::TempDir;
+
+// A generic processor writing `rows` rows into a test table for its partition.
+class CountingProcessor : public Processor {
+ public:
+  CountingProcessor(std::string name, std::vector<std::string> inputs = {}) : name_(std::move(name)), inputs_(inputs) {}
+  std::string name() const override { return name_; }
+  int phase() const override { return 3; }
+  std::vector<std::string> inputs() const override { return inputs_; }
+  std::vector<std::string> output_tables() const override { return {"test_out"}; }
+  Status Run(RunContext& ctx) override {
+    if (before_commit) before_commit(ctx);
+    if (!fail.ok()) return fail;
+    if (skip_commit) return OkStatus();
+    ctx.expected_min_rows = expected;
+    return ctx.CommitOutput([&](store::Transaction& t) -> Status {
+      RETURN_IF_ERROR(t.Exec("DELETE FROM test_out WHERE part = ?", {ctx.partition_key()}).status());
+      for (int i = 0; i < rows; ++i) {
+        RETURN_IF_ERROR(t.Exec("INSERT INTO test_out (part, i) VALUES (?, ?)", {ctx.partition_key(), i}).status());
+      }
+      ctx.records_out = rows;
+      return OkStatus();
+    });
+  }
+  int rows = 3;
+  int expected = 0;
+  Status fail;
+  bool skip_commit = false;
+  std::function<void(RunContext&)> before_commit;
+
+ private:
+  std::string name_;
+  std::vector<std::string> inputs_;
+};
+
+class RunnerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = OpenTestStore(dir_.File("e.db"));
+    ASSERT_TRUE(store_->WithWrite([](store::Transaction& t) {
+                  return t.Exec("CREATE TABLE test_out (part TEXT, i INTEGER)").status();
+                }).ok());
+  }
+  TempDir dir_;
+  std::unique_ptr<store::Store> store_;
+  FakeClock clock_{1'700'000'000'000};
+};
+
+TEST_F(RunnerTest, SuccessWritesRowsAndLedgerInOneTransaction) {
+  Runner runner(*store_, clock_);
+  CountingProcessor p("a");
+  RunOutcome o = runner.Execute(p, "2024-01-31", "2024-01-31", "manual");
+  ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM test_out"), 3);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'succeeded' AND records_out = 3"), 1);
+  // running -> succeeded, both recorded as history
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM run_transitions WHERE run_id = " + std::to_string(o.run_id)), 2);
+  // idempotent re-run: same rows, attempt 2
+  o = runner.Execute(p, "2024-01-31", "2024-01-31", "manual");
+  ASSERT_TRUE(o.status.ok());
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM test_out"), 3);
+  EXPECT_EQ(Count(*store_, "SELECT MAX(attempt) FROM processor_runs"), 2);
+}
+
+TEST_F(RunnerTest, ZeroRowsOnADayThatExpectsRowsIsIncompleteOutputNotSuccess) {
+  Runner runner(*store_, clock_);
+  CountingProcessor p("a");
+  p.rows = 0;
+  p.expected = 10;
+  RunOutcome o = runner.Execute(p, "2024-01-31", "2024-01-31", "manual");
+  EXPECT_EQ(o.category, FailureCategory::kIncompleteOutput);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'failed' AND "
+                           "error_category = 'incomplete_output'"),
+            1);
+}
+
+TEST_F(RunnerTest, FailureCategoriesComeFromTheStatusCode) {
+  Runner runner(*store_, clock_);
+  CountingProcessor p("a");
+  p.fail = UnavailableError("source down");
+  EXPECT_EQ(runner.Execute(p, "d", "", "manual").category, FailureCategory::kSourceUnavailable);
+  p.fail = InvalidArgumentError("bad row");
+  EXPECT_EQ(runner.Execute(p, "d", "", "manual").category, FailureCategory::kBadInput);
+  p.fail = DataLossError("field renamed");
+  EXPECT_EQ(runner.Execute(p, "d", "", "manual").category, FailureCategory::kSchemaMismatch);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM test_out"), 0);
+}
+
+TEST_F(RunnerTest, ReturningOkWithoutCommittingIsAnInternalError) {
+  Runner runner(*store_, clock_);
+  CountingProcessor p("a");
+  p.skip_commit = true;
+  RunOutcome o = runner.Execute(p, "d", "", "manual");
+  EXPECT_EQ(o.category, FailureCategory::kInternal);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'succeeded'"), 0);
+}
+
+TEST_F(RunnerTest, ARunThatIsNoLongerRunningCannotCommit) {
+  Runner runner(*store_, clock_);
+  CountingProcessor p("a");
+  // Something else (a reaper, an operator) fails the run while the processor works.
+  p.before_commit = [&](RunContext& ctx) {
+    ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) {
+                  return t.Exec("UPDATE processor_runs SET status = 'failed' WHERE run_id = ?", {ctx.run_id()}).status();
+                }).ok());
+  };
+  RunOutcome o = runner.Execute(p, "d", "", "manual");
+  EXPECT_EQ(o.status.code(), StatusCode::kAborted);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM test_out"), 0);
+}
+
+TEST_F(RunnerTest, EnqueueKeepsOneLiveRunAndDrainRunsIt) {
+  Runner runner(*store_, clock_);
+  ASSERT_TRUE(runner.Register(std::make_unique<CountingProcessor>("a")).ok());
+  ASSERT_TRUE(runner.Register(std::make_unique<CountingProcessor>("b", std::vector<std::string>{"a"})).ok());
+  EXPECT_EQ(runner.Register(std::make_unique<CountingProcessor>("c", std::vector<std::string>{"zzz"})).code(),
+            StatusCode::kFailedPrecondition);
+  ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) -> Status {
+                RunStart s{"a", 3, "2024-01-31", "2024-01-31", "manual", std::nullopt};
+                ASSIGN_OR_RETURN(int64_t id1, Ledger::Enqueue(t, s, 1));
+                ASSIGN_OR_RETURN(int64_t id2, Ledger::Enqueue(t, s, 2));
+                EXPECT_EQ(id1, id2);
+                return OkStatus();
+              }).ok());
+  auto outcomes = runner.DrainQueue();
+  ASSERT_TRUE(outcomes.ok());
+  ASSERT_EQ(outcomes->size(), 1u);
+  EXPECT_TRUE((*outcomes)[0].status.ok());
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'queued'"), 0);
+  ASSERT_EQ(runner.InOrder().size(), 2u);
+  EXPECT_EQ(runner.InOrder()[0]->name(), "a");
+}
+
+}  // namespace
+}  // namespace nbaprops::engine
