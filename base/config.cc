@@ -32,7 +32,7 @@ StatusOr<Config> LoadConfig(const std::string& path) {
       return InvalidArgumentError("config '" + path + "': " + std::string(e.description()) +
                                   " at line " + std::to_string(e.source().begin.line));
     }
-    RETURN_IF_ERROR(CheckKeys(root, "", {"database", "log", "demo", "pipeline"}, path));
+    RETURN_IF_ERROR(CheckKeys(root, "", {"database", "log", "demo", "pipeline", "engine"}, path));
     if (auto* db = root["database"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*db, "database", {"path"}, path));
       c.db_path = db->get("path") ? (*db)["path"].value_or(c.db_path) : c.db_path;
@@ -50,13 +50,34 @@ StatusOr<Config> LoadConfig(const std::string& path) {
       c.upcoming_roster_games = (*p)["roster_lookback_games"].value_or(c.upcoming_roster_games);
       c.injury_max_age_hours = (*p)["injury_max_age_hours"].value_or(c.injury_max_age_hours);
     }
+    if (auto* e = root["engine"].as_table()) {
+      RETURN_IF_ERROR(CheckKeys(*e, "engine",
+                                {"lease_ms", "heartbeat_ms", "max_attempts", "retry_base_ms", "retry_cap_ms", "workers"},
+                                path));
+      c.lease_ms = (*e)["lease_ms"].value_or(c.lease_ms);
+      c.heartbeat_ms = (*e)["heartbeat_ms"].value_or(c.heartbeat_ms);
+      c.max_attempts = (*e)["max_attempts"].value_or(c.max_attempts);
+      c.retry_base_ms = (*e)["retry_base_ms"].value_or(c.retry_base_ms);
+      c.retry_cap_ms = (*e)["retry_cap_ms"].value_or(c.retry_cap_ms);
+      c.workers = (*e)["workers"].value_or(c.workers);
+    }
   }
   if (const char* v = std::getenv("NBAPROPS_DB")) c.db_path = v;
+  if (const char* v = std::getenv("NBAPROPS_LEASE_MS")) c.lease_ms = std::atoll(v);
+  if (const char* v = std::getenv("NBAPROPS_HEARTBEAT_MS")) c.heartbeat_ms = std::atoll(v);
   if (const char* v = std::getenv("NBAPROPS_LOG_LEVEL")) c.log_level = v;
   if (const char* v = std::getenv("NBAPROPS_DATA_DIR")) c.data_dir = v;
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "error", "off"};
   if (!kLevels.count(c.log_level)) {
     return InvalidArgumentError("log level '" + c.log_level + "' is not one of debug, info, warn, error, off");
+  }
+  if (c.lease_ms < 100 || c.heartbeat_ms < 10 || c.heartbeat_ms * 2 > c.lease_ms) {
+    return InvalidArgumentError("engine.lease_ms must be >= 100 and at least twice engine.heartbeat_ms (got lease " +
+                                std::to_string(c.lease_ms) + " ms, heartbeat " + std::to_string(c.heartbeat_ms) +
+                                " ms)");
+  }
+  if (c.max_attempts < 1 || c.workers < 1 || c.retry_base_ms < 0 || c.retry_cap_ms < c.retry_base_ms) {
+    return InvalidArgumentError("engine: max_attempts and workers must be >= 1 and retry_cap_ms >= retry_base_ms");
   }
   if (c.upcoming_roster_games < 1 || c.upcoming_roster_games > 82) {
     return InvalidArgumentError("pipeline.roster_lookback_games must be between 1 and 82");

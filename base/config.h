@@ -15,6 +15,13 @@ struct Config {
   std::string data_dir = "data/2023-24";  // [demo] data_dir     / NBAPROPS_DATA_DIR
   int upcoming_roster_games = 10;       // [pipeline] roster_lookback_games
   int injury_max_age_hours = 36;        // [pipeline] injury_max_age_hours
+  // [engine]
+  int64_t lease_ms = 30'000;            // lease_ms / NBAPROPS_LEASE_MS
+  int64_t heartbeat_ms = 5'000;         // heartbeat_ms / NBAPROPS_HEARTBEAT_MS
+  int max_attempts = 5;                 // max_attempts
+  int64_t retry_base_ms = 2'000;        // retry_base_ms
+  int64_t retry_cap_ms = 300'000;       // retry_cap_ms
+  int workers = 2;                      // workers (serve / worker default)
 };
 
 // Reads `path` (empty: defaults only), then applies environment overrides.

@@ -27,22 +27,13 @@
 #endif
 
 namespace nbaprops::cli {
-namespace {
-
-// Everything a command needs: config, an open migrated store, a runner.
-struct Env {
-  Config config;
-  std::unique_ptr<store::Store> store;
-  std::unique_ptr<engine::Runner> runner;
-};
 
 int Fail(int code, const std::string& message) {
   std::fprintf(stderr, "error: %s\n", message.c_str());
   return code;
 }
 
-// Opens the database; `create` allows a new file (init, demo). Returns an exit code on failure.
-int Open(const GlobalOptions& g, bool create, Env* env) {
+int OpenEnv(const GlobalOptions& g, bool create, Env* env) {
   auto config = LoadConfig(g.config);
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
   env->config = *config;
@@ -67,6 +58,8 @@ int Open(const GlobalOptions& g, bool create, Env* env) {
   env->runner = std::move(runner).value();
   return kExitOk;
 }
+
+namespace {
 
 bool Interactive() { return ::isatty(STDERR_FILENO) == 1; }
 
@@ -189,7 +182,7 @@ std::optional<std::string> CheckDate(const std::string& d, const char* flag) {
 
 int CmdInit(const GlobalOptions& g) {
   Env env;
-  if (int rc = Open(g, true, &env)) return rc;
+  if (int rc = OpenEnv(g, true, &env)) return rc;
   auto v = store::SchemaVersion(*env.store);
   std::printf("database %s ready (schema version %d)\n", env.config.db_path.c_str(), v.ok() ? *v : -1);
   return kExitOk;
@@ -202,7 +195,7 @@ int CmdImport(const GlobalOptions& g, const std::vector<std::string>& paths, con
     if (!forced) return Fail(kExitUsage, "--kind '" + kind + "' is not one of " + pipeline::AllKindNames());
   }
   Env env;
-  if (int rc = Open(g, false, &env)) return rc;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
   return ImportInto(env, paths, forced, g.quiet);
 }
 
@@ -211,7 +204,7 @@ int CmdRun(const GlobalOptions& g, const std::string& date, int phase, bool queu
     if (auto bad = CheckDate(date, "--date")) return Fail(kExitUsage, *bad);
   }
   Env env;
-  if (int rc = Open(g, false, &env)) return rc;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
   if (queued) {
     auto outcomes = env.runner->DrainQueue();
     if (!outcomes.ok()) return Fail(kExitStore, outcomes.status().message());
@@ -237,7 +230,7 @@ int CmdBackfill(const GlobalOptions& g, const std::string& from_in, const std::s
     if (auto bad = CheckDate(to_in, "--to")) return Fail(kExitUsage, *bad);
   }
   Env env;
-  if (int rc = Open(g, false, &env)) return rc;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
   std::string from = from_in, to = to_in;
   if (from.empty() || to.empty()) {
     auto dates = pipeline::GameDates(*env.store);
@@ -258,7 +251,7 @@ int CmdStatus(const GlobalOptions& g, const std::string& date) {
     if (auto bad = CheckDate(date, "--date")) return Fail(kExitUsage, *bad);
   }
   Env env;
-  if (int rc = Open(g, false, &env)) return rc;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
   if (date.empty()) {
     auto s = pipeline::Summarize(*env.store);
     if (!s.ok()) return Fail(kExitStore, s.status().message());
@@ -294,12 +287,16 @@ int CmdStatus(const GlobalOptions& g, const std::string& date) {
   return runs.empty() || complete ? kExitOk : kExitFailed;
 }
 
-int CmdRuns(const GlobalOptions& g, const std::string& status, const std::string& processor, int limit) {
+int CmdRuns(const GlobalOptions& g, const std::string& status, const std::string& processor, const std::string& date,
+            int limit) {
+  if (!date.empty()) {
+    if (auto bad = CheckDate(date, "--date")) return Fail(kExitUsage, *bad);
+  }
   Env env;
-  if (int rc = Open(g, false, &env)) return rc;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
   std::vector<engine::RunRecord> runs;
   Status st = env.store->WithRead([&](store::Transaction& t) -> Status {
-    ASSIGN_OR_RETURN(runs, engine::Ledger::List(t, engine::RunFilter{status, processor, "", limit}));
+    ASSIGN_OR_RETURN(runs, engine::Ledger::List(t, engine::RunFilter{status, processor, date, limit}));
     return OkStatus();
   });
   if (!st.ok()) return Fail(kExitStore, st.message());
@@ -320,7 +317,7 @@ int CmdRuns(const GlobalOptions& g, const std::string& status, const std::string
 
 int CmdRegistryUnresolved(const GlobalOptions& g, const std::string& status) {
   Env env;
-  if (int rc = Open(g, false, &env)) return rc;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
   Table t({"id", "source", "name", "normalized", "rows", "status", "examples", "reason"});
   std::string json = "[";
   Status st = env.store->WithRead([&](store::Transaction& tx) {
@@ -350,7 +347,7 @@ int CmdRegistryUnresolved(const GlobalOptions& g, const std::string& status) {
 
 int CmdRegistryAlias(const GlobalOptions& g, const std::string& name, const std::string& player_id) {
   Env env;
-  if (int rc = Open(g, false, &env)) return rc;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
   auto res = pipeline::AddManualAlias(*env.runner, name, player_id);
   if (!res.ok()) {
     return Fail(res.status().code() == StatusCode::kNotFound ? kExitUsage : kExitFailed, res.status().message());
@@ -365,7 +362,7 @@ int CmdRegistryAlias(const GlobalOptions& g, const std::string& name, const std:
 
 int CmdRegistryPlayers(const GlobalOptions& g, const std::string& query) {
   Env env;
-  if (int rc = Open(g, false, &env)) return rc;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
   Table t({"player_id", "name", "teams", "aliases"});
   Status st = env.store->WithRead([&](store::Transaction& tx) {
     return tx.Query(
@@ -386,7 +383,7 @@ int CmdRegistryPlayers(const GlobalOptions& g, const std::string& query) {
 
 int CmdDemo(const GlobalOptions& g, const std::string& data_dir_in) {
   Env env;
-  if (int rc = Open(g, true, &env)) return rc;
+  if (int rc = OpenEnv(g, true, &env)) return rc;
   std::string data_dir = data_dir_in.empty() ? env.config.data_dir : data_dir_in;
   std::error_code ec;
   if (!std::filesystem::is_directory(data_dir, ec)) {

@@ -4,8 +4,14 @@
 #ifndef NBAPROPS_CLI_COMMANDS_H_
 #define NBAPROPS_CLI_COMMANDS_H_
 
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "base/config.h"
+#include "engine/runner.h"
+#include "store/store.h"
 
 namespace nbaprops::cli {
 
@@ -13,6 +19,18 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitStore = 3;
+
+// Everything a command needs: config, an open migrated store, a runner.
+struct Env {
+  Config config;
+  std::unique_ptr<store::Store> store;
+  std::unique_ptr<engine::Runner> runner;
+};
+
+struct GlobalOptions;
+// Opens the database; `create` allows a new file (init, demo). Returns an exit code on failure.
+int OpenEnv(const GlobalOptions& g, bool create, Env* env);
+int Fail(int code, const std::string& message);
 
 struct GlobalOptions {
   std::string db;      // empty: from config
@@ -26,12 +44,25 @@ int CmdImport(const GlobalOptions& g, const std::vector<std::string>& paths, con
 int CmdRun(const GlobalOptions& g, const std::string& date, int phase, bool queued);
 int CmdBackfill(const GlobalOptions& g, const std::string& from, const std::string& to, int phase);
 int CmdStatus(const GlobalOptions& g, const std::string& date);
-int CmdRuns(const GlobalOptions& g, const std::string& status, const std::string& processor, int limit);
+int CmdRuns(const GlobalOptions& g, const std::string& status, const std::string& processor, const std::string& date,
+            int limit);
 int CmdRegistryUnresolved(const GlobalOptions& g, const std::string& status);
 int CmdRegistryAlias(const GlobalOptions& g, const std::string& name, const std::string& player_id);
 int CmdRegistryPlayers(const GlobalOptions& g, const std::string& query);
 int CmdDemo(const GlobalOptions& g, const std::string& data_dir);
 int CmdVersion(const GlobalOptions& g);
+
+// cli/engine_commands.cc
+struct ServeOptions {
+  int workers = 0;          // 0: from config
+  bool until_idle = false;  // exit once nothing is queued or running (tests, one-shot drains)
+};
+int CmdServe(const GlobalOptions& g, const ServeOptions& o);   // scheduler + reaper + workers
+int CmdWorker(const GlobalOptions& g, const ServeOptions& o);  // reaper + workers only
+int CmdDlqList(const GlobalOptions& g, const std::string& status);
+int CmdDlqShow(const GlobalOptions& g, int64_t id);
+int CmdDlqRetry(const GlobalOptions& g, int64_t id);
+int CmdDlqDiscard(const GlobalOptions& g, int64_t id);
 
 }  // namespace nbaprops::cli
 

@@ -59,8 +59,39 @@ int main(int argc, char** argv) {
   runs->add_option("--status", run_status, "queued, running, succeeded, failed, skipped, deferred or dead")
       ->check(CLI::IsMember({"queued", "running", "succeeded", "failed", "skipped", "deferred", "dead"}));
   runs->add_option("--processor", processor, "only this processor");
+  runs->add_option("--date", date, "only runs of this game date");
   runs->add_option("--limit", limit, "at most this many (default 50)")->check(CLI::PositiveNumber);
-  runs->callback([&] { rc = CmdRuns(g, run_status, processor, limit); });
+  runs->callback([&] { rc = CmdRuns(g, run_status, processor, date, limit); });
+
+  ServeOptions serve_opts;
+  auto* serve = app.add_subcommand("serve", "run the scheduler, the lease reaper and worker threads until SIGTERM");
+  serve->add_option("--workers", serve_opts.workers, "worker threads (default [engine] workers)")
+      ->check(CLI::Range(1, 64));
+  serve->add_flag("--until-idle", serve_opts.until_idle, "exit once nothing is queued or running");
+  serve->callback([&] { rc = CmdServe(g, serve_opts); });
+  auto* worker = app.add_subcommand("worker", "run worker threads (and the reaper) against the database until SIGTERM");
+  worker->add_option("--workers", serve_opts.workers, "worker threads (default [engine] workers)")
+      ->check(CLI::Range(1, 64));
+  worker->add_flag("--until-idle", serve_opts.until_idle, "exit once nothing is queued or running");
+  worker->callback([&] { rc = CmdWorker(g, serve_opts); });
+
+  auto* dlq = app.add_subcommand("dlq", "dead letters: runs that will not be retried automatically");
+  dlq->require_subcommand(1);
+  std::string dlq_status = "open";
+  int64_t dlq_id = 0;
+  auto* dlq_list = dlq->add_subcommand("list", "list dead letters");
+  dlq_list->add_option("--status", dlq_status, "open (default), retried, discarded or all")
+      ->check(CLI::IsMember({"open", "retried", "discarded", "all"}));
+  dlq_list->callback([&] { rc = CmdDlqList(g, dlq_status); });
+  auto* dlq_show = dlq->add_subcommand("show", "show one dead letter with its run history");
+  dlq_show->add_option("id", dlq_id)->required();
+  dlq_show->callback([&] { rc = CmdDlqShow(g, dlq_id); });
+  auto* dlq_retry = dlq->add_subcommand("retry", "queue the dead letter's work again (attempt 1) and run the queue");
+  dlq_retry->add_option("id", dlq_id)->required();
+  dlq_retry->callback([&] { rc = CmdDlqRetry(g, dlq_id); });
+  auto* dlq_discard = dlq->add_subcommand("discard", "give up on a dead letter (kept, marked discarded)");
+  dlq_discard->add_option("id", dlq_id)->required();
+  dlq_discard->callback([&] { rc = CmdDlqDiscard(g, dlq_id); });
 
   auto* registry = app.add_subcommand("registry", "player registry: unresolved names, aliases");
   registry->require_subcommand(1);

@@ -6,7 +6,8 @@ namespace {
 constexpr const char* kRunColumns =
     "run_id, processor, phase, partition_key, COALESCE(data_date, ''), status, attempt, trigger, caused_by_run_id, "
     "queued_at, started_at, finished_at, duration_ms, records_in, records_out, records_rejected, "
-    "COALESCE(error_category, ''), COALESCE(error_message, ''), COALESCE(details, '')";
+    "COALESCE(error_category, ''), COALESCE(error_message, ''), COALESCE(details, ''), COALESCE(worker_id, ''), "
+    "lease_token, lease_expires_at, not_before, priority";
 
 RunRecord ReadRun(const store::Row& r) {
   RunRecord x;
@@ -29,45 +30,36 @@ RunRecord ReadRun(const store::Row& r) {
   x.error_category = r.Text(16);
   x.error_message = r.Text(17);
   x.details = r.Text(18);
+  x.worker_id = r.Text(19);
+  x.lease_token = r.OptInt(20);
+  x.lease_expires_at = r.OptInt(21);
+  x.not_before = r.OptInt(22);
+  x.priority = static_cast<int>(r.Int(23));
   return x;
 }
 
 store::Param DateParam(const std::string& d) { return d.empty() ? store::Param() : store::Param(d); }
 
-StatusOr<int64_t> Insert(store::Transaction& t, const RunStart& s, const std::string& status, int64_t now) {
-  ASSIGN_OR_RETURN(auto prev, t.QueryInt("SELECT COUNT(*) FROM processor_runs WHERE processor = ? AND partition_key = ?",
-                                         {s.processor, s.partition_key}));
-  int64_t attempt = prev.value_or(0) + 1;
+StatusOr<int64_t> Insert(store::Transaction& t, const RunStart& s, int64_t now) {
   RETURN_IF_ERROR(t.Exec("INSERT INTO processor_runs (processor, phase, partition_key, data_date, status, attempt, "
-                         "trigger, caused_by_run_id, queued_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                         {s.processor, s.phase, s.partition_key, DateParam(s.data_date), status, attempt, s.trigger,
-                          s.caused_by_run_id, now, status == "running" ? store::Param(now) : store::Param()})
+                         "trigger, caused_by_run_id, queued_at, priority, not_before) "
+                         "VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)",
+                         {s.processor, s.phase, s.partition_key, DateParam(s.data_date), s.attempt, s.trigger,
+                          s.caused_by_run_id, now, s.priority, s.not_before_ms})
                       .status());
   ASSIGN_OR_RETURN(int64_t id, t.LastInsertId());
-  RETURN_IF_ERROR(Ledger::Transition(t, id, "", status, now, "trigger=" + s.trigger));
+  RETURN_IF_ERROR(Ledger::Transition(t, id, "", "queued", now, "trigger=" + s.trigger));
   return id;
 }
 
 }  // namespace
-
-StatusOr<int64_t> Ledger::Start(store::Transaction& t, const RunStart& s, int64_t now) {
-  return Insert(t, s, "running", now);
-}
 
 StatusOr<int64_t> Ledger::Enqueue(store::Transaction& t, const RunStart& s, int64_t now) {
   ASSIGN_OR_RETURN(auto live, t.QueryInt("SELECT run_id FROM processor_runs WHERE processor = ? AND partition_key = ? "
                                          "AND status IN ('queued','running') ORDER BY run_id DESC LIMIT 1",
                                          {s.processor, s.partition_key}));
   if (live) return *live;
-  return Insert(t, s, "queued", now);
-}
-
-Status Ledger::MarkRunning(store::Transaction& t, int64_t run_id, int64_t now) {
-  ASSIGN_OR_RETURN(int64_t n, t.Exec("UPDATE processor_runs SET status = 'running', started_at = ? "
-                                     "WHERE run_id = ? AND status = 'queued'",
-                                     {now, run_id}));
-  if (n != 1) return AbortedError("run " + std::to_string(run_id) + " is not queued any more");
-  return Transition(t, run_id, "queued", "running", now, "");
+  return Insert(t, s, now);
 }
 
 Status Ledger::Succeed(store::Transaction& t, int64_t run_id, const RunContext& ctx, int64_t now_ms) {
@@ -80,20 +72,6 @@ Status Ledger::Succeed(store::Transaction& t, int64_t run_id, const RunContext& 
                           ctx.details.empty() ? store::Param() : store::Param(ctx.details), run_id})
                       .status());
   return Transition(t, run_id, "running", "succeeded", now, "");
-}
-
-Status Ledger::Fail(store::Transaction& t, int64_t run_id, FailureCategory category, const std::string& message,
-                    const RunContext& ctx, int64_t now_ms) {
-  int64_t now = now_ms / 1000;
-  ASSIGN_OR_RETURN(int64_t n,
-                   t.Exec("UPDATE processor_runs SET status = 'failed', finished_at = ?, "
-                          "duration_ms = ?, records_in = ?, records_out = 0, "
-                          "records_rejected = ?, error_category = ?, error_message = ?, details = ? "
-                          "WHERE run_id = ? AND status = 'running'",
-                          {now, now_ms - ctx.started_at_ms, ctx.records_in, ctx.records_rejected, FailureCategoryName(category),
-                           message, ctx.details.empty() ? store::Param() : store::Param(ctx.details), run_id}));
-  if (n == 0) return OkStatus();  // someone else already finished it
-  return Transition(t, run_id, "running", "failed", now, std::string(FailureCategoryName(category)));
 }
 
 Status Ledger::Transition(store::Transaction& t, int64_t run_id, const std::string& from, const std::string& to,

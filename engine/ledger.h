@@ -3,7 +3,10 @@
 //
 // States: queued -> running -> succeeded | failed | skipped | deferred; dead once retries are
 // spent. Every change names a trigger (schedule, upstream, retry, self_heal, manual, backfill,
-// import) and, when one run caused another, the causing run id.
+// import) and, when one run caused another, the causing run id. A failed attempt stays failed;
+// its retry is a new row (attempt + 1, trigger retry, caused_by = the failed run).
+// Units: queued_at, started_at, finished_at are Unix seconds; heartbeat_at, lease_expires_at and
+// not_before are Unix milliseconds (leases need sub-second precision).
 #ifndef NBAPROPS_ENGINE_LEDGER_H_
 #define NBAPROPS_ENGINE_LEDGER_H_
 
@@ -34,6 +37,9 @@ struct RunRecord {
   std::string error_category;
   std::string error_message;
   std::string details;
+  std::string worker_id;
+  std::optional<int64_t> lease_token, lease_expires_at, not_before;
+  int priority = 0;
 };
 
 struct RunFilter {
@@ -50,19 +56,17 @@ struct RunStart {
   std::string data_date;  // empty when the partition is not a date
   std::string trigger = "manual";
   std::optional<int64_t> caused_by_run_id;
+  int attempt = 1;
+  int priority = 0;
+  std::optional<int64_t> not_before_ms;
 };
 
 class Ledger {
  public:
-  // Inserts a run in state `running`, attempt = previous attempts of the partition + 1.
-  static StatusOr<int64_t> Start(store::Transaction& t, const RunStart& start, int64_t now);
   // Inserts a run in state `queued`, unless a live (queued/running) run of the partition exists;
-  // returns the live or new run id.
+  // returns the live or new run id. `now` in seconds.
   static StatusOr<int64_t> Enqueue(store::Transaction& t, const RunStart& start, int64_t now);
-  static Status MarkRunning(store::Transaction& t, int64_t run_id, int64_t now);
   static Status Succeed(store::Transaction& t, int64_t run_id, const RunContext& ctx, int64_t now_ms);
-  static Status Fail(store::Transaction& t, int64_t run_id, FailureCategory category, const std::string& message,
-                     const RunContext& ctx, int64_t now_ms);
   static Status Transition(store::Transaction& t, int64_t run_id, const std::string& from, const std::string& to,
                            int64_t now, const std::string& reason);
 

@@ -36,11 +36,17 @@ FailureCategory CategorizeFailure(const Status& s) {
 
 Status RunContext::CommitOutput(const std::function<Status(store::Transaction&)>& write) {
   ASSIGN_OR_RETURN(auto txn, store_.Begin(store::TxnMode::kWrite));
-  // Fencing: only a run that is still `running` may commit output.
-  ASSIGN_OR_RETURN(auto status, txn->QueryText("SELECT status FROM processor_runs WHERE run_id = ?", {run_id_}));
-  if (!status || *status != "running") {
-    return AbortedError("run " + std::to_string(run_id_) + " is no longer running (state '" +
-                        status.value_or("missing") + "'); its output is discarded");
+  std::string status = "missing";
+  int64_t token = 0;
+  RETURN_IF_ERROR(txn->Query("SELECT status, COALESCE(lease_token, 0) FROM processor_runs WHERE run_id = ?", {run_id_},
+                             [&](const store::Row& r) {
+                               status = r.Text(0);
+                               token = r.Int(1);
+                               return OkStatus();
+                             }));
+  if (status != "running" || token != lease_token) {
+    return AbortedError("run " + std::to_string(run_id_) + " lost its lease (state '" + status +
+                        (token != lease_token ? "', lease taken over" : "'") + "); its output is discarded");
   }
   RETURN_IF_ERROR(write(*txn));
   if (records_out < expected_min_rows) {
@@ -50,6 +56,7 @@ Status RunContext::CommitOutput(const std::function<Status(store::Transaction&)>
                       std::to_string(expected_min_rows));
   }
   RETURN_IF_ERROR(Ledger::Succeed(*txn, run_id_, *this, clock_.NowMillis()));
+  if (on_success) RETURN_IF_ERROR(on_success(*txn));
   RETURN_IF_ERROR(txn->Commit());
   committed_ = true;
   return OkStatus();

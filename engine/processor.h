@@ -72,12 +72,17 @@ class RunContext {
   int64_t expected_min_rows = 0;
   std::string details;  // short JSON object with processor-specific facts, kept on the ledger
   int64_t started_at_ms = 0;  // set by the runner; for duration_ms on the ledger
+  int64_t lease_token = 0;    // the lease this attempt holds; CommitOutput is fenced on it
+  // Runs inside CommitOutput's transaction after the run is marked succeeded: the runner
+  // enqueues downstream runs here, so a success and its triggers commit together.
+  std::function<Status(store::Transaction&)> on_success;
   // Set when the failure category is not the one CategorizeFailure would derive from the Status.
   FailureCategory category_override = FailureCategory::kNone;
 
   // Runs `write` in one write transaction together with marking this run succeeded. `write`
   // must set records_out. Fails (and commits nothing) when records_out < expected_min_rows or
-  // when the run is no longer ours (fencing).
+  // when the run is no longer ours: its state is not `running` or its lease token changed
+  // (fencing: a worker that lost its lease cannot commit).
   Status CommitOutput(const std::function<Status(store::Transaction&)>& write);
   bool committed() const { return committed_; }
 

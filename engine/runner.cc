@@ -1,8 +1,66 @@
 #include "engine/runner.h"
 
-#include <set>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <thread>
 
 namespace nbaprops::engine {
+namespace {
+
+std::string DefaultWorkerId() {
+  char host[256] = "host";
+  ::gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(::getpid());
+}
+
+// Extends a run's lease every heartbeat interval (real time) until stopped.
+class Heartbeat {
+ public:
+  Heartbeat(store::Store& store, const Clock& clock, int64_t run_id, int64_t token, const EngineOptions& o)
+      : thread_([this, &store, &clock, run_id, token, o] {
+          std::unique_lock<std::mutex> lock(mu_);
+          while (!cv_.wait_for(lock, std::chrono::milliseconds(o.heartbeat_ms), [this] { return stop_; })) {
+            lock.unlock();
+            auto alive = Queue::Heartbeat(store, run_id, token, clock.NowMillis(), o.lease_ms);
+            lock.lock();
+            if (alive.ok() && !*alive) break;  // lease lost: the commit will be fenced
+          }
+        }) {}
+  ~Heartbeat() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stop_ = false;  // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace
+
+Runner::Runner(store::Store& store, const Clock& clock, EngineOptions options)
+    : store_(store), clock_(clock), options_(std::move(options)) {
+  if (options_.worker_id.empty()) options_.worker_id = DefaultWorkerId();
+  rng_.seed(options_.seed ? options_.seed : std::random_device{}());
+}
+
+int64_t Runner::NewToken() {
+  std::lock_guard<std::mutex> lock(rng_mu_);
+  return static_cast<int64_t>(rng_() >> 2) + 1;
+}
+
+double Runner::Jitter() {
+  std::lock_guard<std::mutex> lock(rng_mu_);
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng_);
+}
 
 Status Runner::Register(std::unique_ptr<Processor> p) {
   const std::string name = p->name();
@@ -31,31 +89,68 @@ std::vector<Processor*> Runner::InOrder(int phase) const {
   return out;
 }
 
-RunOutcome Runner::Execute(Processor& p, const std::string& partition_key, const std::string& data_date,
-                           const std::string& trigger, std::optional<int64_t> queued_run_id,
-                           std::optional<int64_t> caused_by) {
-  RunOutcome out;
-  int64_t run_id = 0;
-  const int64_t start_ms = clock_.NowMillis();
-  Status st = store_.WithWrite([&](store::Transaction& t) -> Status {
-    if (queued_run_id) {
-      run_id = *queued_run_id;
-      return Ledger::MarkRunning(t, run_id, clock_.NowSeconds());
+Status Runner::EnqueueDownstream(store::Transaction& t, const Processor& p, const RunRecord& run, bool* enqueued) {
+  for (const std::string& name : order_) {
+    const Processor& q = *processors_.at(name);
+    const auto ins = q.inputs();
+    if (std::find(ins.begin(), ins.end(), p.name()) == ins.end()) continue;
+    bool ready = true;
+    for (const std::string& in : ins) {
+      if (in == p.name()) continue;
+      ASSIGN_OR_RETURN(auto last, Ledger::Latest(t, in, run.partition_key));
+      if (!last || last->status != "succeeded") ready = false;
     }
-    RunStart start{p.name(), p.phase(), partition_key, data_date, trigger, caused_by};
-    ASSIGN_OR_RETURN(run_id, Ledger::Start(t, start, clock_.NowSeconds()));
+    if (!ready) continue;
+    RunStart start{q.name(), q.phase(), run.partition_key, run.data_date, "upstream", run.run_id, 1, run.priority,
+                   std::nullopt};
+    RETURN_IF_ERROR(Ledger::Enqueue(t, start, clock_.NowSeconds()).status());
+    *enqueued = true;
+  }
+  return OkStatus();
+}
+
+RunOutcome Runner::Execute(Processor& p, const std::string& partition_key, const std::string& data_date,
+                           const std::string& trigger, std::optional<int64_t> caused_by) {
+  std::optional<ClaimedRun> claimed;
+  Status st = store_.WithWrite([&](store::Transaction& t) -> Status {
+    RunStart start{p.name(), p.phase(), partition_key, data_date, trigger, caused_by, 1, 0, std::nullopt};
+    ASSIGN_OR_RETURN(int64_t id, Ledger::Enqueue(t, start, clock_.NowSeconds()));
+    ASSIGN_OR_RETURN(auto run, Ledger::Get(t, id));
+    if (run->status == "running") {
+      return AlreadyExistsError(p.name() + " for " + partition_key + " is already running (run " +
+                                std::to_string(id) + ", worker " + run->worker_id + ")");
+    }
+    ASSIGN_OR_RETURN(claimed, Queue::ClaimRun(t, id, options_.worker_id, clock_.NowMillis(), options_.lease_ms,
+                                              NewToken()));
     return OkStatus();
   });
-  out.run_id = run_id;
   if (!st.ok()) {
-    out.status = st.WithContext("recording the start of " + p.name() + " for " + partition_key);
+    RunOutcome out;
+    out.processor = p.name();
+    out.status = st.WithContext("starting " + p.name() + " for " + partition_key);
     out.category = CategorizeFailure(st);
     return out;
   }
+  return RunClaimed(p, *claimed);
+}
 
-  RunContext ctx(store_, clock_, run_id, partition_key, data_date);
-  ctx.started_at_ms = start_ms;
-  Status s = p.Run(ctx);
+RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
+  RunOutcome out;
+  out.run_id = claimed.run.run_id;
+  out.processor = p.name();
+  RunContext ctx(store_, clock_, claimed.run.run_id, claimed.run.partition_key, claimed.run.data_date);
+  ctx.started_at_ms = clock_.NowMillis();
+  ctx.lease_token = claimed.lease_token;
+  bool triggered = false;
+  ctx.on_success = [&](store::Transaction& t) { return EnqueueDownstream(t, p, claimed.run, &triggered); };
+  Status s;
+  {
+    Heartbeat heartbeat(store_, clock_, claimed.run.run_id, claimed.lease_token, options_);
+    if (options_.block_ms > 0 && claimed.run.attempt == 1 && p.name() == options_.block_processor) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(options_.block_ms));
+    }
+    s = p.Run(ctx);
+  }
   if (s.ok() && !ctx.committed()) {
     s = InternalError("processor " + p.name() + " returned OK without committing its output");
   }
@@ -63,48 +158,54 @@ RunOutcome Runner::Execute(Processor& p, const std::string& partition_key, const
   out.records_out = ctx.records_out;
   out.records_rejected = ctx.records_rejected;
   if (s.ok()) {
-    out.status = OkStatus();
+    if (triggered && listener_) listener_();
     return out;
   }
   out.category = ctx.category_override != FailureCategory::kNone ? ctx.category_override : CategorizeFailure(s);
-  out.status = s.WithContext(p.name() + " for " + partition_key);
+  out.status = s.WithContext(p.name() + " for " + claimed.run.partition_key);
+  FailureInfo f{out.category, s.message(), ctx.records_in, ctx.records_rejected, ctx.details, ctx.started_at_ms};
   Status fs = store_.WithWrite([&](store::Transaction& t) {
-    return Ledger::Fail(t, run_id, out.category, s.message(), ctx, clock_.NowMillis());
+    return Queue::ApplyFailure(t, claimed.run, f, clock_.NowMillis(), options_.retry, Jitter());
   });
   if (!fs.ok()) out.status = out.status.WithContext("(and recording the failure failed: " + fs.message() + ")");
+  if (listener_) listener_();  // a retry may be runnable at once
   return out;
+}
+
+StatusOr<std::optional<RunOutcome>> Runner::RunNext(const std::string& worker_id) {
+  ASSIGN_OR_RETURN(auto claimed,
+                   Queue::ClaimNext(store_, worker_id, clock_.NowMillis(), options_.lease_ms, NewToken()));
+  if (!claimed) return std::optional<RunOutcome>();
+  Processor* p = Find(claimed->run.processor);
+  if (!p) {
+    FailureInfo f;
+    f.category = FailureCategory::kConfigError;
+    f.message = "no processor named '" + claimed->run.processor + "' in this build";
+    RETURN_IF_ERROR(store_.WithWrite([&](store::Transaction& t) {
+      return Queue::ApplyFailure(t, claimed->run, f, clock_.NowMillis(), options_.retry, Jitter());
+    }));
+    RunOutcome out;
+    out.run_id = claimed->run.run_id;
+    out.processor = claimed->run.processor;
+    out.status = FailedPreconditionError(f.message);
+    out.category = f.category;
+    return std::optional<RunOutcome>(out);
+  }
+  return std::optional<RunOutcome>(RunClaimed(*p, *claimed));
 }
 
 StatusOr<std::vector<RunOutcome>> Runner::DrainQueue() {
   std::vector<RunOutcome> outcomes;
-  std::set<int64_t> seen;
   while (true) {
-    std::optional<RunRecord> next;
-    RETURN_IF_ERROR(store_.WithRead([&](store::Transaction& t) -> Status {
-      ASSIGN_OR_RETURN(auto runs, Ledger::List(t, RunFilter{"queued", "", "", 1000000}));
-      // Oldest first, and upstream phases before downstream ones.
-      for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
-        if (seen.count(it->run_id)) continue;
-        if (!next || it->phase < next->phase) next = *it;
-      }
-      return OkStatus();
-    }));
-    if (!next) break;
-    seen.insert(next->run_id);
-    Processor* p = Find(next->processor);
-    if (!p) {
-      RETURN_IF_ERROR(store_.WithWrite([&](store::Transaction& t) -> Status {
-        RETURN_IF_ERROR(Ledger::MarkRunning(t, next->run_id, clock_.NowSeconds()));
-        RunContext ctx(store_, clock_, next->run_id, next->partition_key, next->data_date);
-        ctx.started_at_ms = clock_.NowMillis();
-        return Ledger::Fail(t, next->run_id, FailureCategory::kConfigError,
-                            "no processor named '" + next->processor + "' in this build", ctx, clock_.NowMillis());
-      }));
-      continue;
-    }
-    outcomes.push_back(Execute(*p, next->partition_key, next->data_date, next->trigger, next->run_id));
+    ASSIGN_OR_RETURN(auto o, RunNext(options_.worker_id));
+    if (!o) break;
+    outcomes.push_back(std::move(*o));
   }
   return outcomes;
+}
+
+StatusOr<std::vector<int64_t>> Runner::Reap() {
+  return Queue::ReapExpired(store_, clock_.NowMillis(), options_.retry, Jitter());
 }
 
 }  // namespace nbaprops::engine

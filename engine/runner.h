@@ -1,27 +1,47 @@
-// Runner: executes processors for partitions and keeps the ledger honest.
+// Runner: executes processors for partitions through the queue and keeps the ledger honest.
 //
-// Each execution is: a `running` ledger row (own transaction), the processor's Run(), and either
-// the processor's CommitOutput (rows + `succeeded` in one transaction) or a `failed` row with its
-// category. A processor that returns OK without committing is a bug and is recorded as such.
-// Thread-safety: Execute may be called from several threads; registration must finish first.
+// Every execution is a claimed run: `queued` -> `running` with a lease (worker id, fencing
+// token, expiry) that a heartbeat thread extends while the processor works. It ends either in
+// the processor's CommitOutput (rows + `succeeded` + downstream triggers in one transaction) or
+// in Queue::ApplyFailure (`failed`, then a retry, a deferral or a dead letter). A processor that
+// returns OK without committing is a bug and is recorded as one.
+// Thread-safety: after registration, all methods may be called from several threads.
 #ifndef NBAPROPS_ENGINE_RUNNER_H_
 #define NBAPROPS_ENGINE_RUNNER_H_
 
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "base/clock.h"
+#include "engine/failure_policy.h"
 #include "engine/ledger.h"
 #include "engine/processor.h"
+#include "engine/queue.h"
 #include "store/store.h"
 
 namespace nbaprops::engine {
 
+struct EngineOptions {
+  int64_t lease_ms = 30'000;
+  int64_t heartbeat_ms = 5'000;
+  RetryPolicy retry;
+  std::string worker_id;  // empty: host:pid
+  uint64_t seed = 0;      // jitter and lease tokens; 0 = from std::random_device
+  // Test hook for crash tests: the first attempt of this processor sleeps this long (while
+  // heartbeating) before running, so a test can kill the worker in the middle of it.
+  std::string block_processor;
+  int64_t block_ms = 0;
+};
+
 struct RunOutcome {
   int64_t run_id = 0;
+  std::string processor;
   Status status;
   FailureCategory category = FailureCategory::kNone;
   int64_t records_in = 0, records_out = 0, records_rejected = 0;
@@ -29,30 +49,48 @@ struct RunOutcome {
 
 class Runner {
  public:
-  Runner(store::Store& store, const Clock& clock) : store_(store), clock_(clock) {}
+  Runner(store::Store& store, const Clock& clock, EngineOptions options = {});
 
   Status Register(std::unique_ptr<Processor> p);
   Processor* Find(const std::string& name) const;
   // Processors of a phase (0: all), upstream before downstream.
   std::vector<Processor*> InOrder(int phase = 0) const;
 
-  // Runs one processor for one partition. When `queued_run_id` is set, that queued ledger row is
-  // claimed instead of inserting a new one.
+  // Runs one processor for one partition now: reuses the partition's queued run or enqueues one,
+  // claims it and runs it. Fails with kAlreadyExists when another worker is running it.
   RunOutcome Execute(Processor& p, const std::string& partition_key, const std::string& data_date,
-                     const std::string& trigger, std::optional<int64_t> queued_run_id = std::nullopt,
-                     std::optional<int64_t> caused_by = std::nullopt);
-
-  // Runs queued runs, oldest first, until none are left. Returns the outcomes.
+                     const std::string& trigger, std::optional<int64_t> caused_by = std::nullopt);
+  // Runs a run this worker has claimed.
+  RunOutcome RunClaimed(Processor& p, const ClaimedRun& claimed);
+  // Claims and runs the next runnable run; empty when none is runnable now.
+  StatusOr<std::optional<RunOutcome>> RunNext(const std::string& worker_id);
+  // Runs runnable runs until none is left (retries waiting for not_before stay queued).
   StatusOr<std::vector<RunOutcome>> DrainQueue();
+  // Fails runs whose lease expired and schedules their retries.
+  StatusOr<std::vector<int64_t>> Reap();
 
+  // Called after this process enqueues work (a trigger), so idle workers wake at once.
+  void SetWorkListener(std::function<void()> listener) { listener_ = std::move(listener); }
+
+  const EngineOptions& options() const { return options_; }
+  const std::string& worker_id() const { return options_.worker_id; }
   store::Store& store() { return store_; }
   const Clock& clock() const { return clock_; }
+  int64_t NewToken();
+  double Jitter();
 
  private:
+  // Enqueues the downstream runs of `p` whose inputs have all succeeded for the partition.
+  Status EnqueueDownstream(store::Transaction& t, const Processor& p, const RunRecord& run, bool* enqueued);
+
   store::Store& store_;
   const Clock& clock_;
+  EngineOptions options_;
   std::map<std::string, std::unique_ptr<Processor>> processors_;
   std::vector<std::string> order_;  // topological
+  std::mutex rng_mu_;
+  std::mt19937_64 rng_;  // guarded by rng_mu_
+  std::function<void()> listener_;
 };
 
 }  // namespace nbaprops::engine

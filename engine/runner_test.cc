@@ -64,13 +64,13 @@ TEST_F(RunnerTest, SuccessWritesRowsAndLedgerInOneTransaction) {
   ASSERT_TRUE(o.status.ok()) << o.status.ToString();
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM test_out"), 3);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'succeeded' AND records_out = 3"), 1);
-  // running -> succeeded, both recorded as history
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM run_transitions WHERE run_id = " + std::to_string(o.run_id)), 2);
-  // idempotent re-run: same rows, attempt 2
+  // queued -> running -> succeeded, all recorded as history
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM run_transitions WHERE run_id = " + std::to_string(o.run_id)), 3);
+  // idempotent re-run: same rows, a second run (a new manual run is attempt 1; retries count up)
   o = runner.Execute(p, "2024-01-31", "2024-01-31", "manual");
   ASSERT_TRUE(o.status.ok());
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM test_out"), 3);
-  EXPECT_EQ(Count(*store_, "SELECT MAX(attempt) FROM processor_runs"), 2);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'succeeded'"), 2);
 }
 
 TEST_F(RunnerTest, ZeroRowsOnADayThatExpectsRowsIsIncompleteOutputNotSuccess) {
@@ -127,7 +127,7 @@ TEST_F(RunnerTest, EnqueueKeepsOneLiveRunAndDrainRunsIt) {
   EXPECT_EQ(runner.Register(std::make_unique<CountingProcessor>("c", std::vector<std::string>{"zzz"})).code(),
             StatusCode::kFailedPrecondition);
   ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) -> Status {
-                RunStart s{"a", 3, "2024-01-31", "2024-01-31", "manual", std::nullopt};
+                RunStart s{"a", 3, "2024-01-31", "2024-01-31", "manual", std::nullopt, 1, 0, std::nullopt};
                 ASSIGN_OR_RETURN(int64_t id1, Ledger::Enqueue(t, s, 1));
                 ASSIGN_OR_RETURN(int64_t id2, Ledger::Enqueue(t, s, 2));
                 EXPECT_EQ(id1, id2);
@@ -135,8 +135,13 @@ TEST_F(RunnerTest, EnqueueKeepsOneLiveRunAndDrainRunsIt) {
               }).ok());
   auto outcomes = runner.DrainQueue();
   ASSERT_TRUE(outcomes.ok());
-  ASSERT_EQ(outcomes->size(), 1u);
+  // a's success enqueued b (its only input) in the same transaction.
+  ASSERT_EQ(outcomes->size(), 2u);
   EXPECT_TRUE((*outcomes)[0].status.ok());
+  EXPECT_EQ((*outcomes)[1].processor, "b");
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'b' AND trigger = 'upstream' AND "
+                           "caused_by_run_id = " + std::to_string((*outcomes)[0].run_id)),
+            1);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'queued'"), 0);
   ASSERT_EQ(runner.InOrder().size(), 2u);
   EXPECT_EQ(runner.InOrder()[0]->name(), "a");

@@ -79,9 +79,10 @@ class PlayerGameSummaryProcessor final : public engine::Processor {
     };
     std::vector<Line> lines;
     std::map<std::string, Game> games;
-    int64_t unresolved = 0, duplicates = 0, read = 0;
+    int64_t unresolved = 0, duplicates = 0, read = 0, played_games = 0;
     RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
       ASSIGN_OR_RETURN(auto gs, GamesOn(t, date));
+      played_games = CountPlayed(gs);
       for (auto& g : gs) games[g.game_id] = g;
       std::set<std::pair<std::string, std::string>> seen;
       // Primary source first, so a secondary source's row for the same player-game is dropped.
@@ -121,13 +122,22 @@ class PlayerGameSummaryProcessor final : public engine::Processor {
       }
     }
     ctx.records_in = read;
-    ctx.expected_min_rows = 2 * CountPlayed(std::vector<Game>([&] {
-                              std::vector<Game> v;
-                              for (auto& [id, g] : games) v.push_back(g);
-                              return v;
-                            }()));
+    // Every played game needs box scores for both teams; otherwise the date is not complete and
+    // nothing downstream may run on it.
+    std::vector<std::string> missing;
+    for (const auto& [id, g] : games) {
+      if (!g.played()) continue;
+      for (const std::string& team : {g.home, g.away}) {
+        if (!totals.count({id, team})) missing.push_back(id + " " + team);
+      }
+    }
+    if (!missing.empty()) {
+      return FailedPreconditionError("no resolved box scores for " + std::to_string(missing.size()) +
+                                     " team-game(s) of final games: " + Join(missing, ", ") +
+                                     "; import the box scores (or resolve their names) and re-run the date");
+    }
+    ctx.expected_min_rows = 2 * played_games;
     int64_t not_in_schedule = 0;
-    ctx.details = "";
     return ctx.CommitOutput([&](Transaction& t) -> Status {
       RETURN_IF_ERROR(t.Exec("DELETE FROM analytics_player_game_summary WHERE game_date = ?", {date}).status());
       ASSIGN_OR_RETURN(auto st, t.Prepare(
@@ -174,12 +184,17 @@ class PlayerGameSummaryProcessor final : public engine::Processor {
 };
 
 // ---------------------------------------------------------------------------------------------
-class TeamOffenseProcessor final : public engine::Processor {
+// A team-level summary computed in SQL from an upstream table of the same date: one row per
+// team per played game.
+class TeamSqlProcessor final : public engine::Processor {
  public:
-  std::string name() const override { return "team_offense_game_summary"; }
+  TeamSqlProcessor(std::string name, std::string input, std::string table, std::string insert_select)
+      : name_(std::move(name)), input_(std::move(input)), table_(std::move(table)),
+        insert_select_(std::move(insert_select)) {}
+  std::string name() const override { return name_; }
   int phase() const override { return 3; }
-  std::vector<std::string> inputs() const override { return {"player_game_summary"}; }
-  std::vector<std::string> output_tables() const override { return {"analytics_team_offense_game_summary"}; }
+  std::vector<std::string> inputs() const override { return {input_}; }
+  std::vector<std::string> output_tables() const override { return {table_}; }
 
   Status Run(RunContext& ctx) override {
     int32_t day;
@@ -192,10 +207,19 @@ class TeamOffenseProcessor final : public engine::Processor {
     }));
     ctx.expected_min_rows = 2 * CountPlayed(games);
     return ctx.CommitOutput([&](Transaction& t) -> Status {
-      RETURN_IF_ERROR(t.Exec("DELETE FROM analytics_team_offense_game_summary WHERE game_date = ?", {date}).status());
-      // Official points come from the schedule; box_score_points may be lower when a player is
-      // missing from every box-score source (box_score_complete = 0 then).
-      ASSIGN_OR_RETURN(int64_t n, t.Exec(R"SQL(
+      RETURN_IF_ERROR(t.Exec("DELETE FROM " + table_ + " WHERE game_date = ?", {date}).status());
+      ASSIGN_OR_RETURN(ctx.records_out, t.Exec(insert_select_, {date}));
+      return OkStatus();
+    });
+  }
+
+ private:
+  std::string name_, input_, table_, insert_select_;
+};
+
+// Official points come from the schedule; box_score_points may be lower when a player is missing
+// from every box-score source (box_score_complete = 0 then).
+constexpr char kTeamOffenseSql[] = R"SQL(
 INSERT INTO analytics_team_offense_game_summary (game_date, game_id, team, opponent, home, points, box_score_points,
   players, minutes, fgm, fga, fg3m, fg3a, ftm, fta, oreb, dreb, tov, ast, two_pt_points, three_pt_points, ft_points,
   possessions, pace, offensive_rating, box_score_complete)
@@ -211,35 +235,10 @@ SELECT p.game_date, p.game_id, p.team, MAX(p.opponent), MAX(p.home),
   CASE WHEN SUM(p.points) = CASE WHEN MAX(p.home) = 1 THEN MAX(s.home_points) ELSE MAX(s.away_points) END THEN 1 ELSE 0 END
 FROM analytics_player_game_summary p LEFT JOIN raw_schedule s ON s.game_id = p.game_id
 WHERE p.game_date = ? GROUP BY p.game_date, p.game_id, p.team
-)SQL",
-                                         {date}));
-      ctx.records_out = n;
-      return OkStatus();
-    });
-  }
-};
+)SQL";
 
-// ---------------------------------------------------------------------------------------------
-class TeamDefenseProcessor final : public engine::Processor {
- public:
-  std::string name() const override { return "team_defense_game_summary"; }
-  int phase() const override { return 3; }
-  std::vector<std::string> inputs() const override { return {"team_offense_game_summary"}; }
-  std::vector<std::string> output_tables() const override { return {"analytics_team_defense_game_summary"}; }
-
-  Status Run(RunContext& ctx) override {
-    int32_t day;
-    RETURN_IF_ERROR(RequireDate(ctx, &day));
-    const std::string& date = ctx.data_date();
-    std::vector<Game> games;
-    RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
-      ASSIGN_OR_RETURN(games, GamesOn(t, date));
-      return OkStatus();
-    }));
-    ctx.expected_min_rows = 2 * CountPlayed(games);
-    return ctx.CommitOutput([&](Transaction& t) -> Status {
-      RETURN_IF_ERROR(t.Exec("DELETE FROM analytics_team_defense_game_summary WHERE game_date = ?", {date}).status());
-      ASSIGN_OR_RETURN(int64_t n, t.Exec(R"SQL(
+// Each team's defense is its opponent's offense in the same game.
+constexpr char kTeamDefenseSql[] = R"SQL(
 INSERT INTO analytics_team_defense_game_summary (game_date, game_id, team, opponent, home, points_allowed, opp_fga,
   opp_fg3a, opp_fta, opp_tov, opp_oreb, opp_two_pt_points, opp_three_pt_points, opp_ft_points, possessions,
   defensive_rating)
@@ -247,13 +246,7 @@ SELECT o.game_date, o.game_id, o.opponent, o.team, 1 - o.home, COALESCE(o.points
   o.fta, o.tov, o.oreb, o.two_pt_points, o.three_pt_points, o.ft_points, o.possessions,
   CASE WHEN o.possessions > 0 THEN 100.0 * COALESCE(o.points, o.box_score_points) / o.possessions END
 FROM analytics_team_offense_game_summary o WHERE o.game_date = ?
-)SQL",
-                                         {date}));
-      ctx.records_out = n;
-      return OkStatus();
-    });
-  }
-};
+)SQL";
 
 // Team schedule facts before a date: last game date and games in the previous 7 days.
 struct TeamRest {
@@ -575,8 +568,10 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
 std::vector<std::unique_ptr<engine::Processor>> MakeAnalyticsProcessors(const Config& config) {
   std::vector<std::unique_ptr<engine::Processor>> out;
   out.push_back(std::make_unique<PlayerGameSummaryProcessor>());
-  out.push_back(std::make_unique<TeamOffenseProcessor>());
-  out.push_back(std::make_unique<TeamDefenseProcessor>());
+  out.push_back(std::make_unique<TeamSqlProcessor>("team_offense_game_summary", "player_game_summary",
+                                                   "analytics_team_offense_game_summary", kTeamOffenseSql));
+  out.push_back(std::make_unique<TeamSqlProcessor>("team_defense_game_summary", "team_offense_game_summary",
+                                                   "analytics_team_defense_game_summary", kTeamDefenseSql));
   out.push_back(std::make_unique<UpcomingTeamContextProcessor>(config));
   out.push_back(std::make_unique<UpcomingPlayerContextProcessor>(config));
   return out;

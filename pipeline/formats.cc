@@ -1,27 +1,13 @@
 #include "pipeline/formats.h"
 
 #include <algorithm>
-#include <array>
-#include <cmath>
 #include <map>
-#include <memory>
 
-#include "base/csv.h"
-#include "base/strings.h"
-#include "base/time.h"
 #include "pipeline/api_formats.h"
-#include "pipeline/player_names.h"
-#include "pipeline/teams.h"
+#include "pipeline/csv_import.h"
 
 namespace nbaprops::pipeline {
-namespace {
-
-struct KindSpec {
-  ImportKind kind;
-  const char* name;
-  std::vector<std::string> required;
-  std::vector<std::string> optional;
-};
+namespace csv_import {
 
 const std::vector<KindSpec>& CsvSpecs() {
   static const std::vector<KindSpec> kSpecs = {
@@ -56,206 +42,16 @@ const KindSpec* SpecFor(ImportKind kind) {
   return nullptr;
 }
 
-bool IsConflictMarker(std::string_view line) {
-  return StartsWith(line, "<<<<<<<") || StartsWith(line, "=======") || StartsWith(line, ">>>>>>>");
-}
+}  // namespace csv_import
 
-// Reads CSV records, turning merge-conflict markers and repeated headers into rejects.
-class CsvSource {
- public:
-  CsvSource(std::string_view content, std::string name, const KindSpec* spec, std::vector<Reject>* rejects)
-      : reader_(content), name_(std::move(name)), spec_(spec), rejects_(rejects) {}
+namespace {
 
-  // Finds the header (the first record that is not a conflict marker).
-  bool ReadHeader() {
-    CsvRecord rec;
-    while (reader_.Next(&rec)) {
-      if (IsConflictMarker(rec.raw)) {
-        RejectRaw(rec, "git merge-conflict marker line; resolve the conflict in the source file and re-import");
-        continue;
-      }
-      header_raw_ = std::string(rec.raw);
-      header_ = CsvHeader(rec.fields);
-      return true;
-    }
-    return false;
-  }
-
-  // Next data record; false at end. Skips (and rejects) markers, repeated headers, bad UTF-8,
-  // wrong field counts.
-  bool Next(CsvRecord* rec) {
-    while (reader_.Next(rec)) {
-      if (IsConflictMarker(rec->raw)) {
-        RejectRaw(*rec, "git merge-conflict marker line; resolve the conflict in the source file and re-import");
-        continue;
-      }
-      if (rec->raw == header_raw_) {
-        RejectRaw(*rec, "repeated header line (files concatenated or merged?)");
-        continue;
-      }
-      if (spec_ && LooksLikeHeader(rec->fields)) {
-        // A merge of two versions of a file can bring a second header with other columns;
-        // the rows after it follow that header.
-        RejectRaw(*rec, "new header line inside the file (two versions merged?); the rows after it are read with it");
-        header_raw_ = std::string(rec->raw);
-        header_ = CsvHeader(rec->fields);
-        ++header_version_;
-        continue;
-      }
-      if (!rec->error.empty()) {
-        RejectRaw(*rec, rec->error);
-        continue;
-      }
-      if (!IsValidUtf8(rec->raw)) {
-        size_t bad = FirstInvalidUtf8(rec->raw);
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "0x%02X", static_cast<unsigned char>(rec->raw[bad]));
-        RejectRaw(*rec, std::string("not valid UTF-8 (byte ") + buf + " at column " + std::to_string(bad + 1) +
-                            "); re-save the file as UTF-8");
-        continue;
-      }
-      if (rec->fields.size() != header_.names().size()) {
-        RejectRaw(*rec, "expected " + std::to_string(header_.names().size()) + " fields like the header, found " +
-                            std::to_string(rec->fields.size()) + " (truncated line or unquoted comma?)");
-        continue;
-      }
-      return true;
-    }
-    return false;
-  }
-
-  void RejectRaw(const CsvRecord& rec, std::string reason) {
-    rejects_->push_back({Location(rec), std::move(reason), Truncate(rec.raw)});
-  }
-  std::string Location(const CsvRecord& rec) const { return name_ + ":" + std::to_string(rec.line); }
-  const CsvHeader& header() const { return header_; }
-  int header_version() const { return header_version_; }
-
- private:
-  bool LooksLikeHeader(const std::vector<std::string>& fields) const {
-    CsvHeader h(fields);
-    for (const auto& c : spec_->required) {
-      if (!h.Has(c)) return false;
-    }
-    return true;
-  }
-
-  static size_t FirstInvalidUtf8(std::string_view s) {
-    for (size_t i = 0; i < s.size(); ++i) {
-      if (!IsValidUtf8(s.substr(0, i + 1)) && !IsValidUtf8(s.substr(0, std::min(s.size(), i + 4)))) return i;
-    }
-    return 0;
-  }
-
-  CsvReader reader_;
-  std::string name_;
-  const KindSpec* spec_;
-  std::vector<Reject>* rejects_;
-  CsvHeader header_;
-  std::string header_raw_;
-  int header_version_ = 0;
-};
-
-// Field access by column name with typed validation; collects the first error of a record.
-// Column positions by name, looked up once per file: names are string literals, so their
-// address identifies them.
-class ColumnCache {
- public:
-  explicit ColumnCache(const CsvHeader& h) : h_(h) {}
-  int Index(std::string_view col) {
-    for (const auto& [ptr, idx] : cache_) {
-      if (ptr == col.data()) return idx;
-    }
-    int idx = h_.Index(col);
-    cache_.emplace_back(col.data(), idx);
-    return idx;
-  }
-
- private:
-  const CsvHeader& h_;
-  std::vector<std::pair<const char*, int>> cache_;
-};
-
-class Fields {
- public:
-  Fields(ColumnCache& columns, const CsvRecord& r) : columns_(columns), r_(r) {}
-
-  std::string_view Get(std::string_view col) const {
-    int i = columns_.Index(col);
-    return i < 0 ? std::string_view() : Trim(r_.fields[static_cast<size_t>(i)]);
-  }
-  std::string Text(std::string_view col, bool required = false) {
-    std::string_view v = Get(col);
-    if (required && v.empty()) Fail(std::string(col) + " is empty");
-    return std::string(v);
-  }
-  std::optional<int> Int(std::string_view col, bool required = false) {
-    std::string_view v = Get(col);
-    if (v.empty()) {
-      if (required) Fail(std::string(col) + " is empty");
-      return std::nullopt;
-    }
-    auto x = ParseInt(v);
-    if (!x) {
-      auto d = ParseDouble(v);  // "12.0" from spreadsheets
-      if (d && std::floor(*d) == *d) return static_cast<int>(*d);
-      Fail(std::string(col) + " '" + std::string(v) + "' is not a whole number");
-      return std::nullopt;
-    }
-    return static_cast<int>(*x);
-  }
-  std::optional<double> Double(std::string_view col, bool required = false) {
-    std::string_view v = Get(col);
-    if (v.empty()) {
-      if (required) Fail(std::string(col) + " is empty");
-      return std::nullopt;
-    }
-    auto x = ParseDouble(v);
-    if (!x || !std::isfinite(*x)) Fail(std::string(col) + " '" + std::string(v) + "' is not a number");
-    return x;
-  }
-  std::string Date(std::string_view col, bool required = true) {
-    std::string_view v = Get(col);
-    if (v.empty()) {
-      if (required) Fail(std::string(col) + " is empty; write the date as YYYY-MM-DD");
-      return "";
-    }
-    if (IsIsoDate(v)) return std::string(v);
-    std::string msg = std::string(col) + " '" + std::string(v) + "' is not an ISO date (YYYY-MM-DD)";
-    if (auto guess = GuessDate(v)) msg += "; write it as " + FormatIsoDate(*guess);
-    Fail(msg);
-    return "";
-  }
-  std::optional<int64_t> Timestamp(std::string_view col, bool required = true) {
-    std::string_view v = Get(col);
-    if (v.empty()) {
-      if (required) Fail(std::string(col) + " is empty; write an ISO-8601 UTC time like 2024-01-31T00:30:00Z");
-      return std::nullopt;
-    }
-    auto t = ParseIsoTimestamp(v);
-    if (!t) Fail(std::string(col) + " '" + std::string(v) + "' is not an ISO-8601 time like 2024-01-31T00:30:00Z");
-    return t;
-  }
-  std::string Team(std::string_view col, bool required = true) {
-    std::string_view v = Get(col);
-    if (v.empty()) {
-      if (required) Fail(std::string(col) + " is empty");
-      return "";
-    }
-    auto t = NormalizeTeam(v);
-    if (!t) Fail(std::string(col) + " '" + std::string(v) + "' is not an NBA team (use a code like BOS or a full name)");
-    return t.value_or("");
-  }
-  void Fail(std::string why) {
-    if (error_.empty()) error_ = std::move(why);
-  }
-  const std::string& error() const { return error_; }
-
- private:
-  ColumnCache& columns_;
-  const CsvRecord& r_;
-  std::string error_;
-};
+using csv_import::CsvSpecs;
+using csv_import::Fields;
+using csv_import::IsConflictMarker;
+using csv_import::KindSpec;
+using csv_import::ParseCsv;
+using csv_import::SpecFor;
 
 std::string HomeAway(std::string_view v, Fields& f) {
   std::string s = ToLower(v);
@@ -268,35 +64,6 @@ std::string HomeAway(std::string_view v, Fields& f) {
 
 bool ValidAmericanOdds(int p) { return p <= -100 || p >= 100; }
 
-template <typename Fn>
-Status ParseCsv(ImportKind kind, std::string_view content, const std::string& name, ParsedPayload* out, Fn&& per_row) {
-  const KindSpec* spec = SpecFor(kind);
-  CsvSource src(content, name, spec, &out->rejects);
-  if (!src.ReadHeader()) return InvalidArgumentError(name + ": the file is empty (no header line)");
-  std::vector<std::string> missing;
-  for (const std::string& col : spec->required) {
-    if (!src.header().Has(col)) missing.push_back(col);
-  }
-  if (!missing.empty()) {
-    return InvalidArgumentError(name + ":1: missing required column" + (missing.size() > 1 ? "s " : " ") +
-                                Join(missing, ", ") + " for a " + spec->name + " file (header has: " +
-                                Join(src.header().names(), ", ") + "); see docs/import-formats.md");
-  }
-  CsvRecord rec;
-  auto columns = std::make_unique<ColumnCache>(src.header());
-  int header_version = src.header_version();
-  while (src.Next(&rec)) {
-    if (src.header_version() != header_version) {
-      header_version = src.header_version();
-      columns = std::make_unique<ColumnCache>(src.header());
-    }
-    Fields f(*columns, rec);
-    std::string location = src.Location(rec);
-    per_row(f, location);
-    if (!f.error().empty()) src.RejectRaw(rec, f.error());
-  }
-  return OkStatus();
-}
 
 Status ParseBoxScores(std::string_view content, const std::string& name, ParsedPayload* out) {
   return ParseCsv(ImportKind::kBoxScores, content, name, out, [&](Fields& f, const std::string& loc) {
@@ -457,126 +224,6 @@ Status ParsePlayers(std::string_view content, const std::string& name, ParsedPay
   });
 }
 
-// RotoWire cell: "(25.5) -105", "10.5 (-110)", "-120" (price, no line), "-" (not offered).
-struct RotowireCell {
-  bool offered = false;
-  std::optional<double> line;
-  std::optional<int> price;
-  bool malformed = false;
-};
-
-RotowireCell ParseRotowireCell(std::string_view raw) {
-  RotowireCell c;
-  std::string_view s = Trim(raw);
-  if (s.empty() || s == "-" || s == "(None) None" || s == "None") return c;
-  c.offered = true;
-  std::string a, b;  // the parenthesized part and the rest
-  size_t lp = s.find('('), rp = s.find(')');
-  if (lp != std::string_view::npos && rp != std::string_view::npos && rp > lp) {
-    a = std::string(Trim(s.substr(lp + 1, rp - lp - 1)));
-    b = std::string(Trim(std::string(s.substr(0, lp)) + std::string(s.substr(rp + 1))));
-    // "(25.5) -105": line in parentheses; "10.5 (-110)": price in parentheses.
-    bool a_is_price = !a.empty() && (a[0] == '-' || a[0] == '+') ;
-    std::string line_s = a_is_price ? b : a, price_s = a_is_price ? a : b;
-    c.line = ParseDouble(line_s);
-    auto p = ParseInt(price_s);
-    if (p) c.price = static_cast<int>(*p);
-    if (!c.line || !p) c.malformed = true;
-    return c;
-  }
-  auto p = ParseInt(s);
-  if (p) {
-    c.price = static_cast<int>(*p);
-  } else {
-    c.malformed = true;
-  }
-  return c;
-}
-
-std::optional<int64_t> TimeFromFileName(const std::string& name) {
-  // "20240126T174858Z_2cc4293889.csv"
-  size_t slash = name.find_last_of('/');
-  std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
-  if (base.size() < 16 || base[8] != 'T' || base[15] != 'Z') return std::nullopt;
-  std::string iso = base.substr(0, 4) + "-" + base.substr(4, 2) + "-" + base.substr(6, 2) + "T" + base.substr(9, 2) +
-                    ":" + base.substr(11, 2) + ":" + base.substr(13, 2) + "Z";
-  return ParseIsoTimestamp(iso);
-}
-
-// One record per (player, opponent, book) of the Points market: its Over and Under cells.
-Status ParseRotowire(std::string_view content, const std::string& name, int64_t fetched_at, ParsedPayload* out) {
-  const int64_t captured = TimeFromFileName(name).value_or(fetched_at);
-  const std::string game_date = FormatIsoDate(EasternDate(captured));
-  static constexpr std::array<std::pair<const char*, const char*>, 4> kBooks = {
-      {{"draftkings", "draftkings"}, {"fanduel", "fanduel"}, {"mgm", "betmgm"}, {"pointsbet", "pointsbet"}}};
-  struct Side {
-    RotowireCell over, under;
-    std::string location, raw;
-    bool have_over = false, have_under = false;
-  };
-  std::map<std::tuple<std::string, std::string, std::string>, Side> pairs;
-  std::vector<std::tuple<std::string, std::string, std::string>> order;
-  Status st = ParseCsv(ImportKind::kRotowireProps, content, name, out, [&](Fields& f, const std::string& loc) {
-    std::string prop = ToLower(f.Get("prop"));
-    if (prop != "points") return;  // other markets are out of scope, not bad records
-    std::string player = f.Text("playername", true);
-    std::string opp(f.Get("opp"));
-    std::string side = ToLower(f.Get("over_under"));
-    if (side != "over" && side != "under") {
-      f.Fail("Over_Under '" + side + "' must be Over or Under");
-      return;
-    }
-    if (!f.error().empty()) return;
-    for (auto [col, book] : kBooks) {
-      auto key = std::make_tuple(player, opp, std::string(book));
-      auto [it, fresh] = pairs.try_emplace(key);
-      if (fresh) order.push_back(key);
-      RotowireCell cell = ParseRotowireCell(f.Get(col));
-      (side == "over" ? it->second.over : it->second.under) = cell;
-      (side == "over" ? it->second.have_over : it->second.have_under) = true;
-      if (it->second.location.empty()) it->second.location = loc;
-      it->second.raw += std::string(f.Get("playername")) + "," + opp + ",Points," + side + "," +
-                        std::string(f.Get(col)) + " [" + book + "] ";
-    }
-  });
-  RETURN_IF_ERROR(st);
-  for (const auto& key : order) {
-    const Side& s = pairs[key];
-    if (!s.over.offered && !s.under.offered) continue;  // the book did not offer this player
-    auto reject = [&](std::string why) { out->rejects.push_back({s.location, std::move(why), Truncate(s.raw)}); };
-    if (s.over.malformed || s.under.malformed) {
-      reject("unreadable odds cell for " + std::get<2>(key) + " (expected '(25.5) -105' or '25.5 (-105)')");
-      continue;
-    }
-    std::optional<double> line = s.over.line ? s.over.line : s.under.line;
-    if (!line) {
-      reject("odds with no line for " + std::get<0>(key) + " at " + std::get<2>(key) +
-             ": a points prop needs a line; the cell has only a price");
-      continue;
-    }
-    if (s.over.line && s.under.line && *s.over.line != *s.under.line) {
-      reject("over line and under line differ for " + std::get<0>(key) + " at " + std::get<2>(key));
-      continue;
-    }
-    PropRecord p;
-    p.captured_at_utc = captured;
-    p.game_date = game_date;
-    p.player_name = std::get<0>(key);
-    std::string opp = std::get<1>(key);
-    p.home_away = opp.empty() ? "" : (StartsWith(opp, "@") ? "away" : "home");
-    if (StartsWith(opp, "@")) opp = opp.substr(1);
-    p.opponent = NormalizeTeam(opp).value_or("");
-    p.sportsbook = std::get<2>(key);
-    p.line = *line;
-    p.over_price = s.over.price;
-    p.under_price = s.under.price;
-    p.snapshot = "live";
-    p.source = "rotowire";
-    p.location = s.location;
-    out->props.push_back(std::move(p));
-  }
-  return OkStatus();
-}
 
 }  // namespace
 
@@ -662,7 +309,7 @@ StatusOr<ParsedPayload> ParsePayload(ImportKind kind, std::string_view content, 
     case ImportKind::kPlayerProps: st = ParseProps(content, name, &out); break;
     case ImportKind::kGameLines: st = ParseGameLines(content, name, &out); break;
     case ImportKind::kPlayers: st = ParsePlayers(content, name, &out); break;
-    case ImportKind::kRotowireProps: st = ParseRotowire(content, name, fetched_at, &out); break;
+    case ImportKind::kRotowireProps: st = csv_import::ParseRotowire(content, name, fetched_at, &out); break;
     case ImportKind::kBalldontlieStats: {
       ASSIGN_OR_RETURN(auto page, ParseBalldontlieStats(content, name));
       out.box_scores = std::move(page.stats.records);
@@ -693,7 +340,7 @@ std::optional<double> ParseMinutes(std::string_view s) {
     return static_cast<double>(*m) + static_cast<double>(*sec) / 60.0;
   }
   auto d = ParseDouble(s);
-  if (!d || *d < 0) return std::nullopt;
+  if (!d || !std::isfinite(*d) || *d < 0) return std::nullopt;
   return d;
 }
 

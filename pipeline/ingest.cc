@@ -414,7 +414,7 @@ ImportResult Ingestor::ImportFile(const std::string& path, std::optional<ImportK
     res.status = InternalError("parse_payload is not registered");
     return res;
   }
-  engine::RunOutcome o2 = runner_.Execute(*parse, partition, "", "import", std::nullopt, o1.run_id);
+  engine::RunOutcome o2 = runner_.Execute(*parse, partition, "", "import", o1.run_id);
   res.status = o2.status;
   res.read = o2.records_in;
   res.stored = o2.records_out;

@@ -1,5 +1,6 @@
 #include "pipeline/pipeline.h"
 
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -11,8 +12,27 @@
 
 namespace nbaprops::pipeline {
 
+engine::EngineOptions EngineOptionsFrom(const Config& config) {
+  engine::EngineOptions o;
+  o.lease_ms = config.lease_ms;
+  o.heartbeat_ms = config.heartbeat_ms;
+  o.retry.max_attempts = config.max_attempts;
+  o.retry.base_ms = config.retry_base_ms;
+  o.retry.cap_ms = config.retry_cap_ms;
+  // Test hook (crash tests): NBAPROPS_TEST_BLOCK="processor:ms" blocks that processor's first attempt.
+  if (const char* v = std::getenv("NBAPROPS_TEST_BLOCK")) {
+    std::string hook(v);
+    size_t colon = hook.find(':');
+    if (colon != std::string::npos) {
+      o.block_processor = hook.substr(0, colon);
+      o.block_ms = std::atoll(hook.c_str() + colon + 1);
+    }
+  }
+  return o;
+}
+
 StatusOr<std::unique_ptr<engine::Runner>> MakeRunner(store::Store& store, const Clock& clock, const Config& config) {
-  auto runner = std::make_unique<engine::Runner>(store, clock);
+  auto runner = std::make_unique<engine::Runner>(store, clock, EngineOptionsFrom(config));
   RETURN_IF_ERROR(runner->Register(std::make_unique<ParsePayloadProcessor>()));
   for (auto& p : MakeAnalyticsProcessors(config)) RETURN_IF_ERROR(runner->Register(std::move(p)));
   return runner;
@@ -188,7 +208,7 @@ StatusOr<AliasResult> AddManualAlias(engine::Runner& runner, const std::string& 
     RETURN_IF_ERROR(PlayerRegistry::RebuildTeamHistory(t));
     for (const std::string& d : dates) {
       for (engine::Processor* p : runner.InOrder(3)) {
-        engine::RunStart start{p->name(), p->phase(), d, d, "manual", std::nullopt};
+        engine::RunStart start{p->name(), p->phase(), d, d, "manual", std::nullopt, 1, 0, std::nullopt};
         RETURN_IF_ERROR(engine::Ledger::Enqueue(t, start, runner.clock().NowSeconds()).status());
       }
     }

@@ -15,6 +15,8 @@
 
 namespace nbaprops::pipeline {
 
+engine::EngineOptions EngineOptionsFrom(const Config& config);
+
 // Registers phase 2 and phase 3 processors (phase 1 runs per imported file).
 StatusOr<std::unique_ptr<engine::Runner>> MakeRunner(store::Store& store, const Clock& clock, const Config& config);
 

@@ -300,6 +300,51 @@ CREATE TABLE analytics_upcoming_team_game_context (
 );
 CREATE INDEX analytics_utgc_by_date ON analytics_upcoming_team_game_context (game_date);
 )SQL"},
+      {2, "durable queue: priority, leases in ms, one live run per partition, dead letters, schedules, incidents",
+       R"SQL(
+ALTER TABLE processor_runs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX processor_runs_claim ON processor_runs (status, priority, not_before);
+CREATE INDEX processor_runs_lease ON processor_runs (status, lease_expires_at);
+CREATE UNIQUE INDEX processor_runs_one_live ON processor_runs (processor, partition_key)
+  WHERE status IN ('queued', 'running');
+CREATE TABLE dead_letters (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES processor_runs (run_id),
+  processor TEXT NOT NULL,
+  partition_key TEXT NOT NULL,
+  data_date TEXT,
+  category TEXT NOT NULL,
+  error TEXT NOT NULL,
+  input_ref TEXT NOT NULL,
+  suggested_action TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'retried', 'discarded')),
+  first_seen INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  count INTEGER NOT NULL DEFAULT 1
+);
+CREATE UNIQUE INDEX dead_letters_open ON dead_letters (processor, partition_key) WHERE status = 'open';
+CREATE TABLE schedules (
+  name TEXT PRIMARY KEY,
+  cron TEXT NOT NULL,
+  time_zone TEXT NOT NULL,
+  last_fire_at INTEGER,
+  last_checked_at INTEGER,
+  enabled INTEGER NOT NULL DEFAULT 1
+);
+CREATE TABLE incidents (
+  id INTEGER PRIMARY KEY,
+  incident_key TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'resolved')),
+  summary TEXT NOT NULL,
+  details TEXT,
+  opened_at INTEGER NOT NULL,
+  resolved_at INTEGER,
+  last_seen_at INTEGER NOT NULL,
+  count INTEGER NOT NULL DEFAULT 1
+);
+CREATE UNIQUE INDEX incidents_open_key ON incidents (incident_key) WHERE status = 'open';
+)SQL"},
   };
   return kMigrations;
 }

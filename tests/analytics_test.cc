@@ -112,11 +112,13 @@ TEST_F(AnalyticsTest, RerunningADateIsIdempotent) {
 
 TEST_F(AnalyticsTest, AGameDayWithoutBoxScoresIsIncompleteNotSuccess) {
   ASSERT_TRUE(store_->WithWrite([](store::Transaction& t) {
-                return t.Exec("DELETE FROM raw_box_scores WHERE game_date = '2024-01-31'").status();
+                return t.Exec("DELETE FROM raw_box_scores WHERE game_date = '2024-01-31' AND team = 'OKC'").status();
               }).ok());
   DateRunResult r = RunDate(*runner_, "2024-01-31", 3, "manual");
   EXPECT_FALSE(r.ok());
-  EXPECT_EQ(r.outcomes[0].second.category, engine::FailureCategory::kIncompleteOutput);
+  EXPECT_EQ(r.outcomes[0].second.category, engine::FailureCategory::kUpstreamIncomplete);
+  EXPECT_NE(r.outcomes[0].second.status.message().find("0022300653 OKC"), std::string::npos)
+      << r.outcomes[0].second.status.message();
   // Its downstream was not run on partial data.
   EXPECT_EQ(r.outcomes[1].second.category, engine::FailureCategory::kUpstreamIncomplete);
 }

@@ -127,8 +127,12 @@ TEST_F(IngestTest, BadFilesAreRejectedClearlyAndLeaveEverythingElseAsItWas) {
   EXPECT_EQ(r.status.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(r.status.message().find("stats.json"), std::string::npos);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_box_scores"), 2);
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'failed' AND "
+  // A permanent error is dead-lettered at once, with the input and what to do.
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'dead' AND "
                            "error_category = 'bad_input'"),
+            1);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM dead_letters WHERE status = 'open' AND processor = 'parse_payload' "
+                           "AND suggested_action LIKE 'fix or replace the input%'"),
             1);
 }
 
@@ -186,9 +190,12 @@ TEST_F(IngestTest, AliasingAnUnresolvedNameResolvesItsRowsAndRequeuesTheDate) {
   EXPECT_EQ(res->outcomes.size(), 5u);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_player_props WHERE player_id IS NULL"), 0);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM unresolved_player_names WHERE status = 'resolved'"), 1);
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE trigger = 'manual' AND status = 'succeeded' "
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'succeeded' "
                            "AND processor = 'upcoming_player_game_context'"),
             2);
+  EXPECT_EQ(Count(*store_, "SELECT trigger = 'manual' FROM processor_runs WHERE processor = "
+                           "'upcoming_player_game_context' ORDER BY run_id DESC LIMIT 1"),
+            1);
   EXPECT_EQ(AddManualAlias(*runner_, "Someone", "999").status().code(), StatusCode::kNotFound);
 }
 

@@ -111,8 +111,8 @@ class SqliteStatement final : public Statement {
 
 class SqliteTransaction final : public Transaction {
  public:
-  SqliteTransaction(SqliteStore* store, std::unique_ptr<Connection> conn)
-      : store_(store), conn_(std::move(conn)) {}
+  SqliteTransaction(SqliteStore* store, std::unique_ptr<Connection> conn, std::unique_lock<std::mutex> write_lock)
+      : store_(store), conn_(std::move(conn)), write_lock_(std::move(write_lock)) {}
   ~SqliteTransaction() override;
 
   StatusOr<sqlite3_stmt*> Get(std::string_view sql) {
@@ -160,6 +160,7 @@ class SqliteTransaction final : public Transaction {
  private:
   SqliteStore* store_;
   std::unique_ptr<Connection> conn_;
+  std::unique_lock<std::mutex> write_lock_;  // held by write transactions until they end
   bool done_ = false;
 };
 
@@ -202,13 +203,17 @@ class SqliteStore final : public Store {
   }
 
   StatusOr<std::unique_ptr<Transaction>> Begin(TxnMode mode) override {
+    // Writers of this process queue on a mutex instead of spinning on SQLITE_BUSY (whose retry
+    // sleeps cost milliseconds); other processes still serialize on the database lock.
+    std::unique_lock<std::mutex> write_lock;
+    if (mode == TxnMode::kWrite) write_lock = std::unique_lock<std::mutex>(write_mu_);
     ASSIGN_OR_RETURN(auto conn, Acquire());
     const char* sql = mode == TxnMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN";
     char* err = nullptr;
     int rc = sqlite3_exec(conn->db, sql, nullptr, nullptr, &err);
     if (err) sqlite3_free(err);
     if (rc != SQLITE_OK) return SqliteError(conn->db, rc, sql);
-    return std::unique_ptr<Transaction>(new SqliteTransaction(this, std::move(conn)));
+    return std::unique_ptr<Transaction>(new SqliteTransaction(this, std::move(conn), std::move(write_lock)));
   }
 
   std::string backend() const override { return "sqlite"; }
@@ -216,8 +221,9 @@ class SqliteStore final : public Store {
 
  private:
   std::string path_;
+  std::mutex write_mu_;
   std::mutex mu_;
-  std::vector<std::unique_ptr<Connection>> idle_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
 };
 
 SqliteTransaction::~SqliteTransaction() {

@@ -1,0 +1,165 @@
+// `nbaprops serve`, `worker` and `dlq ...`.
+#include <csignal>
+#include <cstdio>
+#include <thread>
+
+#include "base/strings.h"
+#include "base/time.h"
+#include "cli/commands.h"
+#include "cli/table.h"
+#include "engine/queue.h"
+#include "engine/worker_pool.h"
+
+namespace nbaprops::cli {
+namespace {
+
+// Nothing queued and runnable now, nothing running anywhere.
+bool QueueSettled(store::Store& store, int64_t now_ms) {
+  int64_t live = 1;
+  (void)store.WithRead([&](store::Transaction& t) -> Status {
+    ASSIGN_OR_RETURN(auto n, t.QueryInt("SELECT COUNT(*) FROM processor_runs WHERE status = 'running' OR "
+                                        "(status = 'queued' AND COALESCE(not_before, 0) <= ?)",
+                                        {now_ms}));
+    live = n.value_or(1);
+    return OkStatus();
+  });
+  return live == 0;
+}
+
+// Blocks SIGTERM/SIGINT in every thread (threads inherit the mask) and waits for one on this
+// thread; with `until_idle`, also returns once the queue has settled.
+int RunPool(Env& env, const ServeOptions& o, const char* what) {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+  engine::WorkerPoolOptions po;
+  po.threads = o.workers > 0 ? o.workers : env.config.workers;
+  po.reap_every_ms = std::max<int64_t>(100, std::min<int64_t>(1000, env.config.heartbeat_ms));
+  engine::WorkerPool pool(*env.runner, po);
+  pool.Start();
+  std::fprintf(stderr, "%s: %d worker(s) as %s on %s (lease %lld ms, heartbeat %lld ms); SIGTERM drains\n", what,
+               po.threads, env.runner->worker_id().c_str(), env.store->description().c_str(),
+               static_cast<long long>(env.config.lease_ms), static_cast<long long>(env.config.heartbeat_ms));
+  int sig = 0;
+  if (o.until_idle) {
+    timespec tick{0, 100 * 1000 * 1000};
+    int settled = 0;
+    while (true) {
+      sig = sigtimedwait(&set, nullptr, &tick);
+      if (sig > 0) break;
+      // Settled twice in a row, so a run finishing between the checks is not missed.
+      settled = QueueSettled(*env.store, env.runner->clock().NowMillis()) ? settled + 1 : 0;
+      if (settled >= 2) break;
+    }
+  } else {
+    sigwait(&set, &sig);
+  }
+  if (sig > 0) std::fprintf(stderr, "%s: %s received, draining\n", what, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  pool.Stop();
+  std::printf("%s: %lld run(s) executed, %lld failed, %lld lease expiries reaped\n", what,
+              static_cast<long long>(pool.runs_executed()), static_cast<long long>(pool.runs_failed()),
+              static_cast<long long>(pool.lease_expiries()));
+  return kExitOk;
+}
+
+}  // namespace
+
+int CmdServe(const GlobalOptions& g, const ServeOptions& o) {
+  Env env;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
+  return RunPool(env, o, "serve");
+}
+
+int CmdWorker(const GlobalOptions& g, const ServeOptions& o) {
+  Env env;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
+  return RunPool(env, o, "worker");
+}
+
+int CmdDlqList(const GlobalOptions& g, const std::string& status) {
+  Env env;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
+  std::vector<engine::DeadLetter> dls;
+  Status st = env.store->WithRead([&](store::Transaction& t) -> Status {
+    ASSIGN_OR_RETURN(dls, engine::Queue::ListDeadLetters(t, status));
+    return OkStatus();
+  });
+  if (!st.ok()) return Fail(kExitStore, st.message());
+  Table t({"id", "processor", "partition", "category", "count", "status", "last seen", "error"});
+  for (const auto& d : dls) {
+    t.Add({std::to_string(d.id), d.processor, d.partition_key, d.category, std::to_string(d.count), d.status,
+           FormatIsoTimestamp(d.last_seen), Truncate(d.error, 70)});
+  }
+  std::printf("%s%zu dead letter(s). `nbaprops dlq show ID` for details.\n", t.Render().c_str(), dls.size());
+  return kExitOk;
+}
+
+int CmdDlqShow(const GlobalOptions& g, int64_t id) {
+  Env env;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
+  std::optional<engine::DeadLetter> d;
+  std::vector<engine::RunRecord> runs;
+  Status st = env.store->WithRead([&](store::Transaction& t) -> Status {
+    ASSIGN_OR_RETURN(d, engine::Queue::GetDeadLetter(t, id));
+    if (!d) return NotFoundError("no dead letter " + std::to_string(id) + "; see `nbaprops dlq list`");
+    engine::RunFilter f{"", d->processor, "", 20};
+    ASSIGN_OR_RETURN(auto all, engine::Ledger::List(t, f));
+    for (auto& r : all) {
+      if (r.partition_key == d->partition_key) runs.push_back(std::move(r));
+    }
+    return OkStatus();
+  });
+  if (!st.ok()) return Fail(st.code() == StatusCode::kNotFound ? kExitUsage : kExitStore, st.message());
+  std::printf("dead letter %lld [%s]\n  processor   %s\n  partition   %s\n  input       %s\n  category    %s\n"
+              "  error       %s\n  do          %s\n  seen        %lld time(s), first %s, last %s\n  run history:\n",
+              static_cast<long long>(d->id), d->status.c_str(), d->processor.c_str(), d->partition_key.c_str(),
+              d->input_ref.c_str(), d->category.c_str(), d->error.c_str(), d->suggested_action.c_str(),
+              static_cast<long long>(d->count), FormatIsoTimestamp(d->first_seen).c_str(),
+              FormatIsoTimestamp(d->last_seen).c_str());
+  for (const auto& r : runs) {
+    std::printf("    run %lld attempt %d %s (%s)%s%s\n", static_cast<long long>(r.run_id), r.attempt, r.status.c_str(),
+                r.trigger.c_str(), r.error_category.empty() ? "" : ": ", r.error_category.c_str());
+  }
+  return kExitOk;
+}
+
+int CmdDlqRetry(const GlobalOptions& g, int64_t id) {
+  Env env;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
+  int64_t run_id = 0;
+  Status st = env.store->WithWrite([&](store::Transaction& t) -> Status {
+    ASSIGN_OR_RETURN(run_id, engine::Queue::RetryDeadLetter(t, id, env.runner->clock().NowMillis()));
+    return OkStatus();
+  });
+  if (!st.ok()) return Fail(st.code() == StatusCode::kNotFound ? kExitUsage : kExitFailed, st.message());
+  std::printf("dead letter %lld re-queued as run %lld; running the queue now\n", static_cast<long long>(id),
+              static_cast<long long>(run_id));
+  auto outcomes = env.runner->DrainQueue();
+  if (!outcomes.ok()) return Fail(kExitStore, outcomes.status().message());
+  int failed = 0;
+  for (const auto& o : *outcomes) {
+    if (!o.status.ok()) {
+      ++failed;
+      std::printf("FAILED run %lld %s: %s\n", static_cast<long long>(o.run_id), o.processor.c_str(),
+                  o.status.message().c_str());
+    }
+  }
+  std::printf("%zu run(s) executed, %d failed\n", outcomes->size(), failed);
+  return failed ? kExitFailed : kExitOk;
+}
+
+int CmdDlqDiscard(const GlobalOptions& g, int64_t id) {
+  Env env;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
+  Status st = env.store->WithWrite([&](store::Transaction& t) {
+    return engine::Queue::DiscardDeadLetter(t, id, env.runner->clock().NowMillis());
+  });
+  if (!st.ok()) return Fail(st.code() == StatusCode::kNotFound ? kExitUsage : kExitFailed, st.message());
+  std::printf("dead letter %lld discarded\n", static_cast<long long>(id));
+  return kExitOk;
+}
+
+}  // namespace nbaprops::cli

@@ -1,0 +1,163 @@
+#include "engine/queue.h"
+
+namespace nbaprops::engine {
+namespace {
+
+constexpr const char* kDeadLetterColumns =
+    "id, run_id, processor, partition_key, COALESCE(data_date, ''), category, error, input_ref, suggested_action, "
+    "status, first_seen, last_seen, count";
+
+DeadLetter ReadDeadLetter(const store::Row& r) {
+  return {r.Int(0),  r.Int(1),  r.Text(2),  r.Text(3),  r.Text(4), r.Text(5), r.Text(6),
+          r.Text(7), r.Text(8), r.Text(9), r.Int(10), r.Int(11), r.Int(12)};
+}
+
+}  // namespace
+
+StatusOr<ClaimedRun> Queue::ClaimRun(store::Transaction& t, int64_t run_id, const std::string& worker_id,
+                                     int64_t now_ms, int64_t lease_ms, int64_t token) {
+  ASSIGN_OR_RETURN(int64_t n, t.Exec("UPDATE processor_runs SET status = 'running', worker_id = ?, lease_token = ?, "
+                                     "heartbeat_at = ?, lease_expires_at = ?, started_at = ? "
+                                     "WHERE run_id = ? AND status = 'queued'",
+                                     {worker_id, token, now_ms, now_ms + lease_ms, now_ms / 1000, run_id}));
+  if (n != 1) return AbortedError("run " + std::to_string(run_id) + " is not queued any more (claimed by another worker?)");
+  RETURN_IF_ERROR(Ledger::Transition(t, run_id, "queued", "running", now_ms / 1000, "worker=" + worker_id));
+  ASSIGN_OR_RETURN(auto run, Ledger::Get(t, run_id));
+  return ClaimedRun{*run, token, worker_id};
+}
+
+StatusOr<std::optional<ClaimedRun>> Queue::ClaimNext(store::Store& store, const std::string& worker_id,
+                                                     int64_t now_ms, int64_t lease_ms, int64_t token) {
+  std::optional<ClaimedRun> out;
+  RETURN_IF_ERROR(store.WithWrite([&](store::Transaction& t) -> Status {
+    // PostgreSQL: the same SELECT with FOR UPDATE SKIP LOCKED.
+    ASSIGN_OR_RETURN(auto id, t.QueryInt("SELECT run_id FROM processor_runs WHERE status = 'queued' AND "
+                                         "COALESCE(not_before, 0) <= ? ORDER BY priority DESC, "
+                                         "COALESCE(data_date, ''), run_id LIMIT 1",
+                                         {now_ms}));
+    if (!id) return OkStatus();
+    ASSIGN_OR_RETURN(out, ClaimRun(t, *id, worker_id, now_ms, lease_ms, token));
+    return OkStatus();
+  }));
+  return out;
+}
+
+StatusOr<bool> Queue::Heartbeat(store::Store& store, int64_t run_id, int64_t token, int64_t now_ms,
+                                int64_t lease_ms) {
+  int64_t n = 0;
+  RETURN_IF_ERROR(store.WithWrite([&](store::Transaction& t) -> Status {
+    // Only a live lease can be extended: once expired it belongs to the reaper, even if the
+    // reaper has not run yet, so a late heartbeat cannot resurrect it.
+    ASSIGN_OR_RETURN(n, t.Exec("UPDATE processor_runs SET heartbeat_at = ?, lease_expires_at = ? WHERE run_id = ? "
+                               "AND status = 'running' AND lease_token = ? AND lease_expires_at > ?",
+                               {now_ms, now_ms + lease_ms, run_id, token, now_ms}));
+    return OkStatus();
+  }));
+  return n == 1;
+}
+
+StatusOr<std::vector<int64_t>> Queue::ReapExpired(store::Store& store, int64_t now_ms, const RetryPolicy& policy,
+                                                  double jitter01) {
+  std::vector<int64_t> reaped;
+  RETURN_IF_ERROR(store.WithWrite([&](store::Transaction& t) -> Status {
+    std::vector<int64_t> ids;
+    RETURN_IF_ERROR(t.Query("SELECT run_id FROM processor_runs WHERE status = 'running' AND "
+                            "COALESCE(lease_expires_at, 0) <= ? ORDER BY run_id",
+                            {now_ms}, [&](const store::Row& r) {
+                              ids.push_back(r.Int(0));
+                              return OkStatus();
+                            }));
+    for (int64_t id : ids) {
+      ASSIGN_OR_RETURN(auto run, Ledger::Get(t, id));
+      FailureInfo f;
+      f.category = FailureCategory::kLeaseExpired;
+      f.message = "lease expired at " + std::to_string(run->lease_expires_at.value_or(0)) + " ms (worker '" +
+                  run->worker_id + "' stopped heartbeating: crashed, hung or cut off)";
+      RETURN_IF_ERROR(ApplyFailure(t, *run, f, now_ms, policy, jitter01));
+      reaped.push_back(id);
+    }
+    return OkStatus();
+  }));
+  return reaped;
+}
+
+Status Queue::ApplyFailure(store::Transaction& t, const RunRecord& run, const FailureInfo& f, int64_t now_ms,
+                           const RetryPolicy& policy, double jitter01) {
+  const int64_t now = now_ms / 1000;
+  ASSIGN_OR_RETURN(int64_t n,
+                   t.Exec("UPDATE processor_runs SET status = 'failed', finished_at = ?, "
+                          "duration_ms = ?, records_in = ?, records_out = 0, records_rejected = ?, "
+                          "error_category = ?, error_message = ?, details = ? WHERE run_id = ? AND status = 'running'",
+                          {now, now_ms - (f.started_at_ms ? f.started_at_ms : run.started_at.value_or(now) * 1000),
+                           f.records_in, f.records_rejected,
+                           FailureCategoryName(f.category), f.message,
+                           f.details.empty() ? store::Param() : store::Param(f.details), run.run_id}));
+  if (n == 0) return OkStatus();  // already finished by someone else (e.g. reaped)
+  RETURN_IF_ERROR(Ledger::Transition(t, run.run_id, "running", "failed", now, std::string(FailureCategoryName(f.category))));
+
+  FailureDecision d = DecideOnFailure(f.category, run.attempt, policy, jitter01);
+  if (d.action != FailureAction::kDeadLetter) {
+    if (d.action == FailureAction::kDefer) {
+      RETURN_IF_ERROR(t.Exec("UPDATE processor_runs SET status = 'deferred' WHERE run_id = ?", {run.run_id}).status());
+      RETURN_IF_ERROR(Ledger::Transition(t, run.run_id, "failed", "deferred", now, "upstream incomplete"));
+    }
+    RunStart next{run.processor,        run.phase,       run.partition_key, run.data_date, "retry",
+                  run.run_id,           run.attempt + 1, run.priority,      now_ms + d.delay_ms};
+    return Ledger::Enqueue(t, next, now).status();
+  }
+  RETURN_IF_ERROR(t.Exec("UPDATE processor_runs SET status = 'dead' WHERE run_id = ?", {run.run_id}).status());
+  RETURN_IF_ERROR(Ledger::Transition(t, run.run_id, "failed", "dead", now, "no retry: " + d.suggested_action));
+  return t
+      .Exec("INSERT INTO dead_letters (run_id, processor, partition_key, data_date, category, error, input_ref, "
+            "suggested_action, status, first_seen, last_seen, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, 1) "
+            "ON CONFLICT (processor, partition_key) WHERE status = 'open' DO UPDATE SET run_id = excluded.run_id, "
+            "category = excluded.category, error = excluded.error, suggested_action = excluded.suggested_action, "
+            "last_seen = excluded.last_seen, count = dead_letters.count + 1",
+            {run.run_id, run.processor, run.partition_key,
+             run.data_date.empty() ? store::Param() : store::Param(run.data_date), FailureCategoryName(f.category),
+             f.message, run.processor + "/" + run.partition_key, d.suggested_action, now, now})
+      .status();
+}
+
+StatusOr<std::vector<DeadLetter>> Queue::ListDeadLetters(store::Transaction& t, const std::string& status) {
+  std::vector<DeadLetter> out;
+  RETURN_IF_ERROR(t.Query(std::string("SELECT ") + kDeadLetterColumns +
+                              " FROM dead_letters WHERE (? = 'all' OR status = ?) ORDER BY id DESC",
+                          {status, status}, [&](const store::Row& r) {
+                            out.push_back(ReadDeadLetter(r));
+                            return OkStatus();
+                          }));
+  return out;
+}
+
+StatusOr<std::optional<DeadLetter>> Queue::GetDeadLetter(store::Transaction& t, int64_t id) {
+  std::optional<DeadLetter> out;
+  RETURN_IF_ERROR(t.Query(std::string("SELECT ") + kDeadLetterColumns + " FROM dead_letters WHERE id = ?", {id},
+                          [&](const store::Row& r) {
+                            out = ReadDeadLetter(r);
+                            return OkStatus();
+                          }));
+  return out;
+}
+
+StatusOr<int64_t> Queue::RetryDeadLetter(store::Transaction& t, int64_t id, int64_t now_ms) {
+  ASSIGN_OR_RETURN(auto dl, GetDeadLetter(t, id));
+  if (!dl) return NotFoundError("no dead letter " + std::to_string(id) + "; see `nbaprops dlq list`");
+  if (dl->status != "open") return FailedPreconditionError("dead letter " + std::to_string(id) + " is already " + dl->status);
+  ASSIGN_OR_RETURN(auto run, Ledger::Get(t, dl->run_id));
+  RETURN_IF_ERROR(t.Exec("UPDATE dead_letters SET status = 'retried', last_seen = ? WHERE id = ?", {now_ms / 1000, id})
+                      .status());
+  RunStart again{dl->processor, run ? run->phase : 0, dl->partition_key, dl->data_date, "manual", dl->run_id, 1, 0,
+                 std::nullopt};
+  return Ledger::Enqueue(t, again, now_ms / 1000);
+}
+
+Status Queue::DiscardDeadLetter(store::Transaction& t, int64_t id, int64_t now_ms) {
+  ASSIGN_OR_RETURN(auto dl, GetDeadLetter(t, id));
+  if (!dl) return NotFoundError("no dead letter " + std::to_string(id) + "; see `nbaprops dlq list`");
+  if (dl->status != "open") return FailedPreconditionError("dead letter " + std::to_string(id) + " is already " + dl->status);
+  return t.Exec("UPDATE dead_letters SET status = 'discarded', last_seen = ? WHERE id = ?", {now_ms / 1000, id})
+      .status();
+}
+
+}  // namespace nbaprops::engine

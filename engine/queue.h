@@ -1,0 +1,73 @@
+// The work queue on top of the run ledger: claims with leases, heartbeats, the lease reaper,
+// failure handling (retry / defer / dead letter) and the dead-letter list.
+//
+// A lease is valid while now < lease_expires_at and the run's lease_token is the one the worker
+// holds. Claims are atomic: SQLite takes the write lock at BEGIN (BEGIN IMMEDIATE); the same
+// statements work on PostgreSQL with FOR UPDATE SKIP LOCKED on the SELECT. At most one live
+// (queued or running) run exists per (processor, partition): a unique partial index enforces it.
+// Times in this file are Unix milliseconds (heartbeat_at, lease_expires_at, not_before).
+#ifndef NBAPROPS_ENGINE_QUEUE_H_
+#define NBAPROPS_ENGINE_QUEUE_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/failure_policy.h"
+#include "engine/ledger.h"
+#include "store/store.h"
+
+namespace nbaprops::engine {
+
+struct ClaimedRun {
+  RunRecord run;
+  int64_t lease_token = 0;
+  std::string worker_id;
+};
+
+struct FailureInfo {
+  FailureCategory category = FailureCategory::kInternal;
+  std::string message;
+  int64_t records_in = 0, records_rejected = 0;
+  std::string details;
+  int64_t started_at_ms = 0;  // 0: take the ledger's started_at (second precision)
+};
+
+struct DeadLetter {
+  int64_t id = 0, run_id = 0;
+  std::string processor, partition_key, data_date, category, error, input_ref, suggested_action, status;
+  int64_t first_seen = 0, last_seen = 0, count = 0;
+};
+
+class Queue {
+ public:
+  // Claims the next runnable run (queued, not_before <= now), highest priority, oldest date, then
+  // oldest run first. Empty when nothing is runnable.
+  static StatusOr<std::optional<ClaimedRun>> ClaimNext(store::Store& store, const std::string& worker_id,
+                                                       int64_t now_ms, int64_t lease_ms, int64_t token);
+  // Claims one specific queued run inside the caller's transaction.
+  static StatusOr<ClaimedRun> ClaimRun(store::Transaction& t, int64_t run_id, const std::string& worker_id,
+                                       int64_t now_ms, int64_t lease_ms, int64_t token);
+  // Extends the lease; false when the lease is lost (expired and reaped, or taken over).
+  static StatusOr<bool> Heartbeat(store::Store& store, int64_t run_id, int64_t token, int64_t now_ms,
+                                  int64_t lease_ms);
+  // Fails every running run whose lease expired before now (never-heartbeated runs included) with
+  // category lease_expired and applies the retry policy. Returns the reaped run ids.
+  static StatusOr<std::vector<int64_t>> ReapExpired(store::Store& store, int64_t now_ms, const RetryPolicy& policy,
+                                                    double jitter01);
+  // Records a failed attempt of a running run and what follows it (a queued retry with
+  // not_before, a deferred re-run, or a dead letter), all in the caller's transaction.
+  static Status ApplyFailure(store::Transaction& t, const RunRecord& run, const FailureInfo& failure, int64_t now_ms,
+                             const RetryPolicy& policy, double jitter01);
+
+  static StatusOr<std::vector<DeadLetter>> ListDeadLetters(store::Transaction& t, const std::string& status);
+  static StatusOr<std::optional<DeadLetter>> GetDeadLetter(store::Transaction& t, int64_t id);
+  // Re-queues the dead letter's partition as attempt 1 (trigger manual); returns the new run id.
+  static StatusOr<int64_t> RetryDeadLetter(store::Transaction& t, int64_t id, int64_t now_ms);
+  static Status DiscardDeadLetter(store::Transaction& t, int64_t id, int64_t now_ms);
+};
+
+}  // namespace nbaprops::engine
+
+#endif  // NBAPROPS_ENGINE_QUEUE_H_

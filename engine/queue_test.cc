@@ -1,0 +1,249 @@
+// Leases, heartbeats, the reaper, fencing, retries and dead letters, on a fake clock (no sleeps).
+#include "engine/queue.h"
+
+#include <gtest/gtest.h>
+
+#include "engine/runner.h"
+#include "tests/test_util.h"
+
+namespace nbaprops::engine {
+namespace {
+
+using nbaprops::testing::Count;
+using nbaprops::testing::OpenTestStore;
+using nbaprops::testing::TempDir;
+
+constexpr int64_t kT0 = 1'706'745'600'000;  // 2024-02-01T00:00:00Z
+
+// Writes one row per execution into a side table; its behaviour is set by the test.
+class SideTableProcessor : public Processor {
+ public:
+  std::string name() const override { return "side"; }
+  int phase() const override { return 2; }
+  std::vector<std::string> output_tables() const override { return {"executions"}; }
+  Status Run(RunContext& ctx) override {
+    if (before_commit) before_commit(ctx);
+    if (fail) return fail(ctx);
+    return ctx.CommitOutput([&](store::Transaction& t) -> Status {
+      RETURN_IF_ERROR(t.Exec("INSERT INTO executions (part) VALUES (?)", {ctx.partition_key()}).status());
+      ctx.records_out = 1;
+      return OkStatus();
+    });
+  }
+  std::function<Status(RunContext&)> fail;
+  std::function<void(RunContext&)> before_commit;
+};
+
+class QueueTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = OpenTestStore(dir_.File("q.db"));
+    ASSERT_TRUE(store_->WithWrite([](store::Transaction& t) {
+                  return t.Exec("CREATE TABLE executions (part TEXT)").status();
+                }).ok());
+    EngineOptions o;
+    o.lease_ms = 30'000;
+    o.heartbeat_ms = 3'600'000;  // the background heartbeat never fires during a test; tests beat by hand
+    o.seed = 42;
+    o.worker_id = "w1";
+    runner_ = std::make_unique<Runner>(*store_, clock_, o);
+    auto p = std::make_unique<SideTableProcessor>();
+    side_ = p.get();
+    ASSERT_TRUE(runner_->Register(std::move(p)).ok());
+  }
+  int64_t Enqueue(const std::string& part) {
+    int64_t id = 0;
+    EXPECT_TRUE(store_->WithWrite([&](store::Transaction& t) -> Status {
+                  RunStart s{"side", 2, part, "", "manual", std::nullopt, 1, 0, std::nullopt};
+                  ASSIGN_OR_RETURN(id, Ledger::Enqueue(t, s, clock_.NowSeconds()));
+                  return OkStatus();
+                }).ok());
+    return id;
+  }
+  ClaimedRun Claim(const std::string& worker = "w1", int64_t token = 7) {
+    auto c = Queue::ClaimNext(*store_, worker, clock_.NowMillis(), 30'000, token);
+    EXPECT_TRUE(c.ok() && c->has_value());
+    return **c;
+  }
+  std::string State(int64_t run_id) {
+    std::string s;
+    EXPECT_TRUE(store_->WithRead([&](store::Transaction& t) -> Status {
+                  ASSIGN_OR_RETURN(auto r, Ledger::Get(t, run_id));
+                  s = r->status + (r->error_category.empty() ? "" : "/" + r->error_category);
+                  return OkStatus();
+                }).ok());
+    return s;
+  }
+
+  TempDir dir_;
+  FakeClock clock_{kT0};
+  std::unique_ptr<store::Store> store_;
+  std::unique_ptr<Runner> runner_;
+  SideTableProcessor* side_ = nullptr;
+};
+
+TEST_F(QueueTest, NeverHeartbeatedRunIsReapedWhenItsLeaseExpires) {
+  int64_t id = Enqueue("p1");
+  Claim();
+  clock_.AdvanceMillis(29'999);
+  EXPECT_TRUE(runner_->Reap()->empty());
+  EXPECT_EQ(State(id), "running");
+  clock_.AdvanceMillis(1);
+  auto reaped = runner_->Reap();
+  ASSERT_EQ(reaped->size(), 1u);
+  EXPECT_EQ(State(id), "failed/lease_expired");
+  // The retry is queued as attempt 2, caused by the reaped run, not runnable before its backoff.
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'queued' AND attempt = 2 AND "
+                           "trigger = 'retry' AND caused_by_run_id = " + std::to_string(id)),
+            1);
+}
+
+TEST_F(QueueTest, HeartbeatJustBeforeExpiryKeepsTheLease) {
+  int64_t id = Enqueue("p1");
+  ClaimedRun c = Claim();
+  clock_.AdvanceMillis(29'999);
+  EXPECT_TRUE(*Queue::Heartbeat(*store_, id, c.lease_token, clock_.NowMillis(), 30'000));
+  clock_.AdvanceMillis(2);  // past the original expiry
+  EXPECT_TRUE(runner_->Reap()->empty());
+  EXPECT_EQ(State(id), "running");
+  clock_.AdvanceMillis(30'000);
+  EXPECT_EQ(runner_->Reap()->size(), 1u);
+}
+
+TEST_F(QueueTest, AHeartbeatAfterExpiryCannotResurrectTheLease) {
+  int64_t id = Enqueue("p1");
+  ClaimedRun c = Claim();
+  clock_.AdvanceMillis(30'001);
+  EXPECT_FALSE(*Queue::Heartbeat(*store_, id, c.lease_token, clock_.NowMillis(), 30'000));
+  EXPECT_FALSE(*Queue::Heartbeat(*store_, id, c.lease_token + 1, clock_.NowMillis(), 30'000));
+}
+
+TEST_F(QueueTest, ALostLeaseCannotCommitEvenAfterTheRetryIsRunning) {
+  Enqueue("p1");
+  // Worker 1 stalls past its lease; the reaper fails its run and a retry is claimed by worker 2
+  // before worker 1 wakes up and tries to commit.
+  side_->before_commit = [&](RunContext& ctx) {
+    clock_.AdvanceMillis(31'000);
+    ASSERT_EQ(runner_->Reap()->size(), 1u);
+    clock_.AdvanceMillis(10 * 60'000);  // past any backoff
+    ClaimedRun retry = Claim("w2", 99);
+    EXPECT_EQ(retry.run.attempt, 2);
+    EXPECT_NE(retry.run.run_id, ctx.run_id());
+  };
+  auto first = runner_->RunNext("w1");
+  ASSERT_TRUE(first.ok() && first->has_value());
+  EXPECT_EQ((*first)->status.code(), StatusCode::kAborted);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM executions"), 0);  // the late commit was discarded
+  // Same run id, wrong token: also fenced.
+  side_->before_commit = nullptr;
+  RunContext forged(*store_, clock_, Count(*store_, "SELECT MAX(run_id) FROM processor_runs"), "p1", "");
+  forged.lease_token = 12345;
+  EXPECT_EQ(forged.CommitOutput([](store::Transaction&) { return OkStatus(); }).code(), StatusCode::kAborted);
+}
+
+TEST_F(QueueTest, RetryDelaysGrowExponentiallyWithFullJitterAndACap) {
+  RetryPolicy p;  // base 2 s, factor 2, cap 5 min, 5 attempts
+  EXPECT_EQ(DecideOnFailure(FailureCategory::kSourceUnavailable, 1, p, 0.999999).delay_ms, 1999);
+  EXPECT_EQ(DecideOnFailure(FailureCategory::kSourceUnavailable, 2, p, 0.5).delay_ms, 2000);
+  EXPECT_EQ(DecideOnFailure(FailureCategory::kTimeout, 4, p, 1.0).delay_ms, 16000);
+  EXPECT_EQ(DecideOnFailure(FailureCategory::kTimeout, 4, p, 0.0).delay_ms, 0);
+  EXPECT_EQ(DecideOnFailure(FailureCategory::kRateLimited, 5, p, 0.5).action, FailureAction::kDeadLetter);
+  p.max_attempts = 20;
+  EXPECT_EQ(DecideOnFailure(FailureCategory::kRateLimited, 12, p, 1.0).delay_ms, 300'000);  // capped
+  EXPECT_EQ(DecideOnFailure(FailureCategory::kUpstreamIncomplete, 1, p, 0.3).action, FailureAction::kDefer);
+  for (auto c : {FailureCategory::kBadInput, FailureCategory::kSchemaMismatch, FailureCategory::kConfigError,
+                 FailureCategory::kInternal}) {
+    EXPECT_EQ(DecideOnFailure(c, 1, p, 0.5).action, FailureAction::kDeadLetter);
+  }
+}
+
+TEST_F(QueueTest, TransientFailuresRetryOnScheduleThenDeadLetter) {
+  int attempts = 0;
+  side_->fail = [&](RunContext&) {
+    ++attempts;
+    return UnavailableError("source down");
+  };
+  Enqueue("p1");
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(runner_->DrainQueue().ok());
+    // Not runnable before its not_before.
+    EXPECT_EQ(runner_->DrainQueue()->size(), 0u);
+    clock_.AdvanceMillis(5 * 60'000);
+  }
+  EXPECT_EQ(attempts, 5);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'failed'"), 4);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'dead' AND attempt = 5"), 1);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'queued'"), 0);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM dead_letters WHERE status = 'open' AND category = "
+                           "'source_unavailable' AND partition_key = 'p1'"),
+            1);
+  // Every retry waited: its not_before lies after the failure that caused it.
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs r JOIN processor_runs c ON r.caused_by_run_id = "
+                           "c.run_id WHERE r.trigger = 'retry' AND r.not_before < c.finished_at * 1000"),
+            0);
+}
+
+TEST_F(QueueTest, PoisonInputIsDeadLetteredAtOnceAndDlqRetryCompletesItOnceFixed) {
+  ASSERT_TRUE(store_->WithWrite([](store::Transaction& t) -> Status {
+                RETURN_IF_ERROR(t.Exec("CREATE TABLE inputs (part TEXT, ok INTEGER)").status());
+                return t.Exec("INSERT INTO inputs VALUES ('p1', 0)").status();
+              }).ok());
+  int attempts = 0;
+  // The processor's input is bad until someone fixes it.
+  side_->fail = [&](RunContext& ctx) -> Status {
+    ++attempts;
+    int64_t ok = 0;
+    RETURN_IF_ERROR(ctx.store().WithRead([&](store::Transaction& t) -> Status {
+      ASSIGN_OR_RETURN(auto v, t.QueryInt("SELECT ok FROM inputs WHERE part = ?", {ctx.partition_key()}));
+      ok = v.value_or(0);
+      return OkStatus();
+    }));
+    if (!ok) return InvalidArgumentError("input p1 is malformed");
+    return ctx.CommitOutput([&](store::Transaction& t) -> Status {
+      RETURN_IF_ERROR(t.Exec("INSERT INTO executions (part) VALUES (?)", {ctx.partition_key()}).status());
+      ctx.records_out = 1;
+      return OkStatus();
+    });
+  };
+  Enqueue("p1");
+  ASSERT_TRUE(runner_->DrainQueue().ok());
+  clock_.AdvanceMillis(60 * 60'000);
+  ASSERT_TRUE(runner_->DrainQueue().ok());
+  EXPECT_EQ(attempts, 1);  // a permanent error is not retried
+  int64_t dl = Count(*store_, "SELECT id FROM dead_letters WHERE status = 'open' AND category = 'bad_input'");
+  ASSERT_GT(dl, 0);
+
+  ASSERT_TRUE(store_->WithWrite([](store::Transaction& t) { return t.Exec("UPDATE inputs SET ok = 1").status(); }).ok());
+  ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) {
+                return Queue::RetryDeadLetter(t, dl, clock_.NowMillis()).status();
+              }).ok());
+  ASSERT_TRUE(runner_->DrainQueue().ok());
+  EXPECT_EQ(attempts, 2);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM executions"), 1);
+  EXPECT_EQ(Count(*store_, "SELECT status = 'retried' FROM dead_letters WHERE id = " + std::to_string(dl)), 1);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'succeeded' AND trigger = 'manual'"), 1);
+  // A retried dead letter cannot be retried again.
+  EXPECT_EQ(store_->WithWrite([&](store::Transaction& t) {
+                    return Queue::RetryDeadLetter(t, dl, clock_.NowMillis()).status();
+                  }).code(),
+            StatusCode::kFailedPrecondition);
+}
+
+TEST_F(QueueTest, OneLiveRunPerPartition) {
+  int64_t a = Enqueue("p1");
+  EXPECT_EQ(Enqueue("p1"), a);
+  Claim();
+  EXPECT_EQ(Enqueue("p1"), a);  // running counts as live too
+  EXPECT_NE(Enqueue("p2"), a);
+  // The database refuses a second live row even if a caller bypasses Enqueue.
+  Status st = store_->WithWrite([](store::Transaction& t) {
+    return t
+        .Exec("INSERT INTO processor_runs (processor, phase, partition_key, status, trigger, queued_at) "
+              "VALUES ('side', 2, 'p1', 'queued', 'manual', 0)")
+        .status();
+  });
+  EXPECT_EQ(st.code(), StatusCode::kAlreadyExists);
+}
+
+}  // namespace
+}  // namespace nbaprops::engine

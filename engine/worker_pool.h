@@ -1,0 +1,65 @@
+// WorkerPool: N worker threads claiming runs from the queue, plus a reaper thread that fails
+// runs whose lease expired (in this process or any other sharing the database).
+//
+// Stop() drains: workers stop claiming, finish the run in hand (committing or failing it), and
+// exit; nothing is left `running` by a clean stop. Thread-safety: Start/Stop from one thread;
+// Notify from any.
+#ifndef NBAPROPS_ENGINE_WORKER_POOL_H_
+#define NBAPROPS_ENGINE_WORKER_POOL_H_
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/runner.h"
+
+namespace nbaprops::engine {
+
+struct WorkerPoolOptions {
+  int threads = 2;
+  int64_t idle_poll_ms = 200;  // how often an idle worker looks for runs made runnable by time or other processes
+  int64_t reap_every_ms = 1000;
+  bool reaper = true;
+  // Called on the reaper thread after each reap pass (e.g. scheduler ticks).
+  std::function<void()> on_tick;
+};
+
+class WorkerPool {
+ public:
+  WorkerPool(Runner& runner, WorkerPoolOptions options);
+  ~WorkerPool();
+
+  void Start();
+  void Stop();
+  void Notify();
+
+  int64_t runs_executed() const { return executed_.load(); }
+  int64_t runs_failed() const { return failed_.load(); }
+  int64_t lease_expiries() const { return reaped_.load(); }
+  // True when no worker is executing a run and the last claim found nothing runnable.
+  bool Idle() const { return busy_.load() == 0 && last_claim_empty_.load(); }
+
+ private:
+  void WorkerLoop(int index);
+  void ReaperLoop();
+  void Wait(int64_t ms);
+
+  Runner& runner_;
+  WorkerPoolOptions options_;
+  std::vector<std::thread> threads_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool stopping_ = false;  // guarded by mu_
+  bool pending_ = false;   // guarded by mu_: work was announced since a worker last looked
+  std::atomic<int64_t> executed_{0}, failed_{0}, reaped_{0};
+  std::atomic<int> busy_{0};
+  std::atomic<bool> last_claim_empty_{false};
+};
+
+}  // namespace nbaprops::engine
+
+#endif  // NBAPROPS_ENGINE_WORKER_POOL_H_
