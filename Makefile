@@ -36,6 +36,7 @@ test-asan: setup
 
 bench: build
 	$(BUILD)/bench/season_bench --benchmark_min_time=1
+	$(BUILD)/bench/queue_bench
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

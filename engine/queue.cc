@@ -31,9 +31,10 @@ StatusOr<std::optional<ClaimedRun>> Queue::ClaimNext(store::Store& store, const 
   std::optional<ClaimedRun> out;
   RETURN_IF_ERROR(store.WithWrite([&](store::Transaction& t) -> Status {
     // PostgreSQL: the same SELECT with FOR UPDATE SKIP LOCKED.
+    // Walks processor_runs_claim in order; runs waiting for their not_before are skipped.
     ASSIGN_OR_RETURN(auto id, t.QueryInt("SELECT run_id FROM processor_runs WHERE status = 'queued' AND "
-                                         "COALESCE(not_before, 0) <= ? ORDER BY priority DESC, "
-                                         "COALESCE(data_date, ''), run_id LIMIT 1",
+                                         "(not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, "
+                                         "data_date, run_id LIMIT 1",
                                          {now_ms}));
     if (!id) return OkStatus();
     ASSIGN_OR_RETURN(out, ClaimRun(t, *id, worker_id, now_ms, lease_ms, token));
@@ -62,7 +63,7 @@ StatusOr<std::vector<int64_t>> Queue::ReapExpired(store::Store& store, int64_t n
   RETURN_IF_ERROR(store.WithWrite([&](store::Transaction& t) -> Status {
     std::vector<int64_t> ids;
     RETURN_IF_ERROR(t.Query("SELECT run_id FROM processor_runs WHERE status = 'running' AND "
-                            "COALESCE(lease_expires_at, 0) <= ? ORDER BY run_id",
+                            "(lease_expires_at IS NULL OR lease_expires_at <= ?) ORDER BY run_id",
                             {now_ms}, [&](const store::Row& r) {
                               ids.push_back(r.Int(0));
                               return OkStatus();

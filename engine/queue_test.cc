@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/runner.h"
+#include "tests/side_table_processor.h"
 #include "tests/test_util.h"
 
 namespace nbaprops::engine {
@@ -15,31 +16,14 @@ using nbaprops::testing::TempDir;
 
 constexpr int64_t kT0 = 1'706'745'600'000;  // 2024-02-01T00:00:00Z
 
-// Writes one row per execution into a side table; its behaviour is set by the test.
-class SideTableProcessor : public Processor {
- public:
-  std::string name() const override { return "side"; }
-  int phase() const override { return 2; }
-  std::vector<std::string> output_tables() const override { return {"executions"}; }
-  Status Run(RunContext& ctx) override {
-    if (before_commit) before_commit(ctx);
-    if (fail) return fail(ctx);
-    return ctx.CommitOutput([&](store::Transaction& t) -> Status {
-      RETURN_IF_ERROR(t.Exec("INSERT INTO executions (part) VALUES (?)", {ctx.partition_key()}).status());
-      ctx.records_out = 1;
-      return OkStatus();
-    });
-  }
-  std::function<Status(RunContext&)> fail;
-  std::function<void(RunContext&)> before_commit;
-};
+using nbaprops::testing::SideTableProcessor;
 
 class QueueTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = OpenTestStore(dir_.File("q.db"));
     ASSERT_TRUE(store_->WithWrite([](store::Transaction& t) {
-                  return t.Exec("CREATE TABLE executions (part TEXT)").status();
+                  return t.Exec(SideTableProcessor::kTableSql).status();
                 }).ok());
     EngineOptions o;
     o.lease_ms = 30'000;

@@ -2,9 +2,8 @@
 
 #include <unistd.h>
 
-#include <atomic>
-#include <condition_variable>
-#include <thread>
+#include <algorithm>
+#include <chrono>
 
 namespace nbaprops::engine {
 namespace {
@@ -15,41 +14,47 @@ std::string DefaultWorkerId() {
   return std::string(host) + ":" + std::to_string(::getpid());
 }
 
-// Extends a run's lease every heartbeat interval (real time) until stopped.
-class Heartbeat {
- public:
-  Heartbeat(store::Store& store, const Clock& clock, int64_t run_id, int64_t token, const EngineOptions& o)
-      : thread_([this, &store, &clock, run_id, token, o] {
-          std::unique_lock<std::mutex> lock(mu_);
-          while (!cv_.wait_for(lock, std::chrono::milliseconds(o.heartbeat_ms), [this] { return stop_; })) {
-            lock.unlock();
-            auto alive = Queue::Heartbeat(store, run_id, token, clock.NowMillis(), o.lease_ms);
-            lock.lock();
-            if (alive.ok() && !*alive) break;  // lease lost: the commit will be fenced
-          }
-        }) {}
-  ~Heartbeat() {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stop_ = false;  // guarded by mu_
-  std::thread thread_;
-};
-
 }  // namespace
 
 Runner::Runner(store::Store& store, const Clock& clock, EngineOptions options)
     : store_(store), clock_(clock), options_(std::move(options)) {
   if (options_.worker_id.empty()) options_.worker_id = DefaultWorkerId();
   rng_.seed(options_.seed ? options_.seed : std::random_device{}());
+}
+
+Runner::~Runner() {
+  {
+    std::lock_guard<std::mutex> lock(lease_mu_);
+    stop_heartbeats_ = true;
+  }
+  lease_cv_.notify_all();
+  if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
+}
+
+void Runner::HoldLease(int64_t run_id, int64_t token) {
+  std::lock_guard<std::mutex> lock(lease_mu_);
+  held_leases_[run_id] = token;
+  if (!heartbeat_thread_.joinable()) heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
+}
+
+void Runner::ReleaseLease(int64_t run_id) {
+  std::lock_guard<std::mutex> lock(lease_mu_);
+  held_leases_.erase(run_id);
+}
+
+void Runner::HeartbeatLoop() {
+  // One thread extends every lease this process holds, every heartbeat interval (real time).
+  std::unique_lock<std::mutex> lock(lease_mu_);
+  while (!lease_cv_.wait_for(lock, std::chrono::milliseconds(options_.heartbeat_ms),
+                             [this] { return stop_heartbeats_; })) {
+    std::map<int64_t, int64_t> held = held_leases_;
+    lock.unlock();
+    for (const auto& [run_id, token] : held) {
+      // A lost lease is not retried here: the run's commit will be fenced.
+      (void)Queue::Heartbeat(store_, run_id, token, clock_.NowMillis(), options_.lease_ms);
+    }
+    lock.lock();
+  }
 }
 
 int64_t Runner::NewToken() {
@@ -101,8 +106,9 @@ Status Runner::EnqueueDownstream(store::Transaction& t, const Processor& p, cons
       if (!last || last->status != "succeeded") ready = false;
     }
     if (!ready) continue;
-    RunStart start{q.name(), q.phase(), run.partition_key, run.data_date, "upstream", run.run_id, 1, run.priority,
-                   std::nullopt};
+    // Downstream work goes ahead of new roots: a partition started is finished first.
+    RunStart start{q.name(), q.phase(), run.partition_key, run.data_date, "upstream", run.run_id, 1,
+                   run.priority + 1, std::nullopt};
     RETURN_IF_ERROR(Ledger::Enqueue(t, start, clock_.NowSeconds()).status());
     *enqueued = true;
   }
@@ -144,13 +150,12 @@ RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
   bool triggered = false;
   ctx.on_success = [&](store::Transaction& t) { return EnqueueDownstream(t, p, claimed.run, &triggered); };
   Status s;
-  {
-    Heartbeat heartbeat(store_, clock_, claimed.run.run_id, claimed.lease_token, options_);
-    if (options_.block_ms > 0 && claimed.run.attempt == 1 && p.name() == options_.block_processor) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(options_.block_ms));
-    }
-    s = p.Run(ctx);
+  HoldLease(claimed.run.run_id, claimed.lease_token);
+  if (options_.block_ms > 0 && claimed.run.attempt == 1 && p.name() == options_.block_processor) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(options_.block_ms));
   }
+  s = p.Run(ctx);
+  ReleaseLease(claimed.run.run_id);
   if (s.ok() && !ctx.committed()) {
     s = InternalError("processor " + p.name() + " returned OK without committing its output");
   }

@@ -9,7 +9,9 @@
 #ifndef NBAPROPS_ENGINE_RUNNER_H_
 #define NBAPROPS_ENGINE_RUNNER_H_
 
+#include <condition_variable>
 #include <functional>
+#include <thread>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -50,6 +52,7 @@ struct RunOutcome {
 class Runner {
  public:
   Runner(store::Store& store, const Clock& clock, EngineOptions options = {});
+  ~Runner();
 
   Status Register(std::unique_ptr<Processor> p);
   Processor* Find(const std::string& name) const;
@@ -88,9 +91,19 @@ class Runner {
   EngineOptions options_;
   std::map<std::string, std::unique_ptr<Processor>> processors_;
   std::vector<std::string> order_;  // topological
+  void HoldLease(int64_t run_id, int64_t token);
+  void ReleaseLease(int64_t run_id);
+  void HeartbeatLoop();
+
   std::mutex rng_mu_;
   std::mt19937_64 rng_;  // guarded by rng_mu_
   std::function<void()> listener_;
+
+  std::mutex lease_mu_;
+  std::condition_variable lease_cv_;
+  std::map<int64_t, int64_t> held_leases_;  // run id -> token; guarded by lease_mu_
+  bool stop_heartbeats_ = false;             // guarded by lease_mu_
+  std::thread heartbeat_thread_;
 };
 
 }  // namespace nbaprops::engine

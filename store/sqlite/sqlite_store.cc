@@ -186,7 +186,7 @@ class SqliteStore final : public Store {
     sqlite3_busy_timeout(conn->db, 10000);
     const char* pragmas =
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536;";
+        "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=10000;";
     char* err = nullptr;
     rc = sqlite3_exec(conn->db, pragmas, nullptr, nullptr, &err);
     if (rc != SQLITE_OK) {
