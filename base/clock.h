@@ -32,6 +32,21 @@ class FakeClock final : public Clock {
   std::atomic<int64_t> now_;
 };
 
+// Simulated time for replays: starts at `start_millis` and runs `speed` times faster than `base`.
+class ScaledClock final : public Clock {
+ public:
+  ScaledClock(const Clock& base, int64_t start_millis, double speed)
+      : base_(base), origin_(base.NowMillis()), start_(start_millis), speed_(speed) {}
+  int64_t NowMillis() const override {
+    return start_ + static_cast<int64_t>(static_cast<double>(base_.NowMillis() - origin_) * speed_);
+  }
+
+ private:
+  const Clock& base_;
+  int64_t origin_, start_;
+  double speed_;
+};
+
 }  // namespace nbaprops
 
 #endif  // NBAPROPS_BASE_CLOCK_H_

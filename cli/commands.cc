@@ -222,7 +222,8 @@ int CmdRun(const GlobalOptions& g, const std::string& date, int phase, bool queu
   return ReportDateRuns({res}, g.quiet);
 }
 
-int CmdBackfill(const GlobalOptions& g, const std::string& from_in, const std::string& to_in, int phase) {
+int CmdBackfill(const GlobalOptions& g, const std::string& from_in, const std::string& to_in, int phase,
+                bool enqueue) {
   if (!from_in.empty()) {
     if (auto bad = CheckDate(from_in, "--from")) return Fail(kExitUsage, *bad);
   }
@@ -240,6 +241,13 @@ int CmdBackfill(const GlobalOptions& g, const std::string& from_in, const std::s
     if (to.empty()) to = dates->back();
   }
   if (from > to) return Fail(kExitUsage, "--from " + from + " is after --to " + to);
+  if (enqueue) {
+    auto n = pipeline::EnqueueDates(*env.runner, from, to, "backfill");
+    if (!n.ok()) return Fail(kExitStore, n.status().message());
+    std::printf("queued %lld run(s) for %s .. %s; `nbaprops serve` or `nbaprops worker` will run them\n",
+                static_cast<long long>(*n), from.c_str(), to.c_str());
+    return kExitOk;
+  }
   Progress progress("backfill", g.quiet);
   auto results = pipeline::Backfill(*env.runner, from, to, phase,
                                     [&](int done, int total, const std::string& d) { progress.Update(done, total, d); });

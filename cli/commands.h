@@ -42,7 +42,7 @@ struct GlobalOptions {
 int CmdInit(const GlobalOptions& g);
 int CmdImport(const GlobalOptions& g, const std::vector<std::string>& paths, const std::string& kind);
 int CmdRun(const GlobalOptions& g, const std::string& date, int phase, bool queued);
-int CmdBackfill(const GlobalOptions& g, const std::string& from, const std::string& to, int phase);
+int CmdBackfill(const GlobalOptions& g, const std::string& from, const std::string& to, int phase, bool enqueue);
 int CmdStatus(const GlobalOptions& g, const std::string& date);
 int CmdRuns(const GlobalOptions& g, const std::string& status, const std::string& processor, const std::string& date,
             int limit);
@@ -56,6 +56,9 @@ int CmdVersion(const GlobalOptions& g);
 struct ServeOptions {
   int workers = 0;          // 0: from config
   bool until_idle = false;  // exit once nothing is queued or running (tests, one-shot drains)
+  std::string replay_from;  // serve: run the scheduler on simulated days from this date
+  double speed = 3600;      // simulated seconds per real second
+  int replay_days = 0;      // 0: through the last date of the stored schedule
 };
 int CmdServe(const GlobalOptions& g, const ServeOptions& o);   // scheduler + reaper + workers
 int CmdWorker(const GlobalOptions& g, const ServeOptions& o);  // reaper + workers only

@@ -3,23 +3,24 @@
 #include <cstdio>
 #include <thread>
 
+#include "base/log.h"
 #include "base/strings.h"
 #include "base/time.h"
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "engine/queue.h"
+#include "engine/scheduler.h"
 #include "engine/worker_pool.h"
+#include "pipeline/pipeline.h"
 
 namespace nbaprops::cli {
 namespace {
 
-// Nothing queued and runnable now, nothing running anywhere.
-bool QueueSettled(store::Store& store, int64_t now_ms) {
+// Nothing queued (including retries waiting for their backoff) and nothing running anywhere.
+bool QueueSettled(store::Store& store) {
   int64_t live = 1;
   (void)store.WithRead([&](store::Transaction& t) -> Status {
-    ASSIGN_OR_RETURN(auto n, t.QueryInt("SELECT COUNT(*) FROM processor_runs WHERE status = 'running' OR "
-                                        "(status = 'queued' AND COALESCE(not_before, 0) <= ?)",
-                                        {now_ms}));
+    ASSIGN_OR_RETURN(auto n, t.QueryInt("SELECT COUNT(*) FROM processor_runs WHERE status IN ('queued', 'running')"));
     live = n.value_or(1);
     return OkStatus();
   });
@@ -27,8 +28,10 @@ bool QueueSettled(store::Store& store, int64_t now_ms) {
 }
 
 // Blocks SIGTERM/SIGINT in every thread (threads inherit the mask) and waits for one on this
-// thread; with `until_idle`, also returns once the queue has settled.
-int RunPool(Env& env, const ServeOptions& o, const char* what) {
+// thread; with `until_idle`, also returns once the queue has settled. A scheduler, when given,
+// ticks on the reaper thread; `done` (when given) must hold before an idle exit.
+int RunPool(Env& env, const ServeOptions& o, const char* what, engine::Scheduler* scheduler = nullptr,
+            const std::function<bool()>& done = nullptr) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
@@ -38,6 +41,14 @@ int RunPool(Env& env, const ServeOptions& o, const char* what) {
   engine::WorkerPoolOptions po;
   po.threads = o.workers > 0 ? o.workers : env.config.workers;
   po.reap_every_ms = std::max<int64_t>(100, std::min<int64_t>(1000, env.config.heartbeat_ms));
+  if (scheduler) {
+    po.on_tick = [scheduler, &done] {
+      if (done && done()) return;  // a replay past its end schedules nothing more
+      auto r = scheduler->Tick();
+      if (!r.ok()) LogWarn("scheduler: " + r.status().ToString());
+      for (const auto& name : r.ok() ? r->fired : std::vector<std::string>{}) LogInfo("scheduler fired " + name);
+    };
+  }
   engine::WorkerPool pool(*env.runner, po);
   pool.Start();
   std::fprintf(stderr, "%s: %d worker(s) as %s on %s (lease %lld ms, heartbeat %lld ms); SIGTERM drains\n", what,
@@ -51,7 +62,7 @@ int RunPool(Env& env, const ServeOptions& o, const char* what) {
       sig = sigtimedwait(&set, nullptr, &tick);
       if (sig > 0) break;
       // Settled twice in a row, so a run finishing between the checks is not missed.
-      settled = QueueSettled(*env.store, env.runner->clock().NowMillis()) ? settled + 1 : 0;
+      settled = (!done || done()) && QueueSettled(*env.store) ? settled + 1 : 0;
       if (settled >= 2) break;
     }
   } else {
@@ -67,10 +78,34 @@ int RunPool(Env& env, const ServeOptions& o, const char* what) {
 
 }  // namespace
 
-int CmdServe(const GlobalOptions& g, const ServeOptions& o) {
+int CmdServe(const GlobalOptions& g, const ServeOptions& o_in) {
+  ServeOptions o = o_in;
   Env env;
   if (int rc = OpenEnv(g, false, &env)) return rc;
-  return RunPool(env, o, "serve");
+  if (o.replay_from.empty()) {
+    engine::Scheduler scheduler(*env.store, env.runner->clock());
+    Status st = pipeline::RegisterSchedules(scheduler, *env.runner);
+    if (!st.ok()) return Fail(kExitFailed, st.message());
+    return RunPool(env, o, "serve", &scheduler);
+  }
+  // Replay: the scheduler lives on simulated days; leases and retries keep real time.
+  auto from = ParseIsoDate(o.replay_from);
+  if (!from) return Fail(kExitUsage, "--replay-from '" + o.replay_from + "' is not a date YYYY-MM-DD");
+  if (o.speed <= 0) return Fail(kExitUsage, "--speed must be positive");
+  int32_t last = *from + o.replay_days;
+  if (o.replay_days <= 0) {
+    auto dates = pipeline::GameDates(*env.store);
+    if (!dates.ok() || dates->empty()) return Fail(kExitFailed, "no games stored to replay; import a season first");
+    last = ParseIsoDate(dates->back()).value_or(*from) + 1;
+  }
+  ScaledClock sim(SystemClock::Default(), EasternLocalToUtc(*from, 0, 0) * 1000, o.speed);
+  const int64_t end_ms = EasternLocalToUtc(last, 12, 0) * 1000;
+  engine::Scheduler scheduler(*env.store, sim);
+  Status st = pipeline::RegisterSchedules(scheduler, *env.runner);
+  if (!st.ok()) return Fail(kExitFailed, st.message());
+  std::fprintf(stderr, "replay: %s .. %s at %.0fx\n", o.replay_from.c_str(), FormatIsoDate(last).c_str(), o.speed);
+  o.until_idle = true;
+  return RunPool(env, o, "serve", &scheduler, [&] { return sim.NowMillis() >= end_ms; });
 }
 
 int CmdWorker(const GlobalOptions& g, const ServeOptions& o) {

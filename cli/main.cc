@@ -47,7 +47,9 @@ int main(int argc, char** argv) {
   backfill->add_option("--from", from, "first date YYYY-MM-DD (default: first date in the schedule)");
   backfill->add_option("--to", to, "last date YYYY-MM-DD (default: last date in the schedule)");
   backfill->add_option("--phase", phase, "only this phase (3 = analytics)")->check(CLI::Range(0, 3));
-  backfill->callback([&] { rc = CmdBackfill(g, from, to, phase); });
+  bool enqueue = false;
+  backfill->add_flag("--enqueue", enqueue, "only queue the runs, for `serve` / `worker` processes to execute");
+  backfill->callback([&] { rc = CmdBackfill(g, from, to, phase, enqueue); });
 
   auto* status = app.add_subcommand("status", "what is stored and how the runs went (--date D for one date)");
   status->add_option("--date", date, "one game date");
@@ -68,6 +70,10 @@ int main(int argc, char** argv) {
   serve->add_option("--workers", serve_opts.workers, "worker threads (default [engine] workers)")
       ->check(CLI::Range(1, 64));
   serve->add_flag("--until-idle", serve_opts.until_idle, "exit once nothing is queued or running");
+  serve->add_option("--replay-from", serve_opts.replay_from,
+                    "replay: run the scheduler on simulated days from this date (e.g. 2024-01-24)");
+  serve->add_option("--speed", serve_opts.speed, "replay speed, simulated seconds per second (default 3600)");
+  serve->add_option("--replay-days", serve_opts.replay_days, "replay this many days (default: to the season's end)");
   serve->callback([&] { rc = CmdServe(g, serve_opts); });
   auto* worker = app.add_subcommand("worker", "run worker threads (and the reaper) against the database until SIGTERM");
   worker->add_option("--workers", serve_opts.workers, "worker threads (default [engine] workers)")

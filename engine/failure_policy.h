@@ -22,7 +22,7 @@ struct RetryPolicy {
   double factor = 2.0;
   int64_t cap_ms = 5 * 60 * 1000;
   int max_attempts = 5;
-  int64_t defer_ms = 60 * 1000;
+  int64_t defer_ms = 5 * 1000;
 };
 
 enum class FailureAction { kRetry, kDefer, kDeadLetter };

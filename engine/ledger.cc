@@ -143,4 +143,14 @@ StatusOr<std::optional<RunRecord>> Ledger::Latest(store::Transaction& t, const s
   return out;
 }
 
+StatusOr<std::vector<std::string>> Ledger::NotSucceeded(store::Transaction& t, const std::string& processor,
+                                                       const std::vector<std::string>& partitions) {
+  std::vector<std::string> out;
+  for (const std::string& part : partitions) {
+    ASSIGN_OR_RETURN(auto last, Latest(t, processor, part));
+    if (!last || last->status != "succeeded") out.push_back(part);
+  }
+  return out;
+}
+
 }  // namespace nbaprops::engine

@@ -8,6 +8,7 @@
 
 #include "base/strings.h"
 #include "base/time.h"
+#include "engine/ledger.h"
 
 namespace nbaprops::pipeline {
 namespace {
@@ -422,6 +423,20 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
       for (const Game& g : games) game_of_team[g.home] = game_of_team[g.away] = &g;
       ASSIGN_OR_RETURN(rest, RestBefore(t, day));
 
+      // This reads earlier dates' player_game_summary: with several workers an earlier date may
+      // still be in flight, and computing now would silently miss its games.
+      std::vector<std::string> window;
+      RETURN_IF_ERROR(t.Query("SELECT DISTINCT game_date FROM raw_schedule WHERE game_date < ? AND game_date >= ? "
+                              "AND status = 'final' ORDER BY 1",
+                              {date, FormatIsoDate(day - kRosterWindowDays)}, [&](const Row& r) {
+                                window.push_back(r.Text(0));
+                                return OkStatus();
+                              }));
+      ASSIGN_OR_RETURN(auto pending, engine::Ledger::NotSucceeded(t, "player_game_summary", window));
+      if (!pending.empty()) {
+        return FailedPreconditionError("player_game_summary is not complete for earlier date(s) " +
+                                       Join(pending, ", ") + " that this context reads");
+      }
       // Recent box scores: each player's latest game and team, each team's last N game dates.
       struct Seen { int32_t date; std::string team, name; };
       std::map<std::string, Seen> latest;

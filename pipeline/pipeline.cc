@@ -112,6 +112,47 @@ std::vector<DateRunResult> Backfill(engine::Runner& runner, const std::string& f
   return out;
 }
 
+Status EnqueueDateRoots(store::Transaction& t, engine::Runner& runner, const std::string& date,
+                        const std::string& trigger) {
+  for (engine::Processor* p : runner.InOrder(3)) {
+    if (!p->inputs().empty()) continue;
+    engine::RunStart start{p->name(), p->phase(), date, date, trigger, std::nullopt, 1, 0, std::nullopt};
+    RETURN_IF_ERROR(engine::Ledger::Enqueue(t, start, runner.clock().NowSeconds()).status());
+  }
+  return OkStatus();
+}
+
+StatusOr<int64_t> EnqueueDates(engine::Runner& runner, const std::string& from, const std::string& to,
+                               const std::string& trigger) {
+  int32_t a = ParseIsoDate(from).value_or(0), b = ParseIsoDate(to).value_or(-1);
+  int64_t roots = 0;
+  for (engine::Processor* p : runner.InOrder(3)) roots += p->inputs().empty();
+  RETURN_IF_ERROR(runner.store().WithWrite([&](store::Transaction& t) -> Status {
+    for (int32_t d = a; d <= b; ++d) RETURN_IF_ERROR(EnqueueDateRoots(t, runner, FormatIsoDate(d), trigger));
+    return OkStatus();
+  }));
+  return roots * (b >= a ? b - a + 1 : 0);
+}
+
+Status RegisterSchedules(engine::Scheduler& scheduler, engine::Runner& runner) {
+  struct Def {
+    const char* name;
+    const char* cron;
+    int day_offset;
+  };
+  for (Def d : {Def{"analytics_today", "0 8 * * *", 0}, Def{"analytics_yesterday", "0 6 * * *", -1}}) {
+    engine::Scheduler::Schedule s;
+    s.name = d.name;
+    s.cron = d.cron;
+    s.time_zone = "America/New_York";
+    s.action = [&runner, offset = d.day_offset](store::Transaction& t, int64_t fire_ms) {
+      return EnqueueDateRoots(t, runner, FormatIsoDate(EasternDate(fire_ms / 1000) + offset), "schedule");
+    };
+    RETURN_IF_ERROR(scheduler.Register(std::move(s)));
+  }
+  return OkStatus();
+}
+
 StatusOr<std::vector<std::string>> GameDates(store::Store& store) {
   std::vector<std::string> dates;
   RETURN_IF_ERROR(store.WithRead([&](store::Transaction& t) {

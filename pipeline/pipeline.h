@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/config.h"
 #include "engine/runner.h"
+#include "engine/scheduler.h"
 #include "store/store.h"
 
 namespace nbaprops::pipeline {
@@ -37,6 +38,22 @@ DateRunResult ReparseDate(engine::Runner& runner, const std::string& date, const
 // Runs RunDate for each date from..to inclusive; `progress(done, total, date)` after each date.
 std::vector<DateRunResult> Backfill(engine::Runner& runner, const std::string& from, const std::string& to, int phase,
                                     const std::function<void(int, int, const std::string&)>& progress);
+
+// Queues the date-partitioned root processors (phase 3 with no inputs) for each date from..to,
+// without running them: workers (`nbaprops serve` / `worker`) take them, and triggers queue the
+// rest. Returns how many runs were queued.
+StatusOr<int64_t> EnqueueDates(engine::Runner& runner, const std::string& from, const std::string& to,
+                               const std::string& trigger);
+
+// Queues the root processors of one date inside the caller's transaction (schedule actions).
+Status EnqueueDateRoots(store::Transaction& t, engine::Runner& runner, const std::string& date,
+                        const std::string& trigger);
+
+// The pipeline's schedules (America/New_York):
+//   analytics_today      08:00 daily  phase 3 for today's games (upcoming context before predictions)
+//   analytics_yesterday  06:00 daily  phase 3 for yesterday (summaries once box scores are in)
+// Fire times are read from the scheduler's clock, so a replay runs them on simulated days.
+Status RegisterSchedules(engine::Scheduler& scheduler, engine::Runner& runner);
 
 // Dates that have games in the stored schedule (or box scores), ascending.
 StatusOr<std::vector<std::string>> GameDates(store::Store& store);

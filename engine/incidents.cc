@@ -1,0 +1,78 @@
+#include "engine/incidents.h"
+
+namespace nbaprops::engine {
+namespace {
+
+constexpr const char* kColumns =
+    "id, incident_key, severity, status, summary, details, opened_at, resolved_at, last_seen_at, count";
+
+Incident FromRow(const store::Row& r) {
+  Incident i;
+  i.id = r.Int(0);
+  i.key = r.Text(1);
+  i.severity = r.Text(2);
+  i.status = r.Text(3);
+  i.summary = r.Text(4);
+  i.details = r.IsNull(5) ? "" : r.Text(5);
+  i.opened_at = r.Int(6);
+  i.resolved_at = r.OptInt(7);
+  i.last_seen_at = r.Int(8);
+  i.count = r.Int(9);
+  return i;
+}
+
+}  // namespace
+
+Status OpenIncident(store::Transaction& t, const std::string& key, const std::string& severity,
+                    const std::string& summary, const std::string& details, int64_t now_ms) {
+  if (key.empty()) return InvalidArgumentError("incident key is empty; pass a stable key such as 'kind:subject'");
+  if (severity != "info" && severity != "warning" && severity != "critical") {
+    return InvalidArgumentError("incident '" + key + "': severity '" + severity +
+                                "' is not one of info, warning, critical");
+  }
+  // Update first, insert only when nothing is open: callers run in a write transaction, and the
+  // unique partial index turns a lost race on another backend into an error, never a duplicate.
+  ASSIGN_OR_RETURN(int64_t bumped,
+                   t.Exec("UPDATE incidents SET count = count + 1, last_seen_at = ?, summary = ?, details = ? "
+                          "WHERE incident_key = ? AND status = 'open'",
+                          {now_ms, summary, details, key}));
+  if (bumped > 0) return OkStatus();
+  return t
+      .Exec(
+          "INSERT INTO incidents (incident_key, severity, status, summary, details, opened_at, last_seen_at, count) "
+          "VALUES (?, ?, 'open', ?, ?, ?, ?, 1)",
+          {key, severity, summary, details, now_ms, now_ms})
+      .status()
+      .WithContext("opening incident '" + key + "'");
+}
+
+Status ResolveIncident(store::Transaction& t, const std::string& key, int64_t now_ms) {
+  return t
+      .Exec("UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE incident_key = ? AND status = 'open'",
+            {now_ms, key})
+      .status();
+}
+
+StatusOr<std::optional<Incident>> GetOpenIncident(store::Transaction& t, const std::string& key) {
+  std::optional<Incident> out;
+  RETURN_IF_ERROR(
+      t.Query(std::string("SELECT ") + kColumns + " FROM incidents WHERE incident_key = ? AND status = 'open'", {key},
+              [&](const store::Row& r) {
+                out = FromRow(r);
+                return OkStatus();
+              }));
+  return out;
+}
+
+StatusOr<std::vector<Incident>> ListIncidents(store::Transaction& t, bool open_only) {
+  std::vector<Incident> out;
+  std::string sql = std::string("SELECT ") + kColumns + " FROM incidents" +
+                    (open_only ? " WHERE status = 'open'" : "") + " ORDER BY last_seen_at DESC, id DESC";
+  RETURN_IF_ERROR(t.Query(sql, {}, [&](const store::Row& r) {
+    out.push_back(FromRow(r));
+    return OkStatus();
+  }));
+  return out;
+}
+
+}  // namespace nbaprops::engine

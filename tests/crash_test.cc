@@ -1,0 +1,128 @@
+// kill -9 a worker process in the middle of a long processor: the run is failed as
+// lease_expired within lease + heartbeat, retried by another worker, and every output table ends
+// identical to a clean run's, with both attempts in the ledger.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <thread>
+
+#include "tests/test_util.h"
+
+namespace nbaprops {
+namespace {
+
+using testing::Count;
+using testing::TempDir;
+using Steady = std::chrono::steady_clock;
+
+std::string Bin() { return NBAPROPS_BINARY; }
+
+int Sh(const std::string& cmd) { return std::system(cmd.c_str()); }
+
+// Starts a command in the background; returns its pid.
+pid_t Spawn(const std::string& env, const std::string& args, const std::string& log) {
+  std::string cmd = "sh -c '" + env + " exec " + Bin() + " " + args + " > " + log + " 2>&1 & echo $!'";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  long pid = 0;
+  if (std::fscanf(p, "%ld", &pid) != 1) pid = 0;
+  ::pclose(p);
+  return static_cast<pid_t>(pid);
+}
+
+bool Alive(pid_t pid) { return ::kill(pid, 0) == 0; }
+
+// Row-by-row text of every analytics table, ordered by key.
+std::string Checksum(store::Store& s) {
+  std::string out;
+  for (const char* table : {"analytics_player_game_summary", "analytics_team_offense_game_summary",
+                            "analytics_team_defense_game_summary", "analytics_upcoming_team_game_context",
+                            "analytics_upcoming_player_game_context"}) {
+    EXPECT_TRUE(s.WithRead([&](store::Transaction& t) {
+                   return t.Query(std::string("SELECT * FROM ") + table + " ORDER BY game_id, 3", {},
+                                  [&](const store::Row& r) {
+                                    for (int i = 0; i < r.size(); ++i) out += r.Text(i) + "|";
+                                    out += "\n";
+                                    return OkStatus();
+                                  });
+                 }).ok());
+  }
+  return out;
+}
+
+TEST(CrashTest, KilledWorkerIsDetectedRetriedAndOutputsMatchACleanRun) {
+  TempDir dir;
+  const std::string data = std::string(NBAPROPS_SOURCE_DIR) + "/data/2023-24";
+  const std::string clean = dir.File("clean.db"), crash = dir.File("crash.db");
+  // Clean: one process, in order.
+  ASSERT_EQ(Sh(Bin() + " init --db " + clean + " > /dev/null"), 0);
+  ASSERT_EQ(Sh(Bin() + " import -q " + data + " --db " + clean + " > /dev/null"), 0);
+  ASSERT_EQ(Sh(Bin() + " backfill -q --db " + clean + " > /dev/null"), 0);
+
+  // Crash: the same season queued for worker processes.
+  ASSERT_EQ(Sh(Bin() + " init --db " + crash + " > /dev/null"), 0);
+  ASSERT_EQ(Sh(Bin() + " import -q " + data + " --db " + crash + " > /dev/null"), 0);
+  ASSERT_EQ(Sh(Bin() + " backfill --enqueue --db " + crash + " > /dev/null"), 0);
+  const std::string lease = "NBAPROPS_LEASE_MS=1000 NBAPROPS_HEARTBEAT_MS=200";
+  // Worker 1 blocks inside the first player_game_summary it claims (test hook), heartbeating.
+  pid_t w1 = Spawn(lease + " NBAPROPS_TEST_BLOCK=player_game_summary:600000", "worker --workers 1 --db " + crash,
+                   dir.File("w1.log"));
+  ASSERT_GT(w1, 0);
+  auto store = testing::OpenTestStore(crash);
+  int64_t run_id = 0;
+  for (int i = 0; i < 200 && run_id == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    run_id = Count(*store, "SELECT COALESCE(MAX(run_id), 0) FROM processor_runs WHERE status = 'running' AND "
+                           "processor = 'player_game_summary' AND worker_id LIKE '%:" + std::to_string(w1) + "/%'");
+  }
+  ASSERT_GT(run_id, 0) << "worker 1 never claimed a run";
+  // Its heartbeats keep the lease alive well past the lease length.
+  std::this_thread::sleep_for(std::chrono::milliseconds(2000));
+  EXPECT_EQ(Count(*store, "SELECT status = 'running' FROM processor_runs WHERE run_id = " + std::to_string(run_id)), 1);
+
+  // Worker 2 (a full serve: reaper + workers) runs everything else; then worker 1 dies.
+  pid_t w2 = Spawn(lease, "serve --workers 2 --until-idle --db " + crash, dir.File("w2.log"));
+  ASSERT_GT(w2, 0);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_EQ(::kill(w1, SIGKILL), 0);
+  auto killed_at = Steady::now();
+  double detected_ms = -1;
+  while (std::chrono::duration<double>(Steady::now() - killed_at).count() < 10) {
+    if (Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE run_id = " + std::to_string(run_id) +
+                          " AND status = 'failed' AND error_category = 'lease_expired'") == 1) {
+      detected_ms = std::chrono::duration<double, std::milli>(Steady::now() - killed_at).count();
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_GE(detected_ms, 0) << "the killed worker's run was never reaped";
+  // lease 1000 ms + heartbeat 200 ms, plus the reaper's 200 ms pass and this test's polling.
+  EXPECT_LT(detected_ms, 1000 + 200 + 400) << detected_ms;
+  RecordProperty("detected_ms", static_cast<int>(detected_ms));
+  std::printf("lease expiry detected %.0f ms after kill -9 (lease 1000 ms, heartbeat 200 ms)\n", detected_ms);
+
+  for (int i = 0; i < 600 && Alive(w2); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  ASSERT_FALSE(Alive(w2)) << "serve --until-idle did not finish";
+
+  // Both attempts are in the ledger; the retry succeeded on the other worker.
+  std::string part;
+  ASSERT_TRUE(store->WithRead([&](store::Transaction& t) -> Status {
+                ASSIGN_OR_RETURN(auto p, t.QueryText("SELECT partition_key FROM processor_runs WHERE run_id = ?", {run_id}));
+                part = p.value_or("");
+                return OkStatus();
+              }).ok());
+  EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'player_game_summary' AND "
+                          "partition_key = '" + part + "' AND attempt = 2 AND trigger = 'retry' AND status = "
+                          "'succeeded' AND caused_by_run_id = " + std::to_string(run_id)),
+            1);
+  EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE status IN ('queued', 'running', 'dead')"), 0);
+  auto clean_store = testing::OpenTestStore(clean);
+  EXPECT_EQ(Checksum(*store), Checksum(*clean_store));
+  EXPECT_GT(Count(*store, "SELECT COUNT(*) FROM analytics_player_game_summary"), 26000);
+}
+
+}  // namespace
+}  // namespace nbaprops
