@@ -60,7 +60,9 @@ std::string SummaryJson(const pipeline::Summary& s) {
             {"rejected_records", s.rejected},
             {"unresolved_names", s.unresolved_names},
             {"unresolved_rows", s.unresolved_rows},
-            {"runs_by_status", runs}};
+            {"runs_by_status", runs},
+            {"dead_letters_open", s.dead_letters_open},
+            {"open_incidents", s.open_incidents}};
   return j.dump(2);
 }
 

@@ -16,6 +16,7 @@
 #include "base/time.h"
 #include "cli/table.h"
 #include "engine/ledger.h"
+#include "engine/scheduler.h"
 #include "pipeline/formats.h"
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
@@ -168,7 +169,10 @@ void PrintSummary(const pipeline::Summary& s) {
               n(s.unresolved_rows));
   std::printf("  runs               ");
   for (const auto& [st, c] : s.runs_by_status) std::printf(" %s %lld", st.c_str(), n(c));
-  std::printf("\n");
+  std::printf("\n  dead letters        %lld open%s\n", n(s.dead_letters_open),
+              s.dead_letters_open ? " (`nbaprops dlq list`)" : "");
+  std::printf("  open incidents      %zu\n", s.open_incidents.size());
+  for (const auto& i : s.open_incidents) std::printf("    %s\n", i.c_str());
 }
 
 std::optional<std::string> CheckDate(const std::string& d, const char* flag) {
@@ -261,6 +265,10 @@ int CmdStatus(const GlobalOptions& g, const std::string& date) {
   Env env;
   if (int rc = OpenEnv(g, false, &env)) return rc;
   if (date.empty()) {
+    // A schedule that should have fired and did not (no scheduler running?) becomes an incident.
+    engine::Scheduler scheduler(*env.store, env.runner->clock());
+    Status missed = scheduler.CheckMissed(15 * 60 * 1000);
+    if (!missed.ok()) LogWarn("checking schedules: " + missed.ToString());
     auto s = pipeline::Summarize(*env.store);
     if (!s.ok()) return Fail(kExitStore, s.status().message());
     if (g.json) {

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "base/time.h"
+#include "engine/incidents.h"
 #include "pipeline/analytics.h"
 #include "pipeline/ingest.h"
 #include "pipeline/player_names.h"
@@ -201,6 +202,9 @@ StatusOr<Summary> Summarize(store::Store& store) {
                               s.runs_by_status.emplace_back(r.Text(0), r.Int(1));
                               return OkStatus();
                             }));
+    RETURN_IF_ERROR(count("SELECT COUNT(*) FROM dead_letters WHERE status = 'open'", &s.dead_letters_open));
+    ASSIGN_OR_RETURN(auto incidents, engine::ListIncidents(t, true));
+    for (const auto& i : incidents) s.open_incidents.push_back(i.severity + " " + i.key + ": " + i.summary);
     ASSIGN_OR_RETURN(auto first, t.QueryText("SELECT MIN(game_date) FROM raw_schedule"));
     ASSIGN_OR_RETURN(auto last, t.QueryText("SELECT MAX(game_date) FROM raw_schedule"));
     s.first_date = first.value_or("");

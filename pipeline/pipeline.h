@@ -64,6 +64,8 @@ struct Summary {
   std::vector<std::pair<std::string, int64_t>> box_scores_by_source;
   int64_t line_names = 0, line_names_resolved = 0;
   std::vector<std::pair<std::string, int64_t>> runs_by_status;
+  int64_t dead_letters_open = 0;
+  std::vector<std::string> open_incidents;  // "severity key: summary"
   std::string first_date, last_date;
 };
 StatusOr<Summary> Summarize(store::Store& store);

@@ -1,6 +1,12 @@
 // The real `nbaprops` binary: flags, exit codes, messages.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <array>
 #include <cstdio>
@@ -90,6 +96,72 @@ TEST(CliTest, ImportRunStatusOnASmallDirectory) {
   EXPECT_NE(st.out.find("complete"), std::string::npos);
   Result js = RunCli("status --json" + db);
   EXPECT_NE(js.out.find("\"player_games\": 2"), std::string::npos) << js.out;
+}
+
+TEST(CliTest, DeadLettersCanBeListedShownAndDiscarded) {
+  TempDir dir;
+  std::string db = " --db " + dir.File("a.db");
+  ASSERT_EQ(RunCli("init" + db).code, 0);
+  dir.Write("stats.json", "{\"data\":[{\"id\":1,\"min\":\"36:47\",\"pts\":2");
+  Result imp = RunCli("import --kind balldontlie_stats " + dir.File("stats.json") + db);
+  EXPECT_EQ(imp.code, 1) << imp.out;
+  Result list = RunCli("dlq list" + db);
+  EXPECT_EQ(list.code, 0);
+  EXPECT_NE(list.out.find("parse_payload"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("bad_input"), std::string::npos) << list.out;
+  Result show = RunCli("dlq show 1" + db);
+  EXPECT_EQ(show.code, 0);
+  EXPECT_NE(show.out.find("fix or replace the input"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("stats.json"), std::string::npos) << show.out;
+  EXPECT_EQ(RunCli("dlq discard 1" + db).code, 0);
+  Result again = RunCli("dlq discard 1" + db);
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.out.find("already discarded"), std::string::npos) << again.out;
+  EXPECT_EQ(RunCli("dlq retry 99" + db).code, 2);
+  Result status = RunCli("status" + db);
+  EXPECT_NE(status.out.find("dead letters        0 open"), std::string::npos) << status.out;
+}
+
+TEST(CliTest, SigtermDrainsTheRunInHandAndExitsZero) {
+  TempDir dir;
+  std::string dbf = dir.File("a.db");
+  std::string db = " --db " + dbf;
+  dir.Write("in/schedule.csv",
+            "game_id,game_date,tipoff_utc,home_team,away_team,status,home_points,away_points\n"
+            "0022300653,2024-01-31,2024-02-01T01:00:00Z,OKC,DEN,final,8,18\n");
+  dir.Write("in/box.csv",
+            "game_id,game_date,team,player_id,player_name,minutes,points\n"
+            "0022300653,2024-01-31,DEN,1627750,Jamal Murray,36,18\n"
+            "0022300653,2024-01-31,OKC,1628983,Shai Gilgeous-Alexander,36,8\n");
+  ASSERT_EQ(RunCli("init" + db).code, 0);
+  ASSERT_EQ(RunCli("import " + dir.File("in") + db).code, 0);
+  ASSERT_EQ(RunCli("backfill --enqueue --from 2024-01-31 --to 2024-01-31" + db).code, 0);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setenv("NBAPROPS_TEST_BLOCK", "player_game_summary:1500", 1);
+    int fd = ::open("/dev/null", O_WRONLY);
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
+    ::execl(NBAPROPS_BINARY, NBAPROPS_BINARY, "serve", "--workers", "1", "--db", dbf.c_str(), nullptr);
+    ::_exit(127);
+  }
+  auto store = testing::OpenTestStore(dbf);
+  int64_t running = 0;
+  for (int i = 0; i < 100 && running == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    running = testing::Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE status = 'running'");
+  }
+  ASSERT_EQ(running, 1);
+  ASSERT_EQ(::kill(pid, SIGTERM), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  // The run in hand was finished, not abandoned; nothing was claimed after the signal.
+  EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE status = 'running'"), 0);
+  EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'player_game_summary' AND "
+                                   "status = 'succeeded'"),
+            1);
 }
 
 }  // namespace
