@@ -438,17 +438,33 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
                                        Join(pending, ", ") + " that this context reads");
       }
       // Recent box scores: each player's latest game and team, each team's last N game dates.
-      struct Seen { int32_t date; std::string team, name; };
+      struct Seen {
+        int32_t date = 0;
+        std::string team;
+      };
       std::map<std::string, Seen> latest;
       std::map<std::string, std::set<int32_t>> team_dates;
-      RETURN_IF_ERROR(t.Query("SELECT player_id, team, game_date, player_name FROM analytics_player_game_summary "
-                              "WHERE game_date < ? AND game_date >= ?",
-                              {date, FormatIsoDate(day - kRosterWindowDays)}, [&](const Row& r) {
+      const std::string since = FormatIsoDate(day - kRosterWindowDays);
+      // Teams' played dates come from the schedule (whose completeness the check above ties to
+      // player_game_summary).
+      RETURN_IF_ERROR(t.Query("SELECT home_team, away_team, game_date FROM raw_schedule WHERE game_date < ? AND "
+                              "game_date >= ? AND status = 'final'",
+                              {date, since}, [&](const Row& r) {
                                 int32_t d = ParseIsoDate(r.Text(2)).value_or(0);
-                                std::string team = r.Text(1);
-                                team_dates[team].insert(d);
-                                auto& s = latest[r.Text(0)];
-                                if (d >= s.date) s = {d, team, r.Text(3)};
+                                team_dates[r.Text(0)].insert(d);
+                                team_dates[r.Text(1)].insert(d);
+                                return OkStatus();
+                              }));
+      // Each player's most recent game in the window (a covering index scan).
+      RETURN_IF_ERROR(t.Query("SELECT player_id, team, game_date FROM analytics_player_game_summary WHERE "
+                              "game_date < ? AND game_date >= ?",
+                              {date, since}, [&](const Row& r) {
+                                int32_t d = ParseIsoDate(r.Text(2)).value_or(0);
+                                auto& seen = latest[r.Text(0)];
+                                if (d >= seen.date) {
+                                  seen.date = d;
+                                  seen.team = r.Text(1);
+                                }
                                 return OkStatus();
                               }));
       std::map<std::string, int32_t> roster_since;  // team -> earliest of its last N game dates
@@ -463,7 +479,6 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
         auto since = roster_since.find(s.team);
         if (since == roster_since.end() || s.date < since->second) continue;
         Candidate& c = cand[pid];
-        c.name = s.name;
         c.team = s.team;
         c.last_game = s.date;
         c.reasons.insert("recent_games");
@@ -477,10 +492,7 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
           if (c.team.empty()) c.team = team;
           if (c.team != team) continue;  // a stale report listing a traded player under his old team
           c.reasons.insert("injury_report");
-          if (auto it = latest.find(pid); it != latest.end()) {
-            c.last_game = it->second.date;
-            if (c.name.empty()) c.name = it->second.name;
-          }
+          if (auto it = latest.find(pid); it != latest.end()) c.last_game = it->second.date;
         }
       }
 
@@ -511,16 +523,17 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
             props[pid][r.Text(3)] = {r.Text(3), r.Double(4), r.OptInt(5), r.OptInt(6), at};
             Candidate& c = cand[pid];
             if (c.team.empty()) c.team = team;
-            if (c.name.empty()) c.name = r.Text(1);
             c.reasons.insert("line");
             if (auto l = latest.find(pid); l != latest.end()) c.last_game = l->second.date;
             return OkStatus();
           }));
-      // Canonical names for candidates known only from injury reports or lines.
+      // Canonical names from the registry.
+      RETURN_IF_ERROR(t.Query("SELECT player_id, canonical_name FROM reference_players", {}, [&](const Row& r) {
+        if (auto it = cand.find(r.Text(0)); it != cand.end()) it->second.name = r.Text(1);
+        return OkStatus();
+      }));
       for (auto& [pid, c] : cand) {
-        if (!c.name.empty()) continue;
-        ASSIGN_OR_RETURN(auto n, t.QueryText("SELECT canonical_name FROM reference_players WHERE player_id = ?", {pid}));
-        c.name = n.value_or(pid);
+        if (c.name.empty()) c.name = pid;
       }
       return OkStatus();
     }));

@@ -111,6 +111,13 @@ class CsvSource {
 
  private:
   bool LooksLikeHeader(const std::vector<std::string>& fields) const {
+    // Cheap test first: a header names the first required column somewhere.
+    const std::string& first = spec_->required.front();
+    bool named = false;
+    for (const std::string& f : fields) {
+      if (f.size() == first.size() && ToLower(f) == first) named = true;
+    }
+    if (!named) return false;
     CsvHeader h(fields);
     for (const auto& c : spec_->required) {
       if (!h.Has(c)) return false;

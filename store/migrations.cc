@@ -226,7 +226,7 @@ CREATE TABLE analytics_player_game_summary (
   source TEXT NOT NULL,
   PRIMARY KEY (game_id, player_id)
 );
-CREATE INDEX analytics_pgs_by_date ON analytics_player_game_summary (game_date);
+CREATE INDEX analytics_pgs_by_date ON analytics_player_game_summary (game_date, player_id, team);
 CREATE INDEX analytics_pgs_by_player ON analytics_player_game_summary (player_id, game_date);
 CREATE TABLE analytics_team_offense_game_summary (
   game_date TEXT NOT NULL,
