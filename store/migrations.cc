@@ -305,7 +305,6 @@ CREATE INDEX analytics_utgc_by_date ON analytics_upcoming_team_game_context (gam
 ALTER TABLE processor_runs ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
 DROP INDEX processor_runs_by_status;
 CREATE INDEX processor_runs_claim ON processor_runs (status, priority DESC, data_date, run_id);
-CREATE INDEX processor_runs_lease ON processor_runs (status, lease_expires_at);
 CREATE UNIQUE INDEX processor_runs_one_live ON processor_runs (processor, partition_key)
   WHERE status IN ('queued', 'running');
 CREATE TABLE dead_letters (
