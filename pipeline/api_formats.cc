@@ -14,6 +14,7 @@
 
 #include "base/strings.h"
 #include "base/time.h"
+#include "pipeline/formats.h"
 #include "pipeline/teams.h"
 
 namespace nbaprops::pipeline {
@@ -239,16 +240,7 @@ std::optional<double> BdlMinutes(const json& v) {
   if (!v.is_string()) return std::nullopt;
   std::string_view s = Trim(v.get_ref<const std::string&>());
   if (s.empty()) return 0.0;
-  size_t colon = s.find(':');
-  if (colon != std::string_view::npos) {
-    auto m = ParseInt(s.substr(0, colon));
-    auto sec = ParseInt(s.substr(colon + 1));
-    if (!m || !sec || *m < 0 || *sec < 0 || *sec >= 60) return std::nullopt;
-    return static_cast<double>(*m) + static_cast<double>(*sec) / 60.0;
-  }
-  auto d = ParseDouble(s);
-  if (!d || !std::isfinite(*d) || *d < 0) return std::nullopt;
-  return d;
+  return ParseMinutes(s);
 }
 
 // balldontlie writes a game's calendar date either as "2024-01-30" or as that day's midnight UTC
