@@ -442,7 +442,8 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
         int32_t date = 0;
         std::string team;
       };
-      std::map<std::string, Seen> latest;
+      std::unordered_map<std::string, Seen> latest;
+      latest.reserve(1024);
       std::map<std::string, std::set<int32_t>> team_dates;
       const std::string since = FormatIsoDate(day - kRosterWindowDays);
       // Teams' played dates come from the schedule (whose completeness the check above ties to
