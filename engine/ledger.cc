@@ -1,5 +1,8 @@
 #include "engine/ledger.h"
 
+#include <algorithm>
+#include <set>
+
 namespace nbaprops::engine {
 namespace {
 
@@ -146,9 +149,17 @@ StatusOr<std::optional<RunRecord>> Ledger::Latest(store::Transaction& t, const s
 StatusOr<std::vector<std::string>> Ledger::NotSucceeded(store::Transaction& t, const std::string& processor,
                                                        const std::vector<std::string>& partitions) {
   std::vector<std::string> out;
+  if (partitions.empty()) return out;
+  auto [lo, hi] = std::minmax_element(partitions.begin(), partitions.end());
+  std::set<std::string> done;
+  RETURN_IF_ERROR(t.Query("SELECT DISTINCT partition_key FROM processor_runs WHERE processor = ? AND "
+                          "partition_key >= ? AND partition_key <= ? AND status = 'succeeded'",
+                          {processor, *lo, *hi}, [&](const store::Row& r) {
+                            done.insert(r.Text(0));
+                            return OkStatus();
+                          }));
   for (const std::string& part : partitions) {
-    ASSIGN_OR_RETURN(auto last, Latest(t, processor, part));
-    if (!last || last->status != "succeeded") out.push_back(part);
+    if (!done.count(part)) out.push_back(part);
   }
   return out;
 }

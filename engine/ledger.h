@@ -76,8 +76,9 @@ class Ledger {
   static StatusOr<std::vector<RunRecord>> LatestForDate(store::Transaction& t, const std::string& data_date);
   static StatusOr<std::optional<RunRecord>> Latest(store::Transaction& t, const std::string& processor,
                                                    const std::string& partition_key);
-  // The partitions among `partitions` whose latest run of `processor` did not succeed (or that
-  // never ran): for processors that read earlier partitions of their input.
+  // The partitions among `partitions` that no run of `processor` has succeeded for, i.e. whose
+  // output does not exist (a failed run never replaces output): for processors that read
+  // earlier partitions of their input.
   static StatusOr<std::vector<std::string>> NotSucceeded(store::Transaction& t, const std::string& processor,
                                                          const std::vector<std::string>& partitions);
 };
