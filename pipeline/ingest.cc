@@ -105,6 +105,13 @@ class PayloadWriter {
     return fresh;
   }
 
+  // A file repeats each name hundreds of times; fold it once.
+  const NameKeys& Keys(const std::string& name) {
+    auto it = keys_.find(name);
+    if (it == keys_.end()) it = keys_.emplace(name, MakeNameKeys(name)).first;
+    return it->second;
+  }
+
   // Resolves a name, recording unresolved ones for the backlog.
   std::string ResolveName(const std::string& name, const std::string& source_id, const std::string& team,
                           const std::string& source, const NameKeys& keys) {
@@ -167,7 +174,7 @@ class PayloadWriter {
         "starter = excluded.starter, source = excluded.source, payload_id = excluded.payload_id, "
         "location = excluded.location"));
     for (const BoxScoreRecord& b : parsed_.box_scores) {
-      NameKeys keys = MakeNameKeys(b.player_name);
+      const NameKeys& keys = Keys(b.player_name);
       if (!FirstTime("box|" + b.game_id + "|" + b.team + "|" + keys.full, b.location,
                      "box-score row for " + b.player_name + " in game " + b.game_id)) {
         continue;
@@ -195,7 +202,7 @@ class PayloadWriter {
         "player_name = excluded.player_name, player_id = excluded.player_id, status = excluded.status, "
         "details = excluded.details, source = excluded.source, payload_id = excluded.payload_id"));
     for (const InjuryRecord& r : parsed_.injuries) {
-      NameKeys keys = MakeNameKeys(r.player_name);
+      const NameKeys& keys = Keys(r.player_name);
       if (!FirstTime("inj|" + std::to_string(r.captured_at_utc) + "|" + r.team + "|" + keys.full + "|" + r.status_raw,
                      r.location, "injury report row for " + r.player_name)) {
         continue;
@@ -222,7 +229,7 @@ class PayloadWriter {
         "source = excluded.source, payload_id = excluded.payload_id"));
     std::unordered_map<std::string, std::string> resolved;  // a name repeats ~80 times per file
     for (const PropRecord& p : parsed_.props) {
-      NameKeys keys = MakeNameKeys(p.player_name);
+      const NameKeys& keys = Keys(p.player_name);
       if (!FirstTime("prop|" + p.game_date + "|" + keys.full + "|" + p.sportsbook + "|" + p.market + "|" +
                          std::to_string(p.captured_at_utc),
                      p.location, "line for " + p.player_name + " at " + p.sportsbook)) {
@@ -286,6 +293,7 @@ class PayloadWriter {
   int64_t stored_ = 0;
   int64_t unresolved_rows_ = 0;
   std::unordered_map<std::string, std::string> seen_;
+  std::unordered_map<std::string, NameKeys> keys_;
   std::vector<Reject> duplicates_;
   UnresolvedNames unresolved_;
 };

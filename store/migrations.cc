@@ -188,7 +188,6 @@ CREATE TABLE raw_player_props (
   payload_id INTEGER NOT NULL,
   UNIQUE (game_date, name_key, sportsbook, market, captured_at)
 );
-CREATE INDEX raw_player_props_by_date ON raw_player_props (game_date);
 CREATE INDEX raw_player_props_by_payload ON raw_player_props (payload_id);
 CREATE TABLE raw_game_lines (
   id INTEGER PRIMARY KEY,
