@@ -122,6 +122,39 @@ TEST(CliTest, DeadLettersCanBeListedShownAndDiscarded) {
   EXPECT_NE(status.out.find("dead letters        0 open"), std::string::npos) << status.out;
 }
 
+TEST(CliTest, ReplayRunsTheSchedulerOnSimulatedDays) {
+  TempDir dir;
+  std::string db = " --db " + dir.File("a.db");
+  dir.Write("in/schedule.csv",
+            "game_id,game_date,tipoff_utc,home_team,away_team,status,home_points,away_points\n"
+            "g1,2024-01-29,2024-01-30T00:30:00Z,OKC,DEN,final,8,18\n"
+            "g2,2024-01-30,2024-01-31T00:30:00Z,ATL,DEN,final,8,18\n"
+            "g3,2024-01-31,2024-02-01T00:30:00Z,OKC,ATL,final,8,8\n");
+  dir.Write("in/box.csv",
+            "game_id,game_date,team,player_id,player_name,minutes,points\n"
+            "g1,2024-01-29,DEN,1627750,Jamal Murray,36,18\ng1,2024-01-29,OKC,1628983,Shai Gilgeous-Alexander,36,8\n"
+            "g2,2024-01-30,DEN,1627750,Jamal Murray,36,18\ng2,2024-01-30,ATL,1629027,Trae Young,36,8\n"
+            "g3,2024-01-31,ATL,1629027,Trae Young,36,8\ng3,2024-01-31,OKC,1628983,Shai Gilgeous-Alexander,36,8\n");
+  ASSERT_EQ(RunCli("init" + db).code, 0);
+  ASSERT_EQ(RunCli("import " + dir.File("in") + db).code, 0);
+  ASSERT_EQ(RunCli("backfill --from 2024-01-29 --to 2024-01-29" + db).code, 0);
+  // Two simulated days in about two real seconds.
+  Result r = RunCli("serve --replay-from 2024-01-30 --replay-days 2 --speed 86400 --workers 1" + db);
+  EXPECT_EQ(r.code, 0) << r.out;
+  auto store = testing::OpenTestStore(dir.File("a.db"));
+  // 08:00 ET "today" and 06:00 ET "yesterday" fired on the simulated days and their runs (and
+  // the runs they triggered) completed.
+  EXPECT_GE(testing::Count(*store, "SELECT COUNT(DISTINCT data_date) FROM processor_runs WHERE trigger = 'schedule' AND "
+                                   "status = 'succeeded' AND data_date IN ('2024-01-30', '2024-01-31')"),
+            2);
+  EXPECT_GT(testing::Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE trigger = 'upstream' AND status = "
+                                   "'succeeded' AND data_date = '2024-01-30'"),
+            0);
+  EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE status IN ('queued', 'running')"), 0);
+  EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM analytics_player_game_summary WHERE game_date = '2024-01-31'"),
+            2);
+}
+
 TEST(CliTest, SigtermDrainsTheRunInHandAndExitsZero) {
   TempDir dir;
   std::string dbf = dir.File("a.db");
