@@ -423,16 +423,23 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
       for (const Game& g : games) game_of_team[g.home] = game_of_team[g.away] = &g;
       ASSIGN_OR_RETURN(rest, RestBefore(t, day));
 
-      // This reads earlier dates' player_game_summary: with several workers an earlier date may
-      // still be in flight, and computing now would silently miss its games.
-      std::vector<std::string> window;
-      RETURN_IF_ERROR(t.Query("SELECT DISTINCT game_date FROM raw_schedule WHERE game_date < ? AND game_date >= ? "
-                              "AND status = 'final' ORDER BY 1",
-                              {date, FormatIsoDate(day - kRosterWindowDays)}, [&](const Row& r) {
-                                window.push_back(r.Text(0));
+      // Teams' played dates in the window, from the schedule.
+      const std::string since = FormatIsoDate(day - kRosterWindowDays);
+      std::map<std::string, std::set<int32_t>> team_dates;
+      std::set<std::string> window;
+      RETURN_IF_ERROR(t.Query("SELECT home_team, away_team, game_date FROM raw_schedule WHERE game_date < ? AND "
+                              "game_date >= ? AND status = 'final'",
+                              {date, since}, [&](const Row& r) {
+                                int32_t d = ParseIsoDate(r.Text(2)).value_or(0);
+                                team_dates[r.Text(0)].insert(d);
+                                team_dates[r.Text(1)].insert(d);
+                                window.insert(r.Text(2));
                                 return OkStatus();
                               }));
-      ASSIGN_OR_RETURN(auto pending, engine::Ledger::NotSucceeded(t, "player_game_summary", window));
+      // This reads earlier dates' player_game_summary: with several workers an earlier date may
+      // still be in flight, and computing now would silently miss its games.
+      ASSIGN_OR_RETURN(auto pending, engine::Ledger::NotSucceeded(t, "player_game_summary",
+                                                                  {window.begin(), window.end()}));
       if (!pending.empty()) {
         return FailedPreconditionError("player_game_summary is not complete for earlier date(s) " +
                                        Join(pending, ", ") + " that this context reads");
@@ -444,18 +451,6 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
       };
       std::unordered_map<std::string, Seen> latest;
       latest.reserve(1024);
-      std::map<std::string, std::set<int32_t>> team_dates;
-      const std::string since = FormatIsoDate(day - kRosterWindowDays);
-      // Teams' played dates come from the schedule (whose completeness the check above ties to
-      // player_game_summary).
-      RETURN_IF_ERROR(t.Query("SELECT home_team, away_team, game_date FROM raw_schedule WHERE game_date < ? AND "
-                              "game_date >= ? AND status = 'final'",
-                              {date, since}, [&](const Row& r) {
-                                int32_t d = ParseIsoDate(r.Text(2)).value_or(0);
-                                team_dates[r.Text(0)].insert(d);
-                                team_dates[r.Text(1)].insert(d);
-                                return OkStatus();
-                              }));
       // Each player's most recent game in the window (a covering index scan).
       RETURN_IF_ERROR(t.Query("SELECT player_id, team, game_date FROM analytics_player_game_summary WHERE "
                               "game_date < ? AND game_date >= ?",
@@ -477,8 +472,8 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
         roster_since[team] = *it;
       }
       for (auto& [pid, s] : latest) {
-        auto since = roster_since.find(s.team);
-        if (since == roster_since.end() || s.date < since->second) continue;
+        auto first_date = roster_since.find(s.team);
+        if (first_date == roster_since.end() || s.date < first_date->second) continue;
         Candidate& c = cand[pid];
         c.team = s.team;
         c.last_game = s.date;
