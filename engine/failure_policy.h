@@ -20,9 +20,9 @@ namespace nbaprops::engine {
 struct RetryPolicy {
   int64_t base_ms = 2000;
   double factor = 2.0;
-  int64_t cap_ms = 5 * 60 * 1000;
+  int64_t cap_ms = int64_t{5} * 60 * 1000;
   int max_attempts = 5;
-  int64_t defer_ms = 5 * 1000;
+  int64_t defer_ms = int64_t{5} * 1000;
 };
 
 enum class FailureAction { kRetry, kDefer, kDeadLetter };
