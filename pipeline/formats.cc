@@ -102,8 +102,9 @@ Status ParseBoxScores(std::string_view content, const std::string& name, ParsedP
 }
 
 Status ParseSchedule(std::string_view content, const std::string& name, ParsedPayload* out) {
-  return ParseCsv(ImportKind::kSchedule, content, name, out, [&](Fields& f, const std::string&) {
+  return ParseCsv(ImportKind::kSchedule, content, name, out, [&](Fields& f, const std::string& loc) {
     GameRecord g;
+    g.location = loc;
     g.game_id = f.Text("game_id", true);
     g.game_date = f.Date("game_date");
     g.tipoff_utc = f.Timestamp("tipoff_utc", false);

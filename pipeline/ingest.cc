@@ -97,10 +97,13 @@ class PayloadWriter {
 
  private:
   // False (and a reject) when the key was already written by this payload.
-  bool FirstTime(const std::string& key, const std::string& location, const std::string& what) {
-    auto [it, fresh] = seen_.emplace(key, location);
+  // `what` describes the record for the message; it is only built for a duplicate.
+  template <typename Describe>
+  bool FirstTime(std::string key, const std::string& location, Describe what) {
+    auto [it, fresh] = seen_.emplace(std::move(key), location);
     if (!fresh) {
-      duplicates_.push_back({location, "duplicate " + what + " (same as " + it->second + "); the first one is kept", ""});
+      duplicates_.push_back(
+          {location, "duplicate " + what() + " (same as " + it->second + "); the first one is kept", ""});
     }
     return fresh;
   }
@@ -125,7 +128,7 @@ class PayloadWriter {
 
   Status WritePlayers() {
     for (const PlayerSeedRecord& p : parsed_.players) {
-      if (!FirstTime("player|" + p.player_id, p.location, "player id " + p.player_id)) continue;
+      if (!FirstTime("player|" + p.player_id, p.location, [&] { return "player id " + p.player_id; })) continue;
       RETURN_IF_ERROR(registry_.EnsurePlayer(t_, p.player_id, p.player_name, "seed", p.birth_date));
       for (const std::string& alt : p.alt_names) RETURN_IF_ERROR(registry_.AddAlias(t_, p.player_id, alt, "seed"));
       ++stored_;
@@ -143,7 +146,7 @@ class PayloadWriter {
         "home_points = excluded.home_points, away_points = excluded.away_points, "
         "original_game_date = excluded.original_game_date, source = excluded.source, payload_id = excluded.payload_id"));
     for (const GameRecord& g : parsed_.games) {
-      if (!FirstTime("game|" + g.game_id, g.source, "game " + g.game_id)) continue;
+      if (!FirstTime("game|" + g.game_id, g.location, [&] { return "game " + g.game_id; })) continue;
       RETURN_IF_ERROR(st->Exec({g.game_id, g.game_date, g.tipoff_utc, g.home_team, g.away_team, g.status,
                                 g.home_points, g.away_points, OptText(g.original_game_date), g.source, payload_id_})
                           .status());
@@ -176,7 +179,7 @@ class PayloadWriter {
     for (const BoxScoreRecord& b : parsed_.box_scores) {
       const NameKeys& keys = Keys(b.player_name);
       if (!FirstTime("box|" + b.game_id + "|" + b.team + "|" + keys.full, b.location,
-                     "box-score row for " + b.player_name + " in game " + b.game_id)) {
+                     [&] { return "box-score row for " + b.player_name + " in game " + b.game_id; })) {
         continue;
       }
       std::string id = ResolveName(b.player_name, IsNbaPersonId(b.source_player_id) ? b.source_player_id : "",
@@ -204,7 +207,7 @@ class PayloadWriter {
     for (const InjuryRecord& r : parsed_.injuries) {
       const NameKeys& keys = Keys(r.player_name);
       if (!FirstTime("inj|" + std::to_string(r.captured_at_utc) + "|" + r.team + "|" + keys.full + "|" + r.status_raw,
-                     r.location, "injury report row for " + r.player_name)) {
+                     r.location, [&] { return "injury report row for " + r.player_name; })) {
         continue;
       }
       std::string id = ResolveName(r.player_name, "", r.team, r.source, keys);
@@ -232,7 +235,7 @@ class PayloadWriter {
       const NameKeys& keys = Keys(p.player_name);
       if (!FirstTime("prop|" + p.game_date + "|" + keys.full + "|" + p.sportsbook + "|" + p.market + "|" +
                          std::to_string(p.captured_at_utc),
-                     p.location, "line for " + p.player_name + " at " + p.sportsbook)) {
+                     p.location, [&] { return "line for " + p.player_name + " at " + p.sportsbook; })) {
         continue;
       }
       std::string cache_key = keys.full + "|" + p.team + "|" + p.source;
@@ -262,7 +265,7 @@ class PayloadWriter {
     for (const GameLineRecord& g : parsed_.game_lines) {
       if (!FirstTime("gl|" + g.game_date + "|" + g.home_team + "|" + g.away_team + "|" + g.sportsbook + "|" +
                          std::to_string(g.captured_at_utc.value_or(0)),
-                     g.location, "game line")) {
+                     g.location, [] { return std::string("game line"); })) {
         continue;
       }
       RETURN_IF_ERROR(st->Exec({g.game_date, g.captured_at_utc, g.home_team, g.away_team, g.sportsbook, g.spread_home,

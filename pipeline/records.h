@@ -31,6 +31,7 @@ struct GameRecord {
   std::optional<int> away_points;
   std::string original_game_date;    // set when the game was postponed from another date
   std::string source;
+  std::string location;
 };
 
 struct BoxScoreRecord {
