@@ -32,7 +32,7 @@ StatusOr<Config> LoadConfig(const std::string& path) {
       return InvalidArgumentError("config '" + path + "': " + std::string(e.description()) +
                                   " at line " + std::to_string(e.source().begin.line));
     }
-    RETURN_IF_ERROR(CheckKeys(root, "", {"database", "log", "demo", "pipeline", "engine"}, path));
+    RETURN_IF_ERROR(CheckKeys(root, "", {"database", "log", "demo", "pipeline", "engine", "sources"}, path));
     if (auto* db = root["database"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*db, "database", {"path"}, path));
       c.db_path = db->get("path") ? (*db)["path"].value_or(c.db_path) : c.db_path;
@@ -44,6 +44,10 @@ StatusOr<Config> LoadConfig(const std::string& path) {
     if (auto* demo = root["demo"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*demo, "demo", {"data_dir"}, path));
       c.data_dir = (*demo)["data_dir"].value_or(c.data_dir);
+    }
+    if (auto* src = root["sources"].as_table()) {
+      RETURN_IF_ERROR(CheckKeys(*src, "sources", {"inbox"}, path));
+      c.inbox = (*src)["inbox"].value_or(c.inbox);
     }
     if (auto* p = root["pipeline"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*p, "pipeline", {"roster_lookback_games", "injury_max_age_hours"}, path));
@@ -67,6 +71,7 @@ StatusOr<Config> LoadConfig(const std::string& path) {
   if (const char* v = std::getenv("NBAPROPS_HEARTBEAT_MS")) c.heartbeat_ms = std::atoll(v);
   if (const char* v = std::getenv("NBAPROPS_LOG_LEVEL")) c.log_level = v;
   if (const char* v = std::getenv("NBAPROPS_DATA_DIR")) c.data_dir = v;
+  if (const char* v = std::getenv("NBAPROPS_INBOX")) c.inbox = v;
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "error", "off"};
   if (!kLevels.count(c.log_level)) {
     return InvalidArgumentError("log level '" + c.log_level + "' is not one of debug, info, warn, error, off");

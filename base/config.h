@@ -13,6 +13,7 @@ struct Config {
   std::string db_path = "nbaprops.db";  // [database] path       / NBAPROPS_DB
   std::string log_level = "warn";       // [log] level           / NBAPROPS_LOG_LEVEL
   std::string data_dir = "data/2023-24";  // [demo] data_dir     / NBAPROPS_DATA_DIR
+  std::string inbox;                    // [sources] inbox / NBAPROPS_INBOX: imported on the scrape schedule
   int upcoming_roster_games = 10;       // [pipeline] roster_lookback_games
   int injury_max_age_hours = 36;        // [pipeline] injury_max_age_hours
   // [engine]

@@ -369,6 +369,29 @@ Status ParsePayloadProcessor::Run(engine::RunContext& ctx) {
   return ctx.CommitOutput(write);
 }
 
+Status ImportInboxProcessor::Run(engine::RunContext& ctx) {
+  std::error_code ec;
+  if (!fs::is_directory(inbox_, ec)) {
+    return InvalidArgumentError("inbox '" + inbox_ + "' is not a directory; fix [sources] inbox or NBAPROPS_INBOX");
+  }
+  Ingestor ingestor(runner_);
+  int64_t files = 0, fresh = 0, failed = 0, skipped = 0;
+  for (const ImportResult& r : ingestor.ImportPaths({inbox_}, std::nullopt)) {
+    ++files;
+    skipped += r.skipped;
+    failed += !r.status.ok();
+    if (r.status.ok() && !r.skipped && !r.already_imported) ++fresh;
+    ctx.records_rejected += r.status.ok() ? r.rejected : 0;
+  }
+  ctx.records_in = files;
+  ctx.details = "{\"files\":" + std::to_string(files) + ",\"new\":" + std::to_string(fresh) +
+                ",\"failed\":" + std::to_string(failed) + ",\"skipped\":" + std::to_string(skipped) + "}";
+  return ctx.CommitOutput([&](store::Transaction&) {
+    ctx.records_out = fresh;
+    return OkStatus();
+  });
+}
+
 ImportResult Ingestor::ImportFile(const std::string& path, std::optional<ImportKind> forced) {
   ImportResult res;
   res.path = path;

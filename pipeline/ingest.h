@@ -32,6 +32,24 @@ class ParsePayloadProcessor final : public engine::Processor {
   Status Run(engine::RunContext& ctx) override;
 };
 
+inline constexpr char kImportInbox[] = "import_inbox";
+
+// Phase 1 on a schedule: imports every file in the configured inbox directory (file-mode
+// sources: recorded API responses or CSV drops). Files already imported are no-ops by hash, so
+// each run stores only what is new; a file that fails is dead-lettered by its own parse run.
+class ImportInboxProcessor final : public engine::Processor {
+ public:
+  ImportInboxProcessor(engine::Runner& runner, std::string inbox) : runner_(runner), inbox_(std::move(inbox)) {}
+  std::string name() const override { return kImportInbox; }
+  int phase() const override { return 1; }
+  std::vector<std::string> output_tables() const override { return {"raw_payloads"}; }
+  Status Run(engine::RunContext& ctx) override;
+
+ private:
+  engine::Runner& runner_;
+  std::string inbox_;
+};
+
 struct ImportResult {
   std::string path;
   ImportKind kind = ImportKind::kUnknown;

@@ -35,6 +35,9 @@ engine::EngineOptions EngineOptionsFrom(const Config& config) {
 StatusOr<std::unique_ptr<engine::Runner>> MakeRunner(store::Store& store, const Clock& clock, const Config& config) {
   auto runner = std::make_unique<engine::Runner>(store, clock, EngineOptionsFrom(config));
   RETURN_IF_ERROR(runner->Register(std::make_unique<ParsePayloadProcessor>()));
+  if (!config.inbox.empty()) {
+    RETURN_IF_ERROR(runner->Register(std::make_unique<ImportInboxProcessor>(*runner, config.inbox)));
+  }
   for (auto& p : MakeAnalyticsProcessors(config)) RETURN_IF_ERROR(runner->Register(std::move(p)));
   return runner;
 }
@@ -148,6 +151,20 @@ Status RegisterSchedules(engine::Scheduler& scheduler, engine::Runner& runner) {
     s.time_zone = "America/New_York";
     s.action = [&runner, offset = d.day_offset](store::Transaction& t, int64_t fire_ms) {
       return EnqueueDateRoots(t, runner, FormatIsoDate(EasternDate(fire_ms / 1000) + offset), "schedule");
+    };
+    RETURN_IF_ERROR(scheduler.Register(std::move(s)));
+  }
+  // The scrape times of the system we replace; with file-mode sources a scrape imports the inbox.
+  if (engine::Processor* inbox = runner.Find(kImportInbox)) {
+    engine::Scheduler::Schedule s;
+    s.name = "scrape_inbox";
+    s.cron = "0 7,12,16,22 * * *";
+    s.time_zone = "UTC";
+    s.action = [&runner, inbox](store::Transaction& t, int64_t fire_ms) {
+      engine::RunStart start{inbox->name(), inbox->phase(), "inbox:" + FormatIsoTimestamp(fire_ms / 1000),
+                             FormatIsoDate(EasternDate(fire_ms / 1000)), "schedule", std::nullopt, 1, 0,
+                             std::nullopt};
+      return engine::Ledger::Enqueue(t, start, fire_ms / 1000).status();
     };
     RETURN_IF_ERROR(scheduler.Register(std::move(s)));
   }

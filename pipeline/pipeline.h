@@ -49,9 +49,10 @@ StatusOr<int64_t> EnqueueDates(engine::Runner& runner, const std::string& from, 
 Status EnqueueDateRoots(store::Transaction& t, engine::Runner& runner, const std::string& date,
                         const std::string& trigger);
 
-// The pipeline's schedules (America/New_York):
-//   analytics_today      08:00 daily  phase 3 for today's games (upcoming context before predictions)
-//   analytics_yesterday  06:00 daily  phase 3 for yesterday (summaries once box scores are in)
+// The pipeline's schedules:
+//   analytics_today      08:00 ET daily  phase 3 for today's games (upcoming context before predictions)
+//   analytics_yesterday  06:00 ET daily  phase 3 for yesterday (summaries once box scores are in)
+//   scrape_inbox         07, 12, 16, 22 UTC  import the [sources] inbox (only when one is configured)
 // Fire times are read from the scheduler's clock, so a replay runs them on simulated days.
 Status RegisterSchedules(engine::Scheduler& scheduler, engine::Runner& runner);
 

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "engine/scheduler.h"
 #include "pipeline/pipeline.h"
 #include "tests/test_util.h"
 
@@ -197,6 +198,34 @@ TEST_F(IngestTest, AliasingAnUnresolvedNameResolvesItsRowsAndRequeuesTheDate) {
                            "'upcoming_player_game_context' ORDER BY run_id DESC LIMIT 1"),
             1);
   EXPECT_EQ(AddManualAlias(*runner_, "Someone", "999").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(IngestTest, TheScrapeScheduleImportsWhatIsNewInTheInbox) {
+  Config config;
+  config.inbox = dir_.File("inbox");
+  dir_.Write("inbox/players.csv", kPlayers);
+  auto runner = MakeRunner(*store_, clock_, config);
+  ASSERT_TRUE(runner.ok());
+  engine::Scheduler scheduler(*store_, clock_);
+  ASSERT_TRUE(RegisterSchedules(scheduler, **runner).ok());
+  auto fire_and_run = [&](int64_t hours) -> int64_t {
+    clock_.AdvanceMillis(hours * 3600 * 1000);
+    auto tick = scheduler.Tick();
+    EXPECT_TRUE(tick.ok());
+    EXPECT_TRUE((*runner)->DrainQueue().ok());
+    return Count(*store_, "SELECT records_out FROM processor_runs WHERE processor = 'import_inbox' AND "
+                          "status = 'succeeded' ORDER BY run_id DESC LIMIT 1");
+  };
+  EXPECT_EQ(fire_and_run(7), 1);  // 07:00 UTC: the seed file
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM reference_players"), 3);
+  dir_.Write("inbox/box.csv", kBox);
+  EXPECT_EQ(fire_and_run(5), 1);  // 12:00 UTC: only the new file
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_box_scores"), 2);
+  EXPECT_EQ(fire_and_run(4), 0);  // 16:00 UTC: nothing new, nothing stored twice
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_payloads"), 2);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'import_inbox' AND trigger = "
+                           "'schedule'"),
+            3);
 }
 
 }  // namespace
