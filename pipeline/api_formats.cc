@@ -1,307 +1,95 @@
-// balldontlie v1 /v1/stats pages -> BoxScoreRecords (see api_formats.h).
+// Shape detection for `nbaprops import` (LooksLike* in api_formats.h). The parsers themselves are in
+// balldontlie_format.cc and odds_api_format.cc; their shared JSON helpers are in json_payload.h.
+#include <cstddef>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
 #include "pipeline/api_formats.h"
 #include "pipeline/json_payload.h"
 
 namespace nbaprops::pipeline {
 namespace {
 
-using namespace json_payload;  // NOLINT(google-build-using-namespace): this file's helper vocabulary
+using json_payload::json;
 
-// ---------------------------------------------------------------------------------------------
-// balldontlie /v1/stats
+// Walks the start of a document without building it and remembers its first levels: root keys,
+// the keys of data[0] and of meta. Whatever was seen before a syntax error is kept, so a truncated
+// download is still recognized.
+class ShapeSniffer : public nlohmann::json_sax<json> {
+ public:
+  bool root_is_object = false;
+  bool data_is_array = false;
+  std::set<std::string> root_keys;
+  std::set<std::string> first_item_keys;  // keys of data[0]
+  std::set<std::string> meta_keys;
 
-struct BdlStat {
-  const char* key;
-  std::optional<int> BoxScoreRecord::*member;
-};
-constexpr BdlStat kBdlStats[] = {
-    {"fgm", &BoxScoreRecord::fgm},      {"fga", &BoxScoreRecord::fga},   {"fg3m", &BoxScoreRecord::fg3m},
-    {"fg3a", &BoxScoreRecord::fg3a},    {"ftm", &BoxScoreRecord::ftm},   {"fta", &BoxScoreRecord::fta},
-    {"oreb", &BoxScoreRecord::oreb},    {"dreb", &BoxScoreRecord::dreb}, {"reb", &BoxScoreRecord::reb},
-    {"ast", &BoxScoreRecord::ast},      {"stl", &BoxScoreRecord::stl},   {"blk", &BoxScoreRecord::blk},
-    {"turnover", &BoxScoreRecord::tov}, {"pf", &BoxScoreRecord::pf},
-};
+  bool null() override { return Value(); }
+  bool boolean(bool) override { return Value(); }
+  bool number_integer(number_integer_t) override { return Value(); }
+  bool number_unsigned(number_unsigned_t) override { return Value(); }
+  bool number_float(number_float_t, const string_t&) override { return Value(); }
+  bool string(string_t&) override { return Value(); }
+  bool binary(binary_t&) override { return Value(); }
+  bool start_object(std::size_t) override {
+    Value();
+    if (stack_.empty()) root_is_object = true;
+    stack_.push_back({false, "", -1});
+    return true;
+  }
+  bool key(string_t& k) override {
+    stack_.back().key = k;
+    if (stack_.size() == 1) root_keys.insert(k);
+    if (InFirstDataItem()) first_item_keys.insert(k);
+    if (stack_.size() == 2 && RootKeyIs("meta") && !stack_[1].is_array) meta_keys.insert(k);
+    return true;
+  }
+  bool end_object() override {
+    stack_.pop_back();
+    // data[0] is all detection needs from the rows; stop rather than walk a 100-row page.
+    return !(stack_.size() == 2 && RootKeyIs("data") && stack_[1].is_array && stack_[1].index == 0);
+  }
+  bool start_array(std::size_t) override {
+    Value();
+    if (stack_.size() == 1 && RootKeyIs("data") && !stack_[0].is_array) data_is_array = true;
+    stack_.push_back({true, "", -1});
+    return true;
+  }
+  bool end_array() override {
+    stack_.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
 
-// Fields the adapter reads; a page lacking one of them in every row no longer matches the adapter.
-// balldontlie sends every stat key on every row (null when unknown), so an absent stat key is a
-// rename too, and silently dropping e.g. turnovers would be data loss.
-std::vector<std::string> BdlExpectedFields() {
-  std::vector<std::string> keys = {"pts", "min", "player", "team", "game"};
-  for (const BdlStat& s : kBdlStats) keys.push_back(s.key);
-  return keys;
-}
-
-// Rows on the page are the only place a team id meets its abbreviation; the opponent of each row
-// is looked up here. Ids whose rows disagree are dropped rather than guessed.
-std::map<int64_t, std::string> TeamCodesById(const json& data) {
-  std::map<int64_t, std::string> codes;
-  std::set<int64_t> conflicting;
-  auto note = [&](const json* team) {
-    if (team == nullptr || !team->is_object()) return;
-    const json* id = Find(*team, "id");
-    const json* abbr = Find(*team, "abbreviation");
-    if (id == nullptr || abbr == nullptr || !abbr->is_string()) return;
-    auto tid = AsWhole(*id);
-    auto code = NormalizeTeam(abbr->get_ref<const std::string&>());
-    if (!tid || !code) return;
-    auto [it, inserted] = codes.emplace(*tid, *code);
-    if (!inserted && it->second != *code) conflicting.insert(*tid);
+ private:
+  struct Frame {
+    bool is_array;
+    std::string key;  // current key of an object
+    int64_t index;    // current element of an array
   };
-  for (const json& item : data) {
-    note(Find(item, "team"));
-    if (const json* game = Find(item, "game")) {
-      note(Find(*game, "home_team"));  // embedded by some endpoints/versions; used when present
-      note(Find(*game, "visitor_team"));
-    }
+
+  bool Value() {
+    if (!stack_.empty() && stack_.back().is_array) ++stack_.back().index;
+    return true;
   }
-  for (int64_t id : conflicting) codes.erase(id);
-  return codes;
+  bool RootKeyIs(std::string_view k) const { return !stack_.empty() && !stack_[0].is_array && stack_[0].key == k; }
+  bool InFirstDataItem() const {
+    return stack_.size() == 3 && RootKeyIs("data") && stack_[1].is_array && stack_[1].index == 0 && !stack_[2].is_array;
+  }
+
+  std::vector<Frame> stack_;
+};
+
+ShapeSniffer Sniff(std::string_view text) {
+  ShapeSniffer sniffer;
+  json::sax_parse(text.begin(), text.end(), &sniffer);  // false on a syntax error or an early stop: fine
+  return sniffer;
 }
-
-// "36:47" -> 36.783; "36" and "36.5" as written; "", "00" and null (did not play) -> 0.
-std::optional<double> BdlMinutes(const json& v) {
-  if (v.is_null()) return 0.0;
-  if (v.is_number()) {
-    double d = v.get<double>();
-    if (!std::isfinite(d) || d < 0) return std::nullopt;
-    return d;
-  }
-  if (!v.is_string()) return std::nullopt;
-  std::string_view s = Trim(v.get_ref<const std::string&>());
-  if (s.empty()) return 0.0;
-  return ParseMinutes(s);
-}
-
-// balldontlie writes a game's calendar date either as "2024-01-30" or as that day's midnight UTC
-// ("2024-01-30T00:00:00.000Z"). Either way the date part is the game date; converting the timestamp
-// to Eastern time would move every game to the day before.
-std::optional<std::string> BdlGameDate(std::string_view s) {
-  s = Trim(s);
-  if (IsIsoDate(s)) return std::string(s);
-  if (s.size() > 10 && IsIsoDate(s.substr(0, 10)) && ParseIsoTimestamp(s)) return std::string(s.substr(0, 10));
-  return std::nullopt;
-}
-
-void ParseBdlPlayer(const json& item, BoxScoreRecord* r, ItemProblems* p) {
-  const json* player = Find(item, "player");
-  if (player == nullptr) {
-    p->Add("player", "field 'player' is missing");
-    return;
-  }
-  if (!player->is_object()) {
-    p->Add("player", "field 'player' is " + TypeWithArticle(*player) + ", expected an object");
-    return;
-  }
-  const json* id = Find(*player, "id");
-  auto pid = id ? AsWhole(*id) : std::nullopt;
-  if (!pid) {
-    p->Add("player.id", id ? "player.id " + Shown(*id) + " is not a whole number" : "field 'player.id' is missing");
-  } else {
-    r->source_player_id = "bdl:" + std::to_string(*pid);
-  }
-  std::string name;
-  for (const char* part : {"first_name", "last_name"}) {
-    const json* v = Find(*player, part);
-    if (v && v->is_string() && !Trim(v->get_ref<const std::string&>()).empty()) {
-      if (!name.empty()) name += " ";
-      name += std::string(Trim(v->get_ref<const std::string&>()));
-    }
-  }
-  if (name.empty()) p->Add("player", "player has no first_name or last_name");
-  r->player_name = std::move(name);
-}
-
-std::optional<int64_t> ParseBdlTeam(const json& item, BoxScoreRecord* r, ItemProblems* p) {
-  const json* team = Find(item, "team");
-  if (team == nullptr) {
-    p->Add("team", "field 'team' is missing");
-    return std::nullopt;
-  }
-  if (!team->is_object()) {
-    p->Add("team", "field 'team' is " + TypeWithArticle(*team) + ", expected an object");
-    return std::nullopt;
-  }
-  const json* abbr = Find(*team, "abbreviation");
-  if (abbr == nullptr || !abbr->is_string()) {
-    p->Add("team.abbreviation",
-           abbr ? "team.abbreviation " + Shown(*abbr) + " is not text" : "field 'team.abbreviation' is missing");
-  } else if (auto code = NormalizeTeam(abbr->get_ref<const std::string&>())) {
-    r->team = *code;
-  } else {
-    p->Add("team.abbreviation", "team " + Shown(*abbr) + " is not an NBA team");
-  }
-  const json* id = Find(*team, "id");
-  return id ? AsWhole(*id) : std::nullopt;
-}
-
-void ParseBdlGame(const json& item, std::optional<int64_t> team_id, const std::map<int64_t, std::string>& codes,
-                  BoxScoreRecord* r, ItemProblems* p) {
-  const json* game = Find(item, "game");
-  if (game == nullptr) {
-    p->Add("game", "field 'game' is missing");
-    return;
-  }
-  if (!game->is_object()) {
-    p->Add("game", "field 'game' is " + TypeWithArticle(*game) + ", expected an object");
-    return;
-  }
-  const json* id = Find(*game, "id");
-  auto gid = id ? AsWhole(*id) : std::nullopt;
-  if (!gid) {
-    p->Add("game.id", id ? "game.id " + Shown(*id) + " is not a whole number" : "field 'game.id' is missing");
-  } else {
-    r->game_id = "bdl:" + std::to_string(*gid);
-  }
-  const json* date = Find(*game, "date");
-  std::optional<std::string> day;
-  if (date && date->is_string()) day = BdlGameDate(date->get_ref<const std::string&>());
-  if (!day) {
-    p->Add("game.date", date ? "game.date " + Shown(*date) + " is not YYYY-MM-DD or an ISO-8601 timestamp"
-                             : "field 'game.date' is missing");
-  } else {
-    r->game_date = *day;
-  }
-  const json* home = Find(*game, "home_team_id");
-  const json* visitor = Find(*game, "visitor_team_id");
-  auto home_id = home ? AsWhole(*home) : std::nullopt;
-  auto visitor_id = visitor ? AsWhole(*visitor) : std::nullopt;
-  if (!team_id || !home_id || !visitor_id) return;  // opponent unknown; not an error
-  std::optional<int64_t> opponent_id;
-  if (*team_id == *home_id) {
-    opponent_id = visitor_id;
-  } else if (*team_id == *visitor_id) {
-    opponent_id = home_id;
-  }
-  if (!opponent_id) {
-    p->Add("team.id", "team id " + std::to_string(*team_id) + " is neither home_team_id " + std::to_string(*home_id) +
-                          " nor visitor_team_id " + std::to_string(*visitor_id) + " of its game");
-    return;
-  }
-  if (auto it = codes.find(*opponent_id); it != codes.end()) r->opponent = it->second;
-}
-
-void ParseBdlNumbers(const json& item, BoxScoreRecord* r, ItemProblems* p) {
-  const json* min = Find(item, "min");
-  if (min == nullptr) {
-    p->Add("min", "field 'min' is missing");
-  } else if (auto m = BdlMinutes(*min)) {
-    r->minutes = *m;
-    if (*m > 70) p->Add("min", "minutes " + Shown(*min) + " out of range (0 to 70)");
-  } else {
-    p->Add("min", "field 'min' is " + Shown(*min) + ", expected minutes as mm:ss (36:47) or a number (36)");
-  }
-
-  const json* pts = Find(item, "pts");
-  bool have_points = false;
-  if (pts == nullptr) {
-    p->Add("pts", "field 'pts' is missing");
-  } else if (pts->is_null()) {
-    // A player who did not play may carry null stats; with minutes played, null points is a gap.
-    if (r->minutes > 0) p->Add("pts", "field 'pts' is null for a player with minutes played");
-  } else if (auto v = AsWhole(*pts); v && *v >= 0 && *v < 1000) {
-    r->points = static_cast<int>(*v);
-    have_points = true;
-  } else {
-    p->Add("pts", "field 'pts' is " + Shown(*pts) + ", expected a whole number >= 0");
-  }
-
-  for (const BdlStat& s : kBdlStats) {
-    const json* v = Find(item, s.key);
-    if (v == nullptr || v->is_null()) continue;  // unknown for this row
-    auto n = AsWhole(*v);
-    if (!n || *n < 0 || *n >= 1000) {
-      p->Add(s.key, std::string("field '") + s.key + "' is " + Shown(*v) + ", expected a whole number >= 0");
-      continue;
-    }
-    r->*(s.member) = static_cast<int>(*n);
-  }
-  if (const json* pm = Find(item, "plus_minus"); pm && !pm->is_null()) {
-    if (auto n = AsWhole(*pm); n && std::llabs(*n) < 1000) r->plus_minus = static_cast<int>(*n);
-  }
-
-  // The same checks as our box_scores CSV, so every source reaches raw_box_scores equally clean.
-  if (have_points && r->fgm && r->fg3m && r->ftm && r->points != 2 * *r->fgm + *r->fg3m + *r->ftm) {
-    p->Add("pts", "pts " + std::to_string(r->points) +
-                      " disagrees with 2*fgm+fg3m+ftm = " + std::to_string(2 * *r->fgm + *r->fg3m + *r->ftm));
-  }
-  if ((r->fgm && r->fga && *r->fgm > *r->fga) || (r->fg3m && r->fg3a && *r->fg3m > *r->fg3a) ||
-      (r->ftm && r->fta && *r->ftm > *r->fta)) {
-    p->Add("", "more shots made than attempted");
-  }
-}
-
 
 }  // namespace
 
-StatusOr<BalldontlieStatsPage> ParseBalldontlieStats(std::string_view text, std::string_view location) {
-  json doc;
-  RETURN_IF_ERROR(ParseDocument(text, location, &doc));
-  if (!doc.is_object()) {
-    return ShapeChanged(location, "the root is " + TypeWithArticle(doc) + ", expected an object with 'data'", doc);
-  }
-  const json* data = Find(doc, "data");
-  if (data == nullptr || !data->is_array()) return MissingField(location, "data", doc, data);
-
-  BalldontlieStatsPage page;
-  if (const json* meta = Find(doc, "meta"); meta && meta->is_object()) {
-    const json* cursor = Find(*meta, "next_cursor");
-    if (cursor && !cursor->is_null()) {
-      // A cursor we cannot read would end the pagination early without a word.
-      auto c = AsWhole(*cursor);
-      if (!c) return ShapeChanged(location, "meta.next_cursor " + Shown(*cursor) + " is not a whole number", doc);
-      page.next_cursor = *c;
-    }
-  }
-
-  std::vector<const json*> items;
-  for (const json& item : *data) {
-    if (item.is_object()) items.push_back(&item);
-  }
-  if (auto absent = AbsentEverywhere(items, BdlExpectedFields()); !absent.empty()) {
-    // Naming what the rows have instead turns "missing 'pts'" into "renamed to 'points'".
-    std::vector<std::string> known = BdlExpectedFields();
-    known.insert(known.end(), {"id", "fg_pct", "fg3_pct", "ft_pct", "plus_minus"});
-    std::vector<std::string> unknown;
-    for (auto it = items[0]->begin(); it != items[0]->end(); ++it) {
-      if (std::find(known.begin(), known.end(), it.key()) == known.end()) unknown.push_back(it.key());
-    }
-    std::string what = (absent.size() == 1 ? "field " : "fields ") + QuotedList(absent) + " missing in all " +
-                       std::to_string(items.size()) + " records";
-    if (!unknown.empty()) what += "; unrecognized fields present: " + QuotedList(unknown);
-    return ShapeChanged(location, what, doc);
-  }
-
-  const std::map<int64_t, std::string> codes = TeamCodesById(*data);
-  for (size_t i = 0; i < data->size(); ++i) {
-    const json& item = (*data)[i];
-    ItemProblems problems(At(location, Index("$.data", i)));
-    BoxScoreRecord r;
-    if (!item.is_object()) {
-      problems.Add("", "item is " + TypeWithArticle(item) + ", expected an object");
-      page.stats.rejects.push_back(problems.ToReject("", item));
-      continue;
-    }
-    ParseBdlPlayer(item, &r, &problems);
-    std::optional<int64_t> team_id = ParseBdlTeam(item, &r, &problems);
-    ParseBdlGame(item, team_id, codes, &r, &problems);
-    ParseBdlNumbers(item, &r, &problems);
-    if (!problems.empty()) {
-      std::string who = r.player_name.empty() ? "" : r.player_name + ": ";
-      page.stats.rejects.push_back(problems.ToReject(who, item));
-      continue;
-    }
-    r.source = "balldontlie";
-    r.location = At(location, Index("$.data", i));
-    page.stats.records.push_back(std::move(r));
-  }
-  return page;
-}
-
-// What counts as one record read: one (bookmaker, player description, point) pair of a
-// player_points market, because that is one PropRecord (line, over price, under price) in our
-// tables; a lone Over or Under at a line is a pair with one price. An outcome that cannot join a
-// pair (no point, no player, neither Over nor Under) is one record read and one reject. Other
-// markets (player_rebounds, h2h, ...) are not read at all, so they are neither records nor rejects.
 bool LooksLikeBalldontlieStats(std::string_view text) {
   ShapeSniffer s = Sniff(text);
   if (!s.root_is_object || !s.data_is_array) return false;
@@ -312,5 +100,10 @@ bool LooksLikeBalldontlieStats(std::string_view text) {
   return s.first_item_keys.empty() && (s.meta_keys.count("next_cursor") || s.meta_keys.count("per_page"));
 }
 
+bool LooksLikeOddsApiEventOdds(std::string_view text) {
+  ShapeSniffer s = Sniff(text);
+  if (!s.root_is_object || !s.root_keys.count("bookmakers")) return false;
+  return s.root_keys.count("commence_time") || s.root_keys.count("sport_key") || s.root_keys.count("home_team");
+}
 
 }  // namespace nbaprops::pipeline

@@ -1,14 +1,45 @@
-// The Odds API v4 event odds -> PropRecords (see api_formats.h).
+// The Odds API v4 event odds -> PropRecords (ParseOddsApiEventOdds in api_formats.h).
+#include <cmath>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/strings.h"
+#include "base/time.h"
 #include "pipeline/api_formats.h"
 #include "pipeline/json_payload.h"
 
 namespace nbaprops::pipeline {
+
+using json_payload::AbsentEverywhere;
+using json_payload::AsWhole;
+using json_payload::At;
+using json_payload::Find;
+using json_payload::Index;
+using json_payload::json;
+using json_payload::MissingField;
+using json_payload::ParseDocument;
+using json_payload::QuotedList;
+using json_payload::RawText;
+using json_payload::ShapeChanged;
+using json_payload::Shown;
+using json_payload::TypeWithArticle;
+
 namespace {
 
-using namespace json_payload;  // NOLINT(google-build-using-namespace): this file's helper vocabulary
+// ISO-8601 string, or Unix seconds when the payload was fetched with dateFormat=unix.
+std::optional<int64_t> AsTimestamp(const json& v) {
+  if (v.is_string()) return ParseIsoTimestamp(Trim(v.get_ref<const std::string&>()));
+  return AsWhole(v);
+}
 
-// ---------------------------------------------------------------------------------------------
-// The Odds API event odds
+std::string FormatLine(double line) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", line);
+  return buf;
+}
 
 constexpr char kPlayerPoints[] = "player_points";
 
@@ -168,9 +199,13 @@ void ParseOddsMarket(const json& book, const std::string& sportsbook, const json
   }
 }
 
-
 }  // namespace
 
+// What counts as one record read: one (bookmaker, player description, point) pair of a
+// player_points market, because that is one PropRecord (line, over price, under price) in our
+// tables; a lone Over or Under at a line is a pair with one price. An outcome that cannot join a
+// pair (no point, no player, neither Over nor Under) is one record read and one reject. Other
+// markets (player_rebounds, h2h, ...) are not read at all, so they are neither records nor rejects.
 StatusOr<Parsed<PropRecord>> ParseOddsApiEventOdds(std::string_view text, std::string_view location,
                                                    int64_t fetched_at) {
   json doc;
@@ -240,12 +275,5 @@ StatusOr<Parsed<PropRecord>> ParseOddsApiEventOdds(std::string_view text, std::s
   }
   return out;
 }
-
-bool LooksLikeOddsApiEventOdds(std::string_view text) {
-  ShapeSniffer s = Sniff(text);
-  if (!s.root_is_object || !s.root_keys.count("bookmakers")) return false;
-  return s.root_keys.count("commence_time") || s.root_keys.count("sport_key") || s.root_keys.count("home_team");
-}
-
 
 }  // namespace nbaprops::pipeline
