@@ -116,26 +116,30 @@ std::vector<DateRunResult> Backfill(engine::Runner& runner, const std::string& f
   return out;
 }
 
-Status EnqueueDateRoots(store::Transaction& t, engine::Runner& runner, const std::string& date,
-                        const std::string& trigger) {
+StatusOr<int64_t> EnqueueDateRoots(store::Transaction& t, engine::Runner& runner, const std::string& date,
+                                   const std::string& trigger) {
+  int64_t n = 0;
   for (engine::Processor* p : runner.InOrder(3)) {
     if (!p->inputs().empty()) continue;
     engine::RunStart start{p->name(), p->phase(), date, date, trigger, std::nullopt, 1, 0, std::nullopt};
     RETURN_IF_ERROR(engine::Ledger::Enqueue(t, start, runner.clock().NowSeconds()).status());
+    ++n;
   }
-  return OkStatus();
+  return n;
 }
 
 StatusOr<int64_t> EnqueueDates(engine::Runner& runner, const std::string& from, const std::string& to,
                                const std::string& trigger) {
   int32_t a = ParseIsoDate(from).value_or(0), b = ParseIsoDate(to).value_or(-1);
-  int64_t roots = 0;
-  for (engine::Processor* p : runner.InOrder(3)) roots += p->inputs().empty();
+  int64_t queued = 0;
   RETURN_IF_ERROR(runner.store().WithWrite([&](store::Transaction& t) -> Status {
-    for (int32_t d = a; d <= b; ++d) RETURN_IF_ERROR(EnqueueDateRoots(t, runner, FormatIsoDate(d), trigger));
+    for (int32_t d = a; d <= b; ++d) {
+      ASSIGN_OR_RETURN(int64_t n, EnqueueDateRoots(t, runner, FormatIsoDate(d), trigger));
+      queued += n;
+    }
     return OkStatus();
   }));
-  return roots * (b >= a ? b - a + 1 : 0);
+  return queued;
 }
 
 Status RegisterSchedules(engine::Scheduler& scheduler, engine::Runner& runner) {
@@ -150,7 +154,7 @@ Status RegisterSchedules(engine::Scheduler& scheduler, engine::Runner& runner) {
     s.cron = d.cron;
     s.time_zone = "America/New_York";
     s.action = [&runner, offset = d.day_offset](store::Transaction& t, int64_t fire_ms) {
-      return EnqueueDateRoots(t, runner, FormatIsoDate(EasternDate(fire_ms / 1000) + offset), "schedule");
+      return EnqueueDateRoots(t, runner, FormatIsoDate(EasternDate(fire_ms / 1000) + offset), "schedule").status();
     };
     RETURN_IF_ERROR(scheduler.Register(std::move(s)));
   }

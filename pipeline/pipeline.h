@@ -45,8 +45,9 @@ std::vector<DateRunResult> Backfill(engine::Runner& runner, const std::string& f
 StatusOr<int64_t> EnqueueDates(engine::Runner& runner, const std::string& from, const std::string& to,
                                const std::string& trigger);
 
-// Queues the root processors of one date inside the caller's transaction (schedule actions).
-Status EnqueueDateRoots(store::Transaction& t, engine::Runner& runner, const std::string& date,
+// Queues the root processors of one date inside the caller's transaction (schedule actions);
+// returns how many were queued.
+StatusOr<int64_t> EnqueueDateRoots(store::Transaction& t, engine::Runner& runner, const std::string& date,
                         const std::string& trigger);
 
 // The pipeline's schedules:

@@ -24,6 +24,15 @@ struct Result {
   std::string out;
 };
 
+// One real game (OKC vs DEN, 2024-01-31) with a box-score row per team.
+constexpr char kOneGameSchedule[] =
+    "game_id,game_date,tipoff_utc,home_team,away_team,status,home_points,away_points\n"
+    "0022300653,2024-01-31,2024-02-01T01:00:00Z,OKC,DEN,final,8,18\n";
+constexpr char kOneGameBox[] =
+    "game_id,game_date,team,player_id,player_name,minutes,points\n"
+    "0022300653,2024-01-31,DEN,1627750,Jamal Murray,36,18\n"
+    "0022300653,2024-01-31,OKC,1628983,Shai Gilgeous-Alexander,36,8\n";
+
 Result RunCli(const std::string& args) {
   std::string cmd = std::string(NBAPROPS_BINARY) + " " + args + " 2>&1";
   Result r{-1, ""};
@@ -76,14 +85,8 @@ TEST(CliTest, UnknownConfigKeysAreRejected) {
 
 TEST(CliTest, ImportRunStatusOnASmallDirectory) {
   TempDir dir;
-  dir.Write("in/schedule.csv",
-            "game_id,game_date,tipoff_utc,home_team,away_team,status,home_points,away_points\n"
-            "0022300653,2024-01-31,2024-02-01T01:00:00Z,OKC,DEN,final,8,18\n");
-  dir.Write("in/box.csv",
-            "game_id,game_date,team,player_id,player_name,minutes,points\n"
-            "0022300653,2024-01-31,DEN,1627750,Jamal Murray,36,18\n"
-            "0022300653,2024-01-31,OKC,1628983,Shai Gilgeous-Alexander,36,8\n"
-            "0022300653,2024-01-31,OKC,1628983,Shai Gilgeous-Alexander,36,8\n");
+  dir.Write("in/schedule.csv", kOneGameSchedule);
+  dir.Write("in/box.csv", std::string(kOneGameBox) + "0022300653,2024-01-31,OKC,1628983,Shai Gilgeous-Alexander,36,8\n");  // a duplicate row
   std::string db = " --db " + dir.File("a.db");
   ASSERT_EQ(RunCli("init" + db).code, 0);
   Result imp = RunCli("import " + dir.File("in") + db);
@@ -159,13 +162,8 @@ TEST(CliTest, SigtermDrainsTheRunInHandAndExitsZero) {
   TempDir dir;
   std::string dbf = dir.File("a.db");
   std::string db = " --db " + dbf;
-  dir.Write("in/schedule.csv",
-            "game_id,game_date,tipoff_utc,home_team,away_team,status,home_points,away_points\n"
-            "0022300653,2024-01-31,2024-02-01T01:00:00Z,OKC,DEN,final,8,18\n");
-  dir.Write("in/box.csv",
-            "game_id,game_date,team,player_id,player_name,minutes,points\n"
-            "0022300653,2024-01-31,DEN,1627750,Jamal Murray,36,18\n"
-            "0022300653,2024-01-31,OKC,1628983,Shai Gilgeous-Alexander,36,8\n");
+  dir.Write("in/schedule.csv", kOneGameSchedule);
+  dir.Write("in/box.csv", kOneGameBox);
   ASSERT_EQ(RunCli("init" + db).code, 0);
   ASSERT_EQ(RunCli("import " + dir.File("in") + db).code, 0);
   ASSERT_EQ(RunCli("backfill --enqueue --from 2024-01-31 --to 2024-01-31" + db).code, 0);
