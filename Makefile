@@ -37,6 +37,8 @@ test-asan: setup
 bench: build
 	$(BUILD)/bench/season_bench --benchmark_min_time=1
 	$(BUILD)/bench/queue_bench
+	$(BUILD)/bench/model_bench
+	bench/daily_cache_peer.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

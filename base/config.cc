@@ -32,7 +32,7 @@ StatusOr<Config> LoadConfig(const std::string& path) {
       return InvalidArgumentError("config '" + path + "': " + std::string(e.description()) +
                                   " at line " + std::to_string(e.source().begin.line));
     }
-    RETURN_IF_ERROR(CheckKeys(root, "", {"database", "log", "demo", "pipeline", "engine", "sources"}, path));
+    RETURN_IF_ERROR(CheckKeys(root, "", {"database", "log", "demo", "pipeline", "engine", "sources", "predictions"}, path));
     if (auto* db = root["database"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*db, "database", {"path"}, path));
       c.db_path = db->get("path") ? (*db)["path"].value_or(c.db_path) : c.db_path;
@@ -65,8 +65,25 @@ StatusOr<Config> LoadConfig(const std::string& path) {
       c.retry_cap_ms = (*e)["retry_cap_ms"].value_or(c.retry_cap_ms);
       c.workers = (*e)["workers"].value_or(c.workers);
     }
+    if (auto* p = root["predictions"].as_table()) {
+      RETURN_IF_ERROR(CheckKeys(*p, "predictions",
+                                {"sportsbooks", "line_policy", "min_edge", "min_probability", "model_path"}, path));
+      if (auto* books = (*p)["sportsbooks"].as_array()) {
+        c.sportsbooks.clear();
+        for (auto& b : *books) {
+          auto name = b.value<std::string>();
+          if (!name) return InvalidArgumentError("config '" + path + "': predictions.sportsbooks must list strings");
+          c.sportsbooks.push_back(*name);
+        }
+      }
+      c.line_policy = (*p)["line_policy"].value_or(c.line_policy);
+      c.min_edge = (*p)["min_edge"].value_or(c.min_edge);
+      c.min_probability = (*p)["min_probability"].value_or(c.min_probability);
+      c.model_path = (*p)["model_path"].value_or(c.model_path);
+    }
   }
   if (const char* v = std::getenv("NBAPROPS_DB")) c.db_path = v;
+  if (const char* v = std::getenv("NBAPROPS_MODEL")) c.model_path = v;
   if (const char* v = std::getenv("NBAPROPS_LEASE_MS")) c.lease_ms = std::atoll(v);
   if (const char* v = std::getenv("NBAPROPS_HEARTBEAT_MS")) c.heartbeat_ms = std::atoll(v);
   if (const char* v = std::getenv("NBAPROPS_LOG_LEVEL")) c.log_level = v;
@@ -83,6 +100,12 @@ StatusOr<Config> LoadConfig(const std::string& path) {
   }
   if (c.max_attempts < 1 || c.workers < 1 || c.retry_base_ms < 0 || c.retry_cap_ms < c.retry_base_ms) {
     return InvalidArgumentError("engine: max_attempts and workers must be >= 1 and retry_cap_ms >= retry_base_ms");
+  }
+  if (c.line_policy != "opening" && c.line_policy != "latest") {
+    return InvalidArgumentError("predictions.line_policy '" + c.line_policy + "' is not one of opening, latest");
+  }
+  if (c.min_edge < 0 || c.min_probability < 0.5 || c.min_probability >= 1) {
+    return InvalidArgumentError("predictions: min_edge must be >= 0 and min_probability in [0.5, 1)");
   }
   if (c.upcoming_roster_games < 1 || c.upcoming_roster_games > 82) {
     return InvalidArgumentError("pipeline.roster_lookback_games must be between 1 and 82");

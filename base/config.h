@@ -4,6 +4,7 @@
 #define NBAPROPS_BASE_CONFIG_H_
 
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
@@ -23,6 +24,12 @@ struct Config {
   int64_t retry_base_ms = 2'000;        // retry_base_ms
   int64_t retry_cap_ms = 300'000;       // retry_cap_ms
   int workers = 2;                      // workers (serve / worker default)
+  // [predictions]
+  std::vector<std::string> sportsbooks = {"draftkings", "fanduel", "betmgm", "pointsbet", "caesars"};  // chain
+  std::string line_policy = "opening";  // line_policy: opening | latest (pre-tip snapshot used for picks)
+  double min_edge = 1.5;                // min_edge: |predicted - line| in points for OVER/UNDER
+  double min_probability = 0.55;        // min_probability: probability of the chosen side
+  std::string model_path;               // model_path / NBAPROPS_MODEL: the xgboost model file
 };
 
 // Reads `path` (empty: defaults only), then applies environment overrides.

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/strings.h"
 #include "base/time.h"
+#include "cli/progress.h"
 #include "cli/table.h"
 #include "engine/ledger.h"
 #include "engine/scheduler.h"
@@ -61,37 +62,6 @@ int OpenEnv(const GlobalOptions& g, bool create, Env* env) {
 }
 
 namespace {
-
-bool Interactive() { return ::isatty(STDERR_FILENO) == 1; }
-
-// A one-line progress bar on a terminal; a line every 10% otherwise.
-class Progress {
- public:
-  Progress(std::string label, bool quiet) : label_(std::move(label)), quiet_(quiet), start_(Now()) {}
-  void Update(int done, int total, const std::string& what) {
-    if (quiet_ || total <= 0) return;
-    std::fflush(stdout);  // keep the bar after what was printed before it
-    int pct = done * 100 / total;
-    if (Interactive()) {
-      int width = 30, filled = width * done / total;
-      std::fprintf(stderr, "\r%s [%s%s] %3d%% %d/%d %s  ", label_.c_str(), std::string(filled, '#').c_str(),
-                   std::string(width - filled, '.').c_str(), pct, done, total, what.c_str());
-      if (done == total) std::fprintf(stderr, "(%.1fs)\n", Elapsed());
-    } else if (pct / 10 != last_decile_ || done == total) {
-      last_decile_ = pct / 10;
-      std::fprintf(stderr, "%s %3d%% (%d/%d) %s %.1fs\n", label_.c_str(), pct, done, total, what.c_str(), Elapsed());
-    }
-    std::fflush(stderr);
-  }
-  double Elapsed() const { return std::chrono::duration<double>(Now() - start_).count(); }
-
- private:
-  static std::chrono::steady_clock::time_point Now() { return std::chrono::steady_clock::now(); }
-  std::string label_;
-  bool quiet_;
-  std::chrono::steady_clock::time_point start_;
-  int last_decile_ = -1;
-};
 
 void PrintImportResult(const pipeline::ImportResult& r) {
   if (r.skipped) {
@@ -175,14 +145,14 @@ void PrintSummary(const pipeline::Summary& s) {
   for (const auto& i : s.open_incidents) std::printf("    %s\n", i.c_str());
 }
 
+}  // namespace
+
 std::optional<std::string> CheckDate(const std::string& d, const char* flag) {
   if (IsIsoDate(d)) return std::nullopt;
   std::string msg = std::string(flag) + " '" + d + "' is not a date YYYY-MM-DD";
   if (auto g = GuessDate(d)) msg += "; did you mean " + FormatIsoDate(*g) + "?";
   return msg;
 }
-
-}  // namespace
 
 int CmdInit(const GlobalOptions& g) {
   Env env;
@@ -411,8 +381,8 @@ int CmdDemo(const GlobalOptions& g, const std::string& data_dir_in) {
   auto dates = pipeline::GameDates(*env.store);
   if (!dates.ok()) return Fail(kExitStore, dates.status().message());
   if (dates->empty()) return Fail(kExitFailed, "no games were imported from " + data_dir);
-  Progress progress("phases 2-3", g.quiet);
-  auto results = pipeline::Backfill(*env.runner, dates->front(), dates->back(), 3,
+  Progress progress("phases 3-5", g.quiet);
+  auto results = pipeline::Backfill(*env.runner, dates->front(), dates->back(), 0,
                                     [&](int done, int total, const std::string& d) { progress.Update(done, total, d); });
   int rc_runs = ReportDateRuns(results, true);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

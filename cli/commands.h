@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,9 @@ struct GlobalOptions {
   bool quiet = false;
 };
 
+// An error message for a flag value that is not a YYYY-MM-DD date (with a guess), or nothing.
+std::optional<std::string> CheckDate(const std::string& d, const char* flag);
+
 int CmdInit(const GlobalOptions& g);
 int CmdImport(const GlobalOptions& g, const std::vector<std::string>& paths, const std::string& kind);
 int CmdRun(const GlobalOptions& g, const std::string& date, int phase, bool queued);
@@ -66,6 +70,17 @@ int CmdDlqList(const GlobalOptions& g, const std::string& status);
 int CmdDlqShow(const GlobalOptions& g, int64_t id);
 int CmdDlqRetry(const GlobalOptions& g, int64_t id);
 int CmdDlqDiscard(const GlobalOptions& g, int64_t id);
+
+// cli/model_commands.cc
+int CmdTrain(const GlobalOptions& g, const std::string& until, const std::string& out);
+int CmdPredict(const GlobalOptions& g, const std::string& date);
+struct EvaluateOptions {
+  std::string from = "2024-01-24", to = "2024-04-14";
+  std::string retrain = "weekly";
+  std::string system = "ensemble";
+  std::string out_dir = "evaluation";
+};
+int CmdEvaluate(const GlobalOptions& g, const EvaluateOptions& o);
 
 }  // namespace nbaprops::cli
 

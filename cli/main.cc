@@ -34,8 +34,10 @@ int main(int argc, char** argv) {
   bool queued = false;
   auto* run = app.add_subcommand("run", "run the pipeline for one game date");
   run->add_option("--date", date, "game date YYYY-MM-DD (America/New_York)");
-  run->add_option("--phase", phase, "only this phase (2 = re-parse the payloads of the date, 3 = analytics)")
-      ->check(CLI::Range(0, 3));
+  run->add_option("--phase", phase,
+                  "only this phase (2 = re-parse the payloads of the date, 3 = analytics, 4 = precompute, "
+                  "5 = predictions)")
+      ->check(CLI::Range(0, 5));
   run->add_flag("--queued", queued, "run every queued run instead of a date");
   run->callback([&] {
     if (date.empty() && !queued) throw CLI::ValidationError("run", "give --date D or --queued");
@@ -46,10 +48,33 @@ int main(int argc, char** argv) {
   auto* backfill = app.add_subcommand("backfill", "run a range of dates, oldest first, with a progress bar");
   backfill->add_option("--from", from, "first date YYYY-MM-DD (default: first date in the schedule)");
   backfill->add_option("--to", to, "last date YYYY-MM-DD (default: last date in the schedule)");
-  backfill->add_option("--phase", phase, "only this phase (3 = analytics)")->check(CLI::Range(0, 3));
+  backfill->add_option("--phase", phase, "only this phase (3 = analytics, 4 = precompute, 5 = predictions)")
+      ->check(CLI::Range(0, 5));
   bool enqueue = false;
   backfill->add_flag("--enqueue", enqueue, "only queue the runs, for `serve` / `worker` processes to execute");
   backfill->callback([&] { rc = CmdBackfill(g, from, to, phase, enqueue); });
+
+  std::string until, model_out;
+  auto* train = app.add_subcommand("train", "train the points model on the season's games before --until");
+  train->add_option("--until", until, "train on games before this date YYYY-MM-DD")->required();
+  train->add_option("--out", model_out, "model file (default models/points-UNTIL.json)");
+  train->callback([&] { rc = CmdTrain(g, until, model_out); });
+
+  auto* predict = app.add_subcommand("predict", "predictions for one date (phases 3-4 first when missing)");
+  predict->add_option("--date", date, "game date YYYY-MM-DD")->required();
+  predict->callback([&] { rc = CmdPredict(g, date); });
+
+  EvaluateOptions eval;
+  auto* evaluate = app.add_subcommand("evaluate", "walk-forward evaluation: hit rate, ROI, MAE vs baselines, "
+                                                  "calibration; writes JSON and SVG charts");
+  evaluate->add_option("--from", eval.from, "first date (default 2024-01-24)");
+  evaluate->add_option("--to", eval.to, "last date (default 2024-04-14)");
+  evaluate->add_option("--retrain", eval.retrain, "retrain the model weekly or monthly")
+      ->check(CLI::IsMember({"weekly", "monthly"}));
+  evaluate->add_option("--system", eval.system, "system of the headline figures")
+      ->check(CLI::IsMember({"moving_average", "xgboost", "ensemble"}));
+  evaluate->add_option("--out", eval.out_dir, "directory for evaluation.json and the SVG charts");
+  evaluate->callback([&] { rc = CmdEvaluate(g, eval); });
 
   auto* status = app.add_subcommand("status", "what is stored and how the runs went (--date D for one date)");
   status->add_option("--date", date, "one game date");

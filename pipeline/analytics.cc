@@ -9,6 +9,7 @@
 #include "base/strings.h"
 #include "base/time.h"
 #include "engine/ledger.h"
+#include "pipeline/partition.h"
 
 namespace nbaprops::pipeline {
 namespace {
@@ -17,44 +18,6 @@ using engine::RunContext;
 using store::Param;
 using store::Row;
 using store::Transaction;
-
-struct Game {
-  std::string game_id, home, away, status;
-  std::optional<int64_t> tipoff;
-  std::optional<int64_t> home_points, away_points;
-  bool played() const { return status == "final"; }
-  bool postponed() const { return status == "postponed"; }
-  std::string Opponent(const std::string& team) const { return team == home ? away : home; }
-};
-
-StatusOr<std::vector<Game>> GamesOn(Transaction& t, const std::string& date) {
-  std::vector<Game> games;
-  RETURN_IF_ERROR(t.Query("SELECT game_id, home_team, away_team, status, tipoff_utc, home_points, away_points "
-                          "FROM raw_schedule WHERE game_date = ? ORDER BY game_id",
-                          {date}, [&](const Row& r) {
-                            games.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.OptInt(4), r.OptInt(5),
-                                             r.OptInt(6)});
-                            return OkStatus();
-                          }));
-  return games;
-}
-
-// The moment before which information counts as known for a game: its tip-off, or noon ET of the
-// game date when the tip-off is unknown (earlier than any regular NBA tip-off, so never late).
-int64_t Cutoff(const Game& g, int32_t day) { return g.tipoff ? *g.tipoff : EasternLocalToUtc(day, 12, 0); }
-
-std::string Fmt(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  return buf;
-}
-
-Status RequireDate(const RunContext& ctx, int32_t* day) {
-  auto d = ParseIsoDate(ctx.data_date());
-  if (!d) return InvalidArgumentError("partition '" + ctx.partition_key() + "' is not a game date (YYYY-MM-DD)");
-  *day = *d;
-  return OkStatus();
-}
 
 int CountPlayed(const std::vector<Game>& games) {
   return static_cast<int>(std::count_if(games.begin(), games.end(), [](const Game& g) { return g.played(); }));
@@ -380,6 +343,9 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
   // How far back to look for a team's last N games; 10 NBA games span at most ~25 days outside
   // the All-Star break.
   static constexpr int kRosterWindowDays = 35;
+  // A line captured within this many hours after the tip-off of the team's game the evening
+  // before was scraped during or right after that game (late scrapes file it under the next date).
+  static constexpr int64_t kLateScrapeHours = 6;
 
  public:
   explicit UpcomingPlayerContextProcessor(const Config& c)
@@ -387,7 +353,9 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
   std::string name() const override { return "upcoming_player_game_context"; }
   int phase() const override { return 3; }
   std::vector<std::string> inputs() const override { return {"player_game_summary"}; }
-  std::vector<std::string> output_tables() const override { return {"analytics_upcoming_player_game_context"}; }
+  std::vector<std::string> output_tables() const override {
+    return {"analytics_upcoming_player_game_context", "analytics_upcoming_player_lines"};
+  }
 
   Status Run(RunContext& ctx) override {
     int32_t day;
@@ -413,6 +381,16 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
     std::map<std::string, std::map<std::string, InjuryNote>> injuries;
     std::map<std::string, Candidate> cand;  // player_id -> candidate
     std::map<std::string, std::map<std::string, Prop>> props;  // player_id -> book -> latest
+    struct Snapshot {
+      std::string player_id, game_id, book;
+      int64_t captured_at;
+      double line;
+      std::optional<int64_t> over, under;
+      std::optional<std::string> snapshot;
+      std::string source;
+    };
+    std::vector<Snapshot> snapshots;  // every pre-tip line matched to this date's game
+    int64_t late_scrapes = 0;
     int64_t teams_with_history = 0;
 
     RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
@@ -438,12 +416,7 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
                               }));
       // This reads earlier dates' player_game_summary: with several workers an earlier date may
       // still be in flight, and computing now would silently miss its games.
-      ASSIGN_OR_RETURN(auto pending, engine::Ledger::NotSucceeded(t, "player_game_summary",
-                                                                  {window.begin(), window.end()}));
-      if (!pending.empty()) {
-        return FailedPreconditionError("player_game_summary is not complete for earlier date(s) " +
-                                       Join(pending, ", ") + " that this context reads");
-      }
+      RETURN_IF_ERROR(RequireSucceeded(t, "player_game_summary", {window.begin(), window.end()}, name()));
       // Recent box scores: each player's latest game and team, each team's last N game dates.
       struct Seen {
         int32_t date = 0;
@@ -494,11 +467,19 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
 
       // Lines known before tip-off, matched to the game by player and opponent, not by the
       // date a scrape filed them under (late scrapes file last night's games under today).
+      // A snapshot taken while (or soon after) the team's game of the previous evening was on belongs
+      // to that game, whatever date it was filed under.
       int64_t max_cutoff = 0;
       for (const Game& g : games) max_cutoff = std::max(max_cutoff, Cutoff(g, day));
+      std::map<std::string, int64_t> previous_tipoff;
+      ASSIGN_OR_RETURN(auto yesterday, GamesOn(t, FormatIsoDate(day - 1)));
+      for (const Game& g : yesterday) {
+        if (g.tipoff && !g.postponed()) previous_tipoff[g.home] = previous_tipoff[g.away] = *g.tipoff;
+      }
       RETURN_IF_ERROR(t.Query(
           "SELECT player_id, player_name, COALESCE(opponent, ''), sportsbook, line, over_price, under_price, "
-          "captured_at, game_date FROM raw_player_props WHERE game_date BETWEEN ? AND ? AND player_id IS NOT NULL "
+          "captured_at, game_date, snapshot, source FROM raw_player_props WHERE game_date BETWEEN ? AND ? AND "
+          "player_id IS NOT NULL "
           "AND market = 'player_points' AND captured_at < ? ORDER BY captured_at",
           {FormatIsoDate(day - 1), FormatIsoDate(day + 1), max_cutoff}, [&](const Row& r) {
             std::string pid = r.Text(0);
@@ -516,7 +497,14 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
             int64_t at = r.Int(7);
             int64_t cut = Cutoff(game, day);
             if (at >= cut || at < cut - 36 * 3600) return OkStatus();
+            if (auto prev = previous_tipoff.find(team);
+                prev != previous_tipoff.end() && at >= prev->second && at < prev->second + kLateScrapeHours * 3600) {
+              ++late_scrapes;
+              return OkStatus();
+            }
             props[pid][r.Text(3)] = {r.Text(3), r.Double(4), r.OptInt(5), r.OptInt(6), at};
+            snapshots.push_back({pid, game.game_id, r.Text(3), at, r.Double(4), r.OptInt(5), r.OptInt(6),
+                                 r.OptText(9), r.Text(10)});
             Candidate& c = cand[pid];
             if (c.team.empty()) c.team = team;
             c.reasons.insert("line");
@@ -537,6 +525,15 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
     ctx.expected_min_rows = teams_with_history;
     return ctx.CommitOutput([&](Transaction& t) -> Status {
       RETURN_IF_ERROR(t.Exec("DELETE FROM analytics_upcoming_player_game_context WHERE game_date = ?", {date}).status());
+      RETURN_IF_ERROR(t.Exec("DELETE FROM analytics_upcoming_player_lines WHERE game_date = ?", {date}).status());
+      ASSIGN_OR_RETURN(auto lines, t.Prepare(
+          "INSERT INTO analytics_upcoming_player_lines (game_date, game_id, player_id, sportsbook, captured_at, line, "
+          "over_price, under_price, snapshot, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
+      for (const Snapshot& x : snapshots) {
+        RETURN_IF_ERROR(lines->Exec({date, x.game_id, x.player_id, x.book, x.captured_at, x.line, x.over, x.under,
+                                     x.snapshot, x.source})
+                            .status());
+      }
       ASSIGN_OR_RETURN(auto st, t.Prepare(
           "INSERT INTO analytics_upcoming_player_game_context (game_date, game_id, player_id, player_name, team, "
           "opponent, home, tipoff_utc, days_rest, back_to_back, team_games_last_7, roster_reason, injury_status, "
@@ -578,6 +575,8 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
         ++n;
       }
       ctx.records_out = n;
+      ctx.details = "{\"line_snapshots\":" + std::to_string(snapshots.size()) +
+                    ",\"late_scrape_lines_dropped\":" + std::to_string(late_scrapes) + "}";
       return OkStatus();
     });
   }

@@ -7,6 +7,7 @@
 #include "base/file.h"
 #include "base/strings.h"
 #include "base/time.h"
+#include "pipeline/partition.h"
 #include "pipeline/player_names.h"
 #include "pipeline/registry.h"
 
@@ -225,17 +226,17 @@ class PayloadWriter {
         "INSERT INTO raw_player_props (captured_at, game_date, name_key, player_name, player_id, team, opponent, "
         "home_away, sportsbook, market, line, over_price, under_price, snapshot, source, payload_id) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (game_date, name_key, sportsbook, market, captured_at) DO UPDATE SET "
+        "ON CONFLICT (game_date, name_key, sportsbook, market, captured_at, line) DO UPDATE SET "
         "player_name = excluded.player_name, player_id = excluded.player_id, team = excluded.team, "
-        "opponent = excluded.opponent, home_away = excluded.home_away, line = excluded.line, "
+        "opponent = excluded.opponent, home_away = excluded.home_away, "
         "over_price = excluded.over_price, under_price = excluded.under_price, snapshot = excluded.snapshot, "
         "source = excluded.source, payload_id = excluded.payload_id"));
     std::unordered_map<std::string, std::string> resolved;  // a name repeats ~80 times per file
     for (const PropRecord& p : parsed_.props) {
       const NameKeys& keys = Keys(p.player_name);
       if (!FirstTime("prop|" + p.game_date + "|" + keys.full + "|" + p.sportsbook + "|" + p.market + "|" +
-                         std::to_string(p.captured_at_utc),
-                     p.location, [&] { return "line for " + p.player_name + " at " + p.sportsbook; })) {
+                         std::to_string(p.captured_at_utc) + "|" + Fmt(p.line),
+                     p.location, [&] { return "line " + Fmt(p.line) + " for " + p.player_name + " at " + p.sportsbook; })) {
         continue;
       }
       std::string cache_key = keys.full + "|" + p.team + "|" + p.source;

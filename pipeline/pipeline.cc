@@ -7,6 +7,8 @@
 #include "base/time.h"
 #include "engine/incidents.h"
 #include "pipeline/analytics.h"
+#include "pipeline/precompute.h"
+#include "pipeline/predictions.h"
 #include "pipeline/ingest.h"
 #include "pipeline/player_names.h"
 #include "pipeline/registry.h"
@@ -39,6 +41,8 @@ StatusOr<std::unique_ptr<engine::Runner>> MakeRunner(store::Store& store, const 
     RETURN_IF_ERROR(runner->Register(std::make_unique<ImportInboxProcessor>(*runner, config.inbox)));
   }
   for (auto& p : MakeAnalyticsProcessors(config)) RETURN_IF_ERROR(runner->Register(std::move(p)));
+  for (auto& p : MakePrecomputeProcessors(config)) RETURN_IF_ERROR(runner->Register(std::move(p)));
+  RETURN_IF_ERROR(runner->Register(MakePredictionProcessor(config)));
   return runner;
 }
 
@@ -54,7 +58,8 @@ DateRunResult RunDate(engine::Runner& runner, const std::string& date, int phase
   DateRunResult res;
   res.date = date;
   std::set<std::string> failed;
-  for (engine::Processor* p : runner.InOrder(phase == 0 ? 3 : phase)) {
+  for (engine::Processor* p : runner.InOrder(phase)) {
+    if (p->phase() < 3) continue;  // phases 1-2 run per payload, not per date
     std::string blocked;
     for (const std::string& in : p->inputs()) {
       if (failed.count(in)) blocked = in;

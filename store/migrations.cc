@@ -344,6 +344,179 @@ CREATE TABLE incidents (
 );
 CREATE UNIQUE INDEX incidents_open_key ON incidents (incident_key) WHERE status = 'open';
 )SQL"},
+      {3, "alternate-line ladders, pre-tip line snapshots per game, precompute tables, predictions",
+       R"SQL(
+CREATE TABLE raw_player_props_v3 (
+  id INTEGER PRIMARY KEY,
+  captured_at INTEGER NOT NULL,
+  game_date TEXT NOT NULL,
+  name_key TEXT NOT NULL,
+  player_name TEXT NOT NULL,
+  player_id TEXT,
+  team TEXT,
+  opponent TEXT,
+  home_away TEXT,
+  sportsbook TEXT NOT NULL,
+  market TEXT NOT NULL,
+  line REAL NOT NULL,
+  over_price INTEGER,
+  under_price INTEGER,
+  snapshot TEXT,
+  source TEXT NOT NULL,
+  payload_id INTEGER NOT NULL,
+  UNIQUE (game_date, name_key, sportsbook, market, captured_at, line)
+);
+INSERT INTO raw_player_props_v3 SELECT * FROM raw_player_props;
+DROP TABLE raw_player_props;
+ALTER TABLE raw_player_props_v3 RENAME TO raw_player_props;
+CREATE INDEX raw_player_props_by_payload ON raw_player_props (payload_id);
+CREATE INDEX raw_player_props_by_date ON raw_player_props (game_date);
+CREATE TABLE analytics_player_game_summary_v3 (
+  game_date TEXT NOT NULL,
+  game_id TEXT NOT NULL,
+  player_id TEXT NOT NULL,
+  player_name TEXT NOT NULL,
+  team TEXT NOT NULL,
+  opponent TEXT NOT NULL,
+  home INTEGER NOT NULL,
+  minutes REAL NOT NULL,
+  points INTEGER NOT NULL,
+  fgm INTEGER, fga INTEGER, fg3m INTEGER, fg3a INTEGER, ftm INTEGER, fta INTEGER,
+  oreb INTEGER, dreb INTEGER, reb INTEGER, ast INTEGER, stl INTEGER, blk INTEGER, tov INTEGER,
+  two_pt_points INTEGER, three_pt_points INTEGER, ft_points INTEGER,
+  usage_rate REAL,
+  true_shooting REAL,
+  starter INTEGER,
+  source TEXT NOT NULL,
+  PRIMARY KEY (player_id, game_date, game_id),
+  UNIQUE (game_id, player_id)
+) WITHOUT ROWID;
+INSERT INTO analytics_player_game_summary_v3 SELECT * FROM analytics_player_game_summary;
+DROP TABLE analytics_player_game_summary;
+ALTER TABLE analytics_player_game_summary_v3 RENAME TO analytics_player_game_summary;
+CREATE INDEX analytics_pgs_by_date ON analytics_player_game_summary (game_date, team);
+CREATE TABLE analytics_upcoming_player_lines (
+  game_date TEXT NOT NULL,
+  game_id TEXT NOT NULL,
+  player_id TEXT NOT NULL,
+  sportsbook TEXT NOT NULL,
+  captured_at INTEGER NOT NULL,
+  line REAL NOT NULL,
+  over_price INTEGER,
+  under_price INTEGER,
+  snapshot TEXT,
+  source TEXT NOT NULL,
+  PRIMARY KEY (game_id, player_id, sportsbook, captured_at, line)
+);
+CREATE INDEX analytics_upl_by_date ON analytics_upcoming_player_lines (game_date, player_id);
+CREATE TABLE precompute_team_defense_zone_analysis (
+  game_date TEXT NOT NULL,
+  team TEXT NOT NULL,
+  opponent TEXT NOT NULL,
+  games INTEGER NOT NULL,
+  points_allowed REAL,
+  two_pt_allowed REAL, three_pt_allowed REAL, ft_allowed REAL,
+  paint_allowed REAL, mid_range_allowed REAL,
+  league_two_pt REAL, league_three_pt REAL, league_ft REAL,
+  two_pt_vs_league REAL, three_pt_vs_league REAL, ft_vs_league REAL,
+  defensive_rating REAL,
+  pace REAL,
+  league_pace REAL,
+  PRIMARY KEY (game_date, team)
+);
+CREATE TABLE precompute_player_shot_zone_analysis (
+  game_date TEXT NOT NULL,
+  player_id TEXT NOT NULL,
+  team TEXT NOT NULL,
+  games_l10 INTEGER NOT NULL,
+  two_pt_share_l10 REAL, three_pt_share_l10 REAL, ft_share_l10 REAL,
+  games_l20 INTEGER NOT NULL,
+  two_pt_share_l20 REAL, three_pt_share_l20 REAL, ft_share_l20 REAL,
+  paint_share_l10 REAL, mid_range_share_l10 REAL,
+  PRIMARY KEY (game_date, player_id)
+);
+CREATE TABLE precompute_player_daily_cache (
+  game_date TEXT NOT NULL,
+  player_id TEXT NOT NULL,
+  team TEXT NOT NULL,
+  games_season INTEGER NOT NULL,
+  last_game_date TEXT,
+  pts_avg_l3 REAL, pts_avg_l5 REAL, pts_avg_l10 REAL, pts_avg_season REAL,
+  pts_std_l10 REAL,
+  pts_ewma REAL,
+  minutes_avg_l10 REAL,
+  usage_avg_l10 REAL,
+  ts_season REAL,
+  team_pace_l10 REAL,
+  team_off_rating_l10 REAL,
+  games_last_7d INTEGER NOT NULL, games_last_14d INTEGER NOT NULL,
+  minutes_last_7d REAL NOT NULL, minutes_last_14d REAL NOT NULL,
+  PRIMARY KEY (game_date, player_id)
+);
+CREATE TABLE precompute_player_composite_factors (
+  game_date TEXT NOT NULL,
+  player_id TEXT NOT NULL,
+  team TEXT NOT NULL,
+  opponent TEXT NOT NULL,
+  days_rest INTEGER,
+  back_to_back INTEGER NOT NULL,
+  fatigue_score REAL NOT NULL,
+  zone_mismatch REAL,
+  pace_factor REAL,
+  teammates_out INTEGER NOT NULL,
+  points_freed REAL NOT NULL,
+  usage_freed REAL NOT NULL,
+  usage_spike REAL,
+  PRIMARY KEY (game_date, player_id)
+);
+CREATE TABLE precompute_ml_feature_store (
+  game_date TEXT NOT NULL,
+  game_id TEXT NOT NULL,
+  player_id TEXT NOT NULL,
+  team TEXT NOT NULL,
+  opponent TEXT NOT NULL,
+  feature_version TEXT NOT NULL,
+  feature_values TEXT NOT NULL,
+  feature_quality TEXT NOT NULL,
+  feature_sources TEXT NOT NULL,
+  quality_score REAL NOT NULL,
+  is_production_ready INTEGER NOT NULL,
+  not_ready_reason TEXT,
+  PRIMARY KEY (game_date, player_id)
+);
+CREATE TABLE player_prop_predictions (
+  prediction_id INTEGER PRIMARY KEY,
+  run_id INTEGER,
+  system_id TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  feature_version TEXT NOT NULL,
+  game_date TEXT NOT NULL,
+  game_id TEXT NOT NULL,
+  player_id TEXT NOT NULL,
+  player_name TEXT NOT NULL,
+  team TEXT NOT NULL,
+  opponent TEXT NOT NULL,
+  home INTEGER NOT NULL,
+  predicted_points REAL,
+  prob_over REAL,
+  line REAL,
+  over_price INTEGER,
+  under_price INTEGER,
+  sportsbook TEXT,
+  line_source TEXT,
+  was_line_fallback INTEGER NOT NULL DEFAULT 0,
+  line_captured_at INTEGER,
+  recommendation TEXT NOT NULL,
+  edge REAL,
+  confidence TEXT,
+  reason TEXT,
+  created_at INTEGER NOT NULL,
+  superseded_by INTEGER
+);
+CREATE INDEX player_prop_predictions_by_date ON player_prop_predictions (game_date, system_id, superseded_by);
+CREATE UNIQUE INDEX player_prop_predictions_live ON player_prop_predictions (game_date, system_id, player_id)
+  WHERE superseded_by IS NULL;
+)SQL"},
   };
   return kMigrations;
 }

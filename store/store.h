@@ -67,6 +67,9 @@ class Row {
   std::optional<double> OptDouble(int col) const {
     return IsNull(col) ? std::nullopt : std::optional(Double(col));
   }
+  std::optional<std::string> OptText(int col) const {
+    return IsNull(col) ? std::nullopt : std::optional(Text(col));
+  }
 };
 
 using RowFn = std::function<Status(const Row&)>;

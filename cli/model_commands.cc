@@ -1,0 +1,165 @@
+// nbaprops train | predict | evaluate.
+#include <filesystem>
+
+#include "base/file.h"
+#include "base/time.h"
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "cli/table.h"
+#include "engine/ledger.h"
+#include "pipeline/evaluation.h"
+#include "pipeline/model.h"
+#include "pipeline/partition.h"
+#include "pipeline/pipeline.h"
+#include "pipeline/predictions.h"
+
+namespace nbaprops::cli {
+namespace {
+
+// Runs phases 3 and 4 for every game date in [from, to] whose feature rows are not in place
+// (right after an import nothing is), oldest first. Returns an exit code.
+int EnsureFeatures(Env& env, const std::string& from, const std::string& to, bool quiet) {
+  auto dates = pipeline::GameDates(*env.store);
+  if (!dates.ok()) return Fail(kExitStore, dates.status().message());
+  std::vector<std::string> window;
+  for (const std::string& d : *dates) {
+    if (d >= from && d <= to) window.push_back(d);
+  }
+  std::vector<std::string> missing;
+  Status st = env.store->WithRead([&](store::Transaction& t) -> Status {
+    ASSIGN_OR_RETURN(missing, engine::Ledger::NotSucceeded(t, "ml_feature_store", window));
+    return OkStatus();
+  });
+  if (!st.ok()) return Fail(kExitStore, st.message());
+  if (missing.empty()) return kExitOk;
+  Progress progress("phases 3-4", quiet);
+  int done = 0;
+  for (const std::string& d : missing) {
+    for (int phase : {3, 4}) {
+      auto res = pipeline::RunDate(*env.runner, d, phase, "manual");
+      if (!res.ok()) {
+        for (auto& [name, o] : res.outcomes) {
+          if (!o.status.ok()) return Fail(kExitFailed, name + " for " + d + ": " + o.status.message());
+        }
+      }
+    }
+    progress.Update(++done, static_cast<int>(missing.size()), d);
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int CmdTrain(const GlobalOptions& g, const std::string& until, const std::string& out_in) {
+  if (auto bad = CheckDate(until, "--until")) return Fail(kExitUsage, *bad);
+  Env env;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
+  const std::string season = FormatIsoDate(pipeline::SeasonStart(*ParseIsoDate(until)));
+  const std::string before = FormatIsoDate(*ParseIsoDate(until) - 1);
+  if (int rc = EnsureFeatures(env, season, before, g.quiet)) return rc;
+  pipeline::TrainingSet data;
+  Status st = env.store->WithRead([&](store::Transaction& t) -> Status {
+    ASSIGN_OR_RETURN(data, pipeline::LoadTrainingSet(t, season, until));
+    return OkStatus();
+  });
+  if (!st.ok()) return Fail(kExitFailed, st.message());
+  auto t0 = std::chrono::steady_clock::now();
+  auto model = pipeline::Model::Train(data, pipeline::TrainOptions{}, until);
+  if (!model.ok()) return Fail(kExitFailed, model.status().message());
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::string out = out_in.empty() ? "models/points-" + until + ".json" : out_in;
+  std::error_code ec;
+  if (auto dir = std::filesystem::path(out).parent_path(); !dir.empty()) std::filesystem::create_directories(dir, ec);
+  if (Status s = (*model)->Save(out); !s.ok()) return Fail(kExitFailed, "writing " + out + ": " + s.message());
+  if (g.json) {
+    std::printf("{\"model\":\"%s\",\"path\":\"%s\",\"metrics\":%s}\n", (*model)->version().c_str(), out.c_str(),
+                (*model)->metrics_json.c_str());
+    return kExitOk;
+  }
+  std::printf("trained %s on %lld player-games %s .. %s in %.1fs\nwrote %s\nmetrics %s\n",
+              (*model)->version().c_str(), static_cast<long long>((*model)->n_train), (*model)->window_from.c_str(),
+              (*model)->window_to.c_str(), secs, out.c_str(), (*model)->metrics_json.c_str());
+  std::printf("use it: [predictions] model_path = \"%s\" in the config, or NBAPROPS_MODEL=%s\n", out.c_str(),
+              out.c_str());
+  return kExitOk;
+}
+
+int CmdPredict(const GlobalOptions& g, const std::string& date) {
+  if (auto bad = CheckDate(date, "--date")) return Fail(kExitUsage, *bad);
+  Env env;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
+  const std::string season = FormatIsoDate(pipeline::SeasonStart(*ParseIsoDate(date)));
+  if (int rc = EnsureFeatures(env, season, date, g.quiet)) return rc;
+  auto res = pipeline::RunDate(*env.runner, date, 5, "manual");
+  for (auto& [name, o] : res.outcomes) {
+    if (!o.status.ok()) return Fail(kExitFailed, name + " for " + date + ": " + o.status.message());
+  }
+  Table t({"system", "player", "team", "opp", "line", "book", "pred", "p(over)", "pick", "conf"});
+  int64_t picks = 0;
+  Status st = env.store->WithRead([&](store::Transaction& tx) {
+    return tx.Query(
+        "SELECT system_id, player_name, team, opponent, line, sportsbook, predicted_points, prob_over, "
+        "recommendation, COALESCE(confidence, '') FROM player_prop_predictions WHERE game_date = ? AND superseded_by "
+        "IS NULL AND recommendation IN ('OVER', 'UNDER') ORDER BY system_id, ABS(edge) DESC",
+        {date}, [&](const store::Row& r) {
+          ++picks;
+          char line[16], pred[16], prob[16];
+          std::snprintf(line, sizeof line, "%.1f", r.Double(4));
+          std::snprintf(pred, sizeof pred, "%.1f", r.Double(6));
+          std::snprintf(prob, sizeof prob, "%.3f", r.Double(7));
+          t.Add({r.Text(0), r.Text(1), r.Text(2), r.Text(3), line, r.Text(5), pred, prob, r.Text(8), r.Text(9)});
+          return OkStatus();
+        });
+  });
+  if (!st.ok()) return Fail(kExitStore, st.message());
+  std::string details;
+  st = env.store->WithRead([&](store::Transaction& tx) -> Status {
+    ASSIGN_OR_RETURN(auto run, engine::Ledger::Latest(tx, "player_prop_predictions", date));
+    if (run) details = run->details;
+    return OkStatus();
+  });
+  std::printf("player_prop_predictions %s: %s\n", date.c_str(), details.c_str());
+  std::printf("%s%lld pick(s)\n", t.Render().c_str(), static_cast<long long>(picks));
+  return kExitOk;
+}
+
+int CmdEvaluate(const GlobalOptions& g, const EvaluateOptions& o) {
+  if (auto bad = CheckDate(o.from, "--from")) return Fail(kExitUsage, *bad);
+  if (auto bad = CheckDate(o.to, "--to")) return Fail(kExitUsage, *bad);
+  Env env;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
+  const std::string season = FormatIsoDate(pipeline::SeasonStart(*ParseIsoDate(o.from)));
+  if (int rc = EnsureFeatures(env, season, o.to, g.quiet || g.json)) return rc;
+  pipeline::EvalOptions eo;
+  eo.from = o.from;
+  eo.to = o.to;
+  eo.retrain = o.retrain;
+  eo.primary_system = o.system;
+  eo.config = pipeline::PredictionConfigFrom(env.config);
+  Progress progress("evaluate (retrain " + o.retrain + ")", g.quiet || g.json);
+  auto res = pipeline::Evaluate(*env.store, eo, [&](int done, int total, const std::string& what) {
+    progress.Update(done, total, what);
+  });
+  if (!res.ok()) {
+    return Fail(res.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitFailed,
+                res.status().message());
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(o.out_dir, ec);
+  for (auto [name, content] : {std::pair<std::string, const std::string*>{"evaluation.json", &res->json},
+                               {"reliability.svg", &res->reliability_svg},
+                               {"cumulative.svg", &res->cumulative_svg}}) {
+    if (Status s = WriteFileAtomic(o.out_dir + "/" + name, *content); !s.ok()) {
+      return Fail(kExitFailed, "writing " + o.out_dir + "/" + name + ": " + s.message());
+    }
+  }
+  if (g.json) {
+    std::printf("%s", res->json.c_str());
+  } else {
+    std::printf("%swrote %s/evaluation.json, reliability.svg, cumulative.svg\n", res->json.c_str(),
+                o.out_dir.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace nbaprops::cli

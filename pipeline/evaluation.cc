@@ -1,0 +1,243 @@
+#include "pipeline/evaluation.h"
+
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <set>
+#include <nlohmann/json.hpp>
+
+#include "base/stats.h"
+#include "base/svg_chart.h"
+#include "base/time.h"
+#include "pipeline/partition.h"
+
+namespace nbaprops::pipeline {
+namespace {
+
+using nlohmann::json;
+
+// Rounded for a stable, readable report (two runs print identical JSON).
+json Num(double v, int digits = 4) {
+  if (std::isnan(v) || std::isinf(v)) return nullptr;
+  double f = std::pow(10.0, digits);
+  return std::round(v * f) / f;
+}
+
+struct Outcome {
+  double minutes = 0, points = 0;
+};
+
+// One system's graded predictions, accumulated.
+struct Acc {
+  int64_t n_graded = 0, voids = 0, picks = 0, wins = 0, losses = 0, pushes = 0;
+  double abs_model = 0, abs_line = 0, abs_season = 0, abs_l10 = 0, abs_ewma = 0, profit = 0;
+  int64_t n_baseline = 0;
+  std::vector<double> prob;
+  std::vector<int> over;
+  double clv = 0;
+  int64_t n_clv = 0;
+  int64_t unders_won = 0, unders_lost = 0;  // always-UNDER reference
+
+  json ToJson() const {
+    auto mean = [](double s, int64_t n) { return n ? s / static_cast<double>(n) : NAN; };
+    Interval ci = WilsonInterval(wins, wins + losses);
+    double base_rate = over.empty() ? NAN : std::accumulate(over.begin(), over.end(), 0.0) / over.size();
+    std::vector<double> flat(prob.size(), std::isnan(base_rate) ? 0.5 : base_rate), half(prob.size(), 0.5);
+    json reliability = json::array();
+    for (const ReliabilityBin& b : Reliability(prob, over, 10)) {
+      reliability.push_back({{"lo", Num(b.lo, 2)},
+                             {"hi", Num(b.hi, 2)},
+                             {"n", b.n},
+                             {"mean_predicted", Num(b.mean_predicted)},
+                             {"observed_rate", Num(b.observed_rate)}});
+    }
+    return {{"n_graded", n_graded},
+            {"voids", voids},
+            {"picks", picks},
+            {"wins", wins},
+            {"losses", losses},
+            {"pushes", pushes},
+            {"hit_rate", Num(mean(static_cast<double>(wins), wins + losses))},
+            {"hit_rate_ci95", {Num(ci.lo), Num(ci.hi)}},
+            {"roi", Num(mean(profit, picks))},
+            {"units", Num(profit, 2)},
+            {"mae_model", Num(mean(abs_model, n_graded))},
+            {"mae_line", Num(mean(abs_line, n_graded))},
+            {"mae_season_avg", Num(mean(abs_season, n_baseline))},
+            {"mae_last10", Num(mean(abs_l10, n_baseline))},
+            {"mae_ewma", Num(mean(abs_ewma, n_baseline))},
+            {"brier", Num(Brier(prob, over))},
+            {"brier_no_skill_0_5", Num(Brier(half, over))},
+            {"brier_no_skill_base_rate", Num(Brier(flat, over))},
+            {"log_loss", Num(LogLoss(prob, over))},
+            {"log_loss_no_skill_0_5", Num(LogLoss(half, over))},
+            {"over_rate", Num(base_rate)},
+            {"always_under_hit_rate", Num(mean(static_cast<double>(unders_won), unders_won + unders_lost))},
+            {"avg_clv", Num(mean(clv, n_clv))},
+            {"n_clv", n_clv},
+            {"reliability", reliability}};
+  }
+};
+
+// Period starts in [from, to]: every 7 days (weekly) or the 1st of each month (monthly).
+std::vector<int32_t> PeriodStarts(int32_t from, int32_t to, const std::string& retrain) {
+  std::vector<int32_t> out{from};
+  for (int32_t d = from + 1; d <= to; ++d) {
+    if (retrain == "weekly" ? (d - from) % 7 == 0 : FormatIsoDate(d).substr(8) == "01") out.push_back(d);
+  }
+  return out;
+}
+
+std::string EdgeBand(double edge) {
+  double a = std::abs(edge);
+  if (a < 1) return "0-1";
+  if (a < 2) return "1-2";
+  if (a < 3) return "2-3";
+  if (a < 5) return "3-5";
+  return "5+";
+}
+
+}  // namespace
+
+StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
+                              const std::function<void(int, int, const std::string&)>& progress) {
+  auto from = ParseIsoDate(o.from), to = ParseIsoDate(o.to);
+  if (!from || !to || *from > *to) {
+    return InvalidArgumentError("evaluate needs --from <= --to as YYYY-MM-DD (got '" + o.from + "', '" + o.to + "')");
+  }
+  if (o.retrain != "weekly" && o.retrain != "monthly") {
+    return InvalidArgumentError("--retrain must be weekly or monthly, not '" + o.retrain + "'");
+  }
+  const std::string season_start = FormatIsoDate(SeasonStart(*from));
+  std::map<std::string, Acc> by_system, by_book, by_band;  // book/band: primary system only
+  std::map<std::string, std::map<std::string, double>> daily_units;  // system -> date -> units
+  json periods = json::array();
+  const auto starts = PeriodStarts(*from, *to, o.retrain);
+  for (size_t k = 0; k < starts.size(); ++k) {
+    const int32_t p_from = starts[k], p_to = k + 1 < starts.size() ? starts[k + 1] - 1 : *to;
+    const std::string train_until = FormatIsoDate(p_from);
+    TrainingSet train;
+    RETURN_IF_ERROR(store.WithRead([&](store::Transaction& t) -> Status {
+      ASSIGN_OR_RETURN(train, LoadTrainingSet(t, season_start, train_until));
+      return OkStatus();
+    }));
+    ASSIGN_OR_RETURN(auto model, Model::Train(train, o.train, train_until));
+    periods.push_back({{"from", train_until},
+                       {"to", FormatIsoDate(p_to)},
+                       {"model_version", model->version()},
+                       {"n_train", model->n_train},
+                       {"ensemble_weight", Num(model->ensemble_weight, 2)}});
+    for (int32_t d = p_from; d <= p_to; ++d) {
+      const std::string date = FormatIsoDate(d);
+      DateInputs in;
+      std::map<std::string, Outcome> outcome;
+      RETURN_IF_ERROR(store.WithRead([&](store::Transaction& t) -> Status {
+        ASSIGN_OR_RETURN(in, LoadDateInputs(t, date));
+        return t.Query("SELECT player_id, minutes, points FROM analytics_player_game_summary WHERE game_date = ?",
+                       {date}, [&](const store::Row& r) {
+                         outcome[r.Text(0)] = {r.Double(1), r.Double(2)};
+                         return OkStatus();
+                       });
+      }));
+      if (in.rows.empty()) continue;
+      ASSIGN_OR_RETURN(auto preds, PredictDate(in, model.get(), model->ma_spread, o.config));
+      std::map<std::string, const FeatureRow*> row_of;
+      for (const FeatureRow& r : in.rows) row_of[r.player_id] = &r;
+      for (const Prediction& p : preds.predictions) {
+        if (!p.line) continue;
+        const FeatureRow& row = *row_of.at(p.player_id);
+        if (!row.production_ready || std::isnan(p.predicted_points)) continue;
+        const bool primary = p.system_id == o.primary_system;
+        std::vector<Acc*> accs = {&by_system[p.system_id]};
+        if (primary) {
+          accs.push_back(&by_book[p.line->book]);
+          accs.push_back(&by_band[EdgeBand(p.edge)]);
+        }
+        auto out = outcome.find(p.player_id);
+        if (out == outcome.end() || out->second.minutes <= 0) {
+          for (Acc* a : accs) ++a->voids;
+          continue;
+        }
+        const double actual = out->second.points, line = p.line->line;
+        for (Acc* a : accs) {
+          ++a->n_graded;
+          a->abs_model += std::abs(p.predicted_points - actual);
+          a->abs_line += std::abs(line - actual);
+          double season = row.at("pts_avg_season"), l10 = row.at("pts_avg_l10"), ewma = row.at("pts_ewma");
+          if (!std::isnan(season) && !std::isnan(l10) && !std::isnan(ewma)) {
+            ++a->n_baseline;
+            a->abs_season += std::abs(season - actual);
+            a->abs_l10 += std::abs(l10 - actual);
+            a->abs_ewma += std::abs(ewma - actual);
+          }
+          if (actual != line) {
+            a->prob.push_back(p.prob_over);
+            a->over.push_back(actual > line ? 1 : 0);
+            (actual < line ? a->unders_won : a->unders_lost)++;
+          }
+          if (p.recommendation != "OVER" && p.recommendation != "UNDER") continue;
+          const bool over = p.recommendation == "OVER";
+          ++a->picks;
+          double units = 0;
+          if (actual == line) {
+            ++a->pushes;
+          } else if ((actual > line) == over) {
+            ++a->wins;
+            auto price = over ? p.line->over : p.line->under;
+            units = AmericanProfit(price.value_or(-110));
+          } else {
+            ++a->losses;
+            units = -1;
+          }
+          a->profit += units;
+          if (a == accs.front()) daily_units[p.system_id][date] += units;
+          if (p.closing) {
+            ++a->n_clv;
+            a->clv += over ? p.closing->line - line : line - p.closing->line;
+          }
+        }
+      }
+    }
+    if (progress) progress(static_cast<int>(k + 1), static_cast<int>(starts.size()), train_until);
+  }
+  if (!by_system.count(o.primary_system)) {
+    return FailedPreconditionError("no graded predictions of system '" + o.primary_system + "' between " + o.from +
+                                   " and " + o.to + " (are there lines and box scores for the window?)");
+  }
+  json doc = by_system[o.primary_system].ToJson();
+  doc["system"] = o.primary_system;
+  doc["window"] = {{"from", o.from}, {"to", o.to}};
+  doc["retrain"] = o.retrain;
+  doc["line_policy"] = o.config.policy == LinePolicy::kOpening ? "opening" : "latest";
+  doc["feature_version"] = kFeatureVersion;
+  doc["periods"] = periods;
+  for (auto* group : {&by_system, &by_book, &by_band}) {
+    json j;
+    for (auto& [k, a] : *group) j[k] = a.ToJson();
+    doc[group == &by_system ? "by_system" : group == &by_book ? "by_sportsbook" : "by_edge_band"] = j;
+  }
+  EvalResult res;
+  res.json = doc.dump(2) + "\n";
+  std::vector<ReliabilityBin> bins = Reliability(by_system[o.primary_system].prob, by_system[o.primary_system].over, 10);
+  res.reliability_svg =
+      ReliabilityDiagramSvg(bins, "Reliability of prob_over: " + o.primary_system + ", " + o.from + " to " + o.to);
+  std::set<std::string> all_dates;
+  for (auto& [s, m] : daily_units) {
+    for (auto& [d, u] : m) all_dates.insert(d);
+  }
+  std::vector<std::string> labels(all_dates.begin(), all_dates.end());
+  std::vector<Series> series;
+  for (auto& [s, m] : daily_units) {
+    Series line{s, {}};
+    double cum = 0;
+    for (const std::string& d : labels) {
+      if (auto it = m.find(d); it != m.end()) cum += it->second;
+      line.y.push_back(cum);
+    }
+    series.push_back(std::move(line));
+  }
+  res.cumulative_svg = LineChartSvg("Cumulative units (1 unit per pick at the actual price)", labels, series, "units");
+  return res;
+}
+
+}  // namespace nbaprops::pipeline

@@ -1,0 +1,332 @@
+#include "pipeline/model.h"
+
+#include <xgboost/c_api.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <numbers>
+#include <set>
+
+#include "base/file.h"
+#include "base/stats.h"
+#include "base/strings.h"
+#include "pipeline/partition.h"
+
+namespace nbaprops::pipeline {
+namespace {
+
+using nlohmann::json;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr const char* kFormat = "nbaprops-points-model";
+constexpr int kFormatVersion = 1;
+
+Status XgbError(const std::string& what) { return InternalError("xgboost: " + what + ": " + XGBGetLastError()); }
+
+#define XGB_CHECK(call, what) \
+  if ((call) != 0) return XgbError(what)
+
+// Owns a DMatrix built from feature rows.
+class Matrix {
+ public:
+  ~Matrix() {
+    if (h_) XGDMatrixFree(h_);
+  }
+  Status Build(const std::vector<const FeatureRow*>& rows, const std::vector<float>* labels) {
+    const size_t ncol = FeatureContract().size();
+    std::vector<float> data(rows.size() * ncol);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      for (size_t j = 0; j < ncol; ++j) data[i * ncol + j] = static_cast<float>(rows[i]->values[j]);
+    }
+    XGB_CHECK(XGDMatrixCreateFromMat(data.data(), rows.size(), ncol, std::numeric_limits<float>::quiet_NaN(), &h_),
+              "building the feature matrix");
+    if (labels) XGB_CHECK(XGDMatrixSetFloatInfo(h_, "label", labels->data(), labels->size()), "setting labels");
+    return OkStatus();
+  }
+  DMatrixHandle get() const { return h_; }
+
+ private:
+  DMatrixHandle h_ = nullptr;
+};
+
+StatusOr<BoosterHandle> TrainBooster(const std::vector<const FeatureRow*>& rows, const std::vector<float>& labels,
+                                     const TrainOptions& o) {
+  Matrix m;
+  RETURN_IF_ERROR(m.Build(rows, &labels));
+  DMatrixHandle dm = m.get();
+  BoosterHandle b = nullptr;
+  XGB_CHECK(XGBoosterCreate(&dm, 1, &b), "creating the booster");
+  auto set = [&](const char* k, const std::string& v) { return XGBoosterSetParam(b, k, v.c_str()); };
+  int rc = set("objective", "reg:squarederror") | set("tree_method", "hist") | set("seed", "0") |
+           set("max_depth", std::to_string(o.max_depth)) | set("eta", Fmt(o.eta)) |
+           set("subsample", Fmt(o.subsample)) | set("colsample_bytree", Fmt(o.colsample)) |
+           set("min_child_weight", Fmt(o.min_child_weight)) | set("nthread", std::to_string(o.threads)) |
+           set("verbosity", "0");
+  if (rc != 0) {
+    XGBoosterFree(b);
+    return XgbError("setting parameters");
+  }
+  for (int i = 0; i < o.rounds; ++i) {
+    if (XGBoosterUpdateOneIter(b, i, dm) != 0) {
+      XGBoosterFree(b);
+      return XgbError("training round " + std::to_string(i));
+    }
+  }
+  return b;
+}
+
+StatusOr<std::vector<double>> Predict(BoosterHandle b, const std::vector<const FeatureRow*>& rows) {
+  if (rows.empty()) return std::vector<double>{};
+  Matrix m;
+  RETURN_IF_ERROR(m.Build(rows, nullptr));
+  bst_ulong n = 0;
+  const float* out = nullptr;
+  XGB_CHECK(XGBoosterPredict(b, m.get(), 0, 0, 0, &n, &out), "predicting");
+  return std::vector<double>(out, out + n);
+}
+
+double Mae(const std::vector<double>& pred, const std::vector<double>& actual) {
+  double s = 0;
+  for (size_t i = 0; i < pred.size(); ++i) s += std::abs(pred[i] - actual[i]);
+  return pred.empty() ? kNaN : s / static_cast<double>(pred.size());
+}
+
+json SpreadJson(const Spread& s) { return {{"abs_residual_intercept", s.intercept}, {"abs_residual_slope", s.slope}}; }
+Spread SpreadFrom(const json& j) {
+  return {j.at("abs_residual_intercept").get<double>(), j.at("abs_residual_slope").get<double>()};
+}
+
+}  // namespace
+
+double Spread::Sd(double predicted) const {
+  return std::max(kMinSd, (intercept + slope * predicted) / std::sqrt(2 / std::numbers::pi));
+}
+
+Spread Spread::Fit(const std::vector<double>& predicted, const std::vector<double>& actual) {
+  std::vector<double> x, y;
+  for (size_t i = 0; i < predicted.size(); ++i) {
+    if (std::isnan(predicted[i])) continue;
+    x.push_back(predicted[i]);
+    y.push_back(std::abs(actual[i] - predicted[i]));
+  }
+  if (x.size() < 30) return Spread{};
+  LinearFit f = FitLinear(x, y);
+  return {f.intercept, f.slope};
+}
+
+StatusOr<TrainingSet> LoadTrainingSet(store::Transaction& t, const std::string& from, const std::string& before) {
+  TrainingSet set;
+  const size_t n = FeatureContract().size();
+  RETURN_IF_ERROR(t.Query(
+      "SELECT f.game_date, f.game_id, f.player_id, f.team, f.opponent, f.feature_version, f.feature_values, "
+      "f.feature_quality, p.points FROM precompute_ml_feature_store f JOIN analytics_player_game_summary p "
+      "ON p.game_id = f.game_id AND p.player_id = f.player_id WHERE f.game_date >= ? AND f.game_date < ? "
+      "AND f.is_production_ready = 1 AND p.minutes > 0 ORDER BY f.game_date, f.player_id",
+      {from, before}, [&](const store::Row& r) -> Status {
+        FeatureRow f;
+        f.game_date = r.Text(0);
+        f.game_id = r.Text(1);
+        f.player_id = r.Text(2);
+        f.team = r.Text(3);
+        f.opponent = r.Text(4);
+        f.version = r.Text(5);
+        if (f.version != kFeatureVersion) {
+          return FailedPreconditionError("feature rows of " + f.game_date + " have version " + f.version +
+                                         ", this build uses " + std::string(kFeatureVersion) +
+                                         "; re-run phase 4 (nbaprops backfill --phase 4)");
+        }
+        ASSIGN_OR_RETURN(f.values, DecodeValues(r.Text(6), n));
+        f.quality = r.Text(7);
+        f.production_ready = true;
+        set.rows.push_back(std::move(f));
+        set.points.push_back(r.Double(8));
+        return OkStatus();
+      }));
+  return set;
+}
+
+double MovingAveragePoints(const FeatureRow& row) {
+  const int l5 = FeatureIndex("pts_avg_l5"), l10 = FeatureIndex("pts_avg_l10"), season = FeatureIndex("pts_avg_season");
+  return MovingAverage(row.values[l5], row.values[l10], row.values[season]);
+}
+
+double MovingAverage(double l5, double l10, double season) {
+  if (std::isnan(l5) || std::isnan(l10) || std::isnan(season)) return kNaN;
+  return 0.5 * l5 + 0.3 * l10 + 0.2 * season;
+}
+
+Model::Model() = default;
+Model::~Model() {
+  if (booster_) XGBoosterFree(booster_);
+}
+
+StatusOr<std::unique_ptr<Model>> Model::Train(const TrainingSet& data, const TrainOptions& options,
+                                              const std::string& trained_until) {
+  if (data.size() < 500) {
+    return FailedPreconditionError("only " + std::to_string(data.size()) +
+                                   " production-ready player-games before " + trained_until +
+                                   " to train on (need 500); run phases 3-4 for earlier dates first");
+  }
+  for (const FeatureRow& r : data.rows) {
+    if (r.game_date >= trained_until) {
+      return InvalidArgumentError("training row of " + r.game_date + " is not before " + trained_until);
+    }
+  }
+  // Holdout: the last dates of the window; the booster that makes the spreads never saw them.
+  std::vector<std::string> dates;
+  for (const FeatureRow& r : data.rows) {
+    if (dates.empty() || dates.back() != r.game_date) dates.push_back(r.game_date);
+  }
+  size_t holdout_dates = std::max<size_t>(1, static_cast<size_t>(dates.size() * options.holdout_fraction));
+  const std::string holdout_from = dates[dates.size() - holdout_dates];
+  std::vector<const FeatureRow*> fit_rows, hold_rows, all_rows;
+  std::vector<float> fit_y, all_y;
+  std::vector<double> hold_y;
+  for (size_t i = 0; i < data.size(); ++i) {
+    all_rows.push_back(&data.rows[i]);
+    all_y.push_back(static_cast<float>(data.points[i]));
+    if (data.rows[i].game_date < holdout_from) {
+      fit_rows.push_back(&data.rows[i]);
+      fit_y.push_back(static_cast<float>(data.points[i]));
+    } else {
+      hold_rows.push_back(&data.rows[i]);
+      hold_y.push_back(data.points[i]);
+    }
+  }
+  std::unique_ptr<Model> m(new Model());
+  m->trained_until_ = trained_until;
+  m->window_from = dates.front();
+  m->window_to = dates.back();
+  m->n_train = static_cast<int64_t>(data.size());
+
+  ASSIGN_OR_RETURN(BoosterHandle probe, TrainBooster(fit_rows, fit_y, options));
+  auto hold_xgb = Predict(probe, hold_rows);
+  XGBoosterFree(probe);
+  RETURN_IF_ERROR(hold_xgb.status());
+  std::vector<double> hold_ma;
+  for (const FeatureRow* r : hold_rows) hold_ma.push_back(MovingAveragePoints(*r));
+  // Ensemble weight: the grid value with the lowest held-out squared error.
+  double best = std::numeric_limits<double>::infinity();
+  for (int k = 0; k <= 20; ++k) {
+    double w = k / 20.0, se = 0;
+    for (size_t i = 0; i < hold_rows.size(); ++i) {
+      double p = w * (*hold_xgb)[i] + (1 - w) * hold_ma[i];
+      se += (p - hold_y[i]) * (p - hold_y[i]);
+    }
+    if (se < best) best = se, m->ensemble_weight = w;
+  }
+  std::vector<double> hold_ens;
+  for (size_t i = 0; i < hold_rows.size(); ++i) {
+    hold_ens.push_back(m->ensemble_weight * (*hold_xgb)[i] + (1 - m->ensemble_weight) * hold_ma[i]);
+  }
+  m->ma_spread = Spread::Fit(hold_ma, hold_y);
+  m->xgb_spread = Spread::Fit(*hold_xgb, hold_y);
+  m->ensemble_spread = Spread::Fit(hold_ens, hold_y);
+
+  ASSIGN_OR_RETURN(m->booster_, TrainBooster(all_rows, all_y, options));
+  ASSIGN_OR_RETURN(auto fitted, Predict(m->booster_, all_rows));
+  std::vector<double> all_yd(all_y.begin(), all_y.end());
+  json metrics = {{"n_train", data.size()},
+                  {"n_holdout", hold_rows.size()},
+                  {"holdout_from", holdout_from},
+                  {"mae_train_xgboost", Mae(fitted, all_yd)},
+                  {"mae_holdout_xgboost", Mae(*hold_xgb, hold_y)},
+                  {"mae_holdout_moving_average", Mae(hold_ma, hold_y)},
+                  {"mae_holdout_ensemble", Mae(hold_ens, hold_y)},
+                  {"params",
+                   {{"rounds", options.rounds},
+                    {"max_depth", options.max_depth},
+                    {"eta", options.eta},
+                    {"subsample", options.subsample},
+                    {"colsample_bytree", options.colsample},
+                    {"min_child_weight", options.min_child_weight}}}};
+  m->metrics_json = metrics.dump();
+  bst_ulong len = 0;
+  const char* raw = nullptr;
+  XGB_CHECK(XGBoosterSaveModelToBuffer(m->booster_, "{\"format\": \"ubj\"}", &len, &raw), "serializing");
+  m->version_ = "xgb-" + trained_until + "-" + Sha256Hex(std::string_view(raw, len)).substr(0, 8);
+  return m;
+}
+
+Status Model::Save(const std::string& path) const {
+  bst_ulong len = 0;
+  const char* raw = nullptr;
+  XGB_CHECK(XGBoosterSaveModelToBuffer(booster_, "{\"format\": \"json\"}", &len, &raw), "serializing");
+  json booster = json::parse(std::string_view(raw, len), nullptr, false);
+  if (booster.is_discarded()) return InternalError("xgboost produced a model that is not JSON");
+  json features = json::array();
+  for (const FeatureSpec& f : FeatureContract()) features.push_back(f.name);
+  json doc = {{"format", kFormat},
+              {"format_version", kFormatVersion},
+              {"feature_version", kFeatureVersion},
+              {"features", features},
+              {"trained_until", trained_until_},
+              {"training_window", {{"from", window_from}, {"to", window_to}}},
+              {"metrics", json::parse(metrics_json)},
+              {"systems",
+               {{"moving_average", {{"version", "ma-1"}, {"spread", SpreadJson(ma_spread)}}},
+                {"xgboost", {{"version", version_}, {"spread", SpreadJson(xgb_spread)}}},
+                {"ensemble", {{"weight_xgboost", ensemble_weight}, {"spread", SpreadJson(ensemble_spread)}}}}},
+              {"booster", booster}};
+  return WriteFileAtomic(path, doc.dump() + "\n");
+}
+
+StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  json doc = json::parse(text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object() || doc.value("format", "") != kFormat) {
+    return InvalidArgumentError("model file '" + path + "' is not an nbaprops model (train one with nbaprops train)");
+  }
+  std::string fv = doc.value("feature_version", "");
+  if (fv != kFeatureVersion) {
+    return FailedPreconditionError("model file '" + path + "' was trained on feature version '" + fv +
+                                   "' but this build computes '" + std::string(kFeatureVersion) +
+                                   "'; retrain it with nbaprops train --until DATE");
+  }
+  try {
+    std::unique_ptr<Model> m(new Model());
+    m->trained_until_ = doc.at("trained_until").get<std::string>();
+    m->window_from = doc.at("training_window").at("from").get<std::string>();
+    m->window_to = doc.at("training_window").at("to").get<std::string>();
+    m->metrics_json = doc.at("metrics").dump();
+    m->n_train = doc.at("metrics").value("n_train", 0);
+    const json& s = doc.at("systems");
+    m->version_ = s.at("xgboost").at("version").get<std::string>();
+    m->ma_spread = SpreadFrom(s.at("moving_average").at("spread"));
+    m->xgb_spread = SpreadFrom(s.at("xgboost").at("spread"));
+    m->ensemble_spread = SpreadFrom(s.at("ensemble").at("spread"));
+    m->ensemble_weight = s.at("ensemble").at("weight_xgboost").get<double>();
+    std::string booster = doc.at("booster").dump();
+    XGB_CHECK(XGBoosterCreate(nullptr, 0, &m->booster_), "creating the booster");
+    XGB_CHECK(XGBoosterLoadModelFromBuffer(m->booster_, booster.data(), booster.size()),
+              "loading the booster of '" + path + "'");
+    return m;
+  } catch (const json::exception& e) {
+    return InvalidArgumentError("model file '" + path + "' is incomplete: " + e.what());
+  }
+}
+
+StatusOr<std::vector<double>> Model::PredictXgboost(const std::vector<const FeatureRow*>& rows) const {
+  return Predict(booster_, rows);
+}
+
+StatusOr<std::vector<SystemPoints>> PredictSystems(const std::vector<const FeatureRow*>& rows, const Model* model,
+                                                   const Spread& ma_spread) {
+  std::vector<SystemPoints> out;
+  SystemPoints ma{"moving_average", "ma-1", {}, model ? model->ma_spread : ma_spread};
+  for (const FeatureRow* r : rows) ma.points.push_back(MovingAveragePoints(*r));
+  out.push_back(std::move(ma));
+  if (!model) return out;
+  ASSIGN_OR_RETURN(auto xgb, model->PredictXgboost(rows));
+  SystemPoints ens{"ensemble", model->version() + "-w" + Fmt(model->ensemble_weight), {}, model->ensemble_spread};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    double m = out[0].points[i];
+    ens.points.push_back(std::isnan(m) ? kNaN : model->ensemble_weight * xgb[i] + (1 - model->ensemble_weight) * m);
+  }
+  out.push_back({"xgboost", model->version(), std::move(xgb), model->xgb_spread});
+  out.push_back(std::move(ens));
+  return out;
+}
+
+}  // namespace nbaprops::pipeline

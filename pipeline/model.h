@@ -1,0 +1,102 @@
+// Phase 5 prediction systems: each predicts a player's points from one ml_feature_store row and
+// turns that into a probability of going over a line through a predictive distribution
+// (normal, with a spread that grows with the prediction, fitted on residuals the system made on
+// games it had not seen).
+//
+//   moving_average  0.5 x last-5 + 0.3 x last-10 + 0.2 x season points per game
+//   xgboost         gradient-boosted trees (XGBoost C API) regressing points on the features
+//   ensemble        w x xgboost + (1 - w) x moving_average, w fitted on the held-out days
+//
+// A model file (`nbaprops train`) holds the booster, the spreads of all three systems, the
+// ensemble weight, the feature version and the training window and metrics. It is refused under
+// another feature version.
+#ifndef NBAPROPS_PIPELINE_MODEL_H_
+#define NBAPROPS_PIPELINE_MODEL_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "pipeline/features.h"
+#include "store/store.h"
+
+namespace nbaprops::pipeline {
+
+// Standard deviation of actual points around a prediction: (a + b x predicted) / sqrt(2/pi),
+// from a least-squares fit of |residual| on the prediction, at least kMinSd.
+struct Spread {
+  static constexpr double kMinSd = 2.0;
+  double intercept = 4.0, slope = 0.2;  // |residual| fit; the defaults are only for no data
+  double Sd(double predicted) const;
+  static Spread Fit(const std::vector<double>& predicted, const std::vector<double>& actual);
+};
+
+// Feature rows with their outcome (points; the player played), ascending by date.
+struct TrainingSet {
+  std::vector<FeatureRow> rows;
+  std::vector<double> points;
+  size_t size() const { return rows.size(); }
+};
+
+// Production-ready feature rows of dates in [from, before) whose player played, with his points.
+StatusOr<TrainingSet> LoadTrainingSet(store::Transaction& t, const std::string& from, const std::string& before);
+
+double MovingAveragePoints(const FeatureRow& row);
+double MovingAverage(double pts_avg_l5, double pts_avg_l10, double pts_avg_season);  // NaN if any is
+
+struct TrainOptions {
+  int rounds = 300;
+  int max_depth = 4;
+  double eta = 0.05;
+  double subsample = 0.8;
+  double colsample = 0.8;
+  double min_child_weight = 5;
+  int threads = 2;
+  double holdout_fraction = 0.15;  // last dates of the window, for spreads and the ensemble weight
+};
+
+class Model {
+ public:
+  ~Model();
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+
+  // Trains on `data` (games before `trained_until`). Needs at least 500 rows.
+  static StatusOr<std::unique_ptr<Model>> Train(const TrainingSet& data, const TrainOptions& options,
+                                                const std::string& trained_until);
+  static StatusOr<std::unique_ptr<Model>> Load(const std::string& path);
+  Status Save(const std::string& path) const;
+
+  // Booster predictions for the rows, in order.
+  StatusOr<std::vector<double>> PredictXgboost(const std::vector<const FeatureRow*>& rows) const;
+
+  const std::string& trained_until() const { return trained_until_; }
+  const std::string& version() const { return version_; }  // names the booster: "xgb-<until>-<hash>"
+  Spread ma_spread, xgb_spread, ensemble_spread;
+  double ensemble_weight = 0.5;  // of xgboost
+  std::string metrics_json = "{}";  // training and holdout metrics, as saved
+  std::string window_from, window_to;
+  int64_t n_train = 0;
+
+ private:
+  Model();
+  void* booster_ = nullptr;  // BoosterHandle
+  std::string trained_until_, version_;
+};
+
+// One system's prediction of a row.
+struct SystemPoints {
+  std::string system_id, version;
+  std::vector<double> points;  // per row, NaN when the system has none
+  Spread spread;
+};
+
+// Predictions of every available system: moving_average always (with `ma_spread` when there is
+// no model), xgboost and ensemble when a model is given.
+StatusOr<std::vector<SystemPoints>> PredictSystems(const std::vector<const FeatureRow*>& rows, const Model* model,
+                                                   const Spread& ma_spread);
+
+}  // namespace nbaprops::pipeline
+
+#endif  // NBAPROPS_PIPELINE_MODEL_H_

@@ -1,0 +1,260 @@
+#include "pipeline/predictions.h"
+
+#include <sys/stat.h>
+
+#include <cmath>
+#include <limits>
+#include <mutex>
+
+#include "base/stats.h"
+#include "base/strings.h"
+#include "base/time.h"
+#include "pipeline/partition.h"
+#include "pipeline/precompute.h"
+
+namespace nbaprops::pipeline {
+namespace {
+
+using store::Row;
+using store::Transaction;
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+constexpr int kSpreadHistoryDays = 60;  // moving_average's spread without a model: the last 60 days
+
+std::string Confidence(double p_side) {
+  if (p_side >= 0.65) return "high";
+  if (p_side >= 0.58) return "medium";
+  return "low";
+}
+
+}  // namespace
+
+PredictionConfig PredictionConfigFrom(const Config& c) {
+  return {c.sportsbooks, c.line_policy == "latest" ? LinePolicy::kLatest : LinePolicy::kOpening, c.min_edge,
+          c.min_probability};
+}
+
+StatusOr<DateInputs> LoadDateInputs(Transaction& t, const std::string& date) {
+  DateInputs in;
+  in.date = date;
+  ASSIGN_OR_RETURN(in.rows, LoadFeatureRows(t, date));
+  RETURN_IF_ERROR(t.Query("SELECT player_id, player_name, COALESCE(injury_status, '') FROM "
+                          "analytics_upcoming_player_game_context WHERE game_date = ?",
+                          {date}, [&](const Row& r) {
+                            in.players[r.Text(0)] = {r.Text(1), r.Text(2)};
+                            return OkStatus();
+                          }));
+  RETURN_IF_ERROR(t.Query("SELECT player_id, sportsbook, source, captured_at, line, over_price, under_price FROM "
+                          "analytics_upcoming_player_lines WHERE game_date = ? ORDER BY player_id, sportsbook, "
+                          "captured_at, line",
+                          {date}, [&](const Row& r) {
+                            in.quotes[r.Text(0)].push_back(
+                                {r.Text(1), r.Text(2), r.Int(3), r.Double(4), r.OptInt(5), r.OptInt(6)});
+                            return OkStatus();
+                          }));
+  return in;
+}
+
+StatusOr<DatePredictions> PredictDate(const DateInputs& in, const Model* model, const Spread& ma_spread,
+                                      const PredictionConfig& config) {
+  if (model && model->trained_until() > in.date) {
+    return InvalidArgumentError("the model " + model->version() + " was trained on games up to " +
+                                model->trained_until() + " and cannot predict " + in.date +
+                                " without having seen its results; use a model trained with --until " + in.date +
+                                " or earlier");
+  }
+  DatePredictions out;
+  std::vector<const FeatureRow*> rows;
+  for (const FeatureRow& r : in.rows) {
+    auto p = in.players.find(r.player_id);
+    if (p != in.players.end() && p->second.injury_status == "out") {
+      ++out.players_out;
+      continue;
+    }
+    rows.push_back(&r);
+  }
+  out.players = static_cast<int64_t>(rows.size());
+  ASSIGN_OR_RETURN(auto systems, PredictSystems(rows, model, ma_spread));
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const FeatureRow& r = *rows[i];
+    std::optional<ChosenLine> line;
+    if (auto q = in.quotes.find(r.player_id); q != in.quotes.end()) {
+      line = ChooseLine(ByBook(q->second), config.chain, config.policy);
+    }
+    if (!line) ++out.no_line;
+    if (!r.production_ready) ++out.not_ready;
+    auto player = in.players.find(r.player_id);
+    for (const SystemPoints& s : systems) {
+      Prediction p;
+      p.system_id = s.system_id;
+      p.model_version = s.version;
+      p.game_date = in.date;
+      p.game_id = r.game_id;
+      p.player_id = r.player_id;
+      p.player_name = player != in.players.end() ? player->second.name : r.player_id;
+      p.team = r.team;
+      p.opponent = r.opponent;
+      p.home = r.at("home") == 1 ? 1 : 0;
+      p.predicted_points = s.points[i];
+      p.prob_over = p.edge = kNaN;
+      if (!line) {
+        p.recommendation = "NO_LINE";
+        out.predictions.push_back(std::move(p));
+        continue;
+      }
+      p.line = line->quote;
+      p.was_line_fallback = line->fallback;
+      p.closing = line->closing;
+      if (!std::isnan(p.predicted_points)) {
+        p.edge = p.predicted_points - line->quote.line;
+        p.prob_over = ProbAbove(line->quote.line, p.predicted_points, s.spread.Sd(p.predicted_points));
+      }
+      p.recommendation = "PASS";
+      if (!r.production_ready) {
+        p.reason = "features not production-ready: " + r.not_ready_reason;
+      } else if (std::isnan(p.predicted_points)) {
+        p.reason = "no prediction from " + s.system_id;
+      } else {
+        const bool over = p.edge > 0;
+        const double p_side = over ? p.prob_over : 1 - p.prob_over;
+        if (std::abs(p.edge) < config.min_edge) {
+          p.reason = "edge " + Fmt(std::round(p.edge * 10) / 10) + " below " + Fmt(config.min_edge);
+        } else if (p_side < config.min_probability) {
+          p.reason = "probability " + Fmt(std::round(p_side * 1000) / 1000) + " below " + Fmt(config.min_probability);
+        } else {
+          p.recommendation = over ? "OVER" : "UNDER";
+          p.confidence = Confidence(p_side);
+        }
+      }
+      out.predictions.push_back(std::move(p));
+    }
+  }
+  return out;
+}
+
+namespace {
+
+class PredictionProcessor final : public engine::Processor {
+ public:
+  explicit PredictionProcessor(const Config& c) : config_(PredictionConfigFrom(c)), model_path_(c.model_path) {}
+  std::string name() const override { return "player_prop_predictions"; }
+  int phase() const override { return 5; }
+  std::vector<std::string> inputs() const override { return {"ml_feature_store"}; }
+  std::vector<std::string> output_tables() const override { return {"player_prop_predictions"}; }
+
+  Status Run(engine::RunContext& ctx) override {
+    int32_t day;
+    RETURN_IF_ERROR(RequireDate(ctx, &day));
+    const std::string& date = ctx.data_date();
+    auto current = CurrentModel();
+    if (!current.ok()) {
+      ctx.category_override = engine::FailureCategory::kConfigError;
+      return current.status();
+    }
+    std::shared_ptr<const Model> model = *current;
+    DateInputs in;
+    Spread ma_spread;
+    RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
+      ASSIGN_OR_RETURN(in, LoadDateInputs(t, date));
+      if (!model) {
+        // moving_average's inputs are plain daily-cache columns: no feature decoding needed.
+        const int32_t since = std::max(SeasonStart(day), day - kSpreadHistoryDays);
+        std::vector<double> pred, actual;
+        RETURN_IF_ERROR(t.Query(
+            "SELECT c.pts_avg_l5, c.pts_avg_l10, c.pts_avg_season, p.points FROM precompute_player_daily_cache c "
+            "JOIN analytics_player_game_summary p ON p.player_id = c.player_id AND p.game_date = c.game_date "
+            "WHERE c.game_date >= ? AND c.game_date < ? AND c.games_season >= 5 AND p.minutes > 0",
+            {FormatIsoDate(since), date}, [&](const Row& r) {
+              pred.push_back(MovingAverage(r.Double(0), r.Double(1), r.Double(2)));
+              actual.push_back(r.Double(3));
+              return OkStatus();
+            }));
+        ma_spread = Spread::Fit(pred, actual);
+      }
+      return OkStatus();
+    }));
+    auto predicted = PredictDate(in, model.get(), ma_spread, config_);
+    if (!predicted.ok()) {
+      ctx.category_override = engine::FailureCategory::kConfigError;
+      return predicted.status();
+    }
+    DatePredictions& preds = *predicted;
+    ctx.records_in = static_cast<int64_t>(in.rows.size());
+    ctx.expected_min_rows = preds.players > 0 ? 1 : 0;
+    ctx.details = "{\"players\":" + std::to_string(preds.players) + ",\"players_out\":" +
+                  std::to_string(preds.players_out) + ",\"not_production_ready\":" + std::to_string(preds.not_ready) +
+                  ",\"no_line\":" + std::to_string(preds.no_line) + ",\"model\":\"" +
+                  (model ? model->version() : std::string("none: moving_average only")) + "\"}";
+    const int64_t now = ctx.clock().NowSeconds();
+    const int64_t run_id = ctx.run_id();
+    return ctx.CommitOutput([&](Transaction& t) -> Status {
+      // Park the live rows (superseded_by 0 = no successor), insert, then point each parked row
+      // at its successor when there is one.
+      RETURN_IF_ERROR(t.Exec("UPDATE player_prop_predictions SET superseded_by = 0 WHERE game_date = ? AND "
+                             "superseded_by IS NULL",
+                             {date})
+                          .status());
+      ASSIGN_OR_RETURN(auto st, t.Prepare(
+          "INSERT INTO player_prop_predictions (run_id, system_id, model_version, feature_version, game_date, "
+          "game_id, player_id, player_name, team, opponent, home, predicted_points, prob_over, line, over_price, "
+          "under_price, sportsbook, line_source, was_line_fallback, line_captured_at, recommendation, edge, "
+          "confidence, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+          "?, ?, ?)"));
+      auto opt = [](double v) { return std::isnan(v) ? store::Param() : store::Param(v); };
+      auto text = [](const std::string& s) { return s.empty() ? store::Param() : store::Param(s); };
+      for (const Prediction& p : preds.predictions) {
+        const LineQuote* l = p.line ? &*p.line : nullptr;
+        RETURN_IF_ERROR(st->Exec({run_id, p.system_id, p.model_version, kFeatureVersion, p.game_date, p.game_id,
+                                  p.player_id, p.player_name, p.team, p.opponent, p.home, opt(p.predicted_points),
+                                  opt(p.prob_over), l ? store::Param(l->line) : store::Param(),
+                                  l ? store::Param(l->over) : store::Param(), l ? store::Param(l->under) : store::Param(),
+                                  l ? store::Param(l->book) : store::Param(), l ? store::Param(l->source) : store::Param(),
+                                  p.was_line_fallback, l ? store::Param(l->captured_at) : store::Param(),
+                                  p.recommendation, opt(p.edge), text(p.confidence), text(p.reason), now})
+                            .status());
+      }
+      RETURN_IF_ERROR(t.Exec("UPDATE player_prop_predictions SET superseded_by = COALESCE((SELECT n.prediction_id FROM "
+                             "player_prop_predictions n WHERE n.game_date = player_prop_predictions.game_date AND "
+                             "n.system_id = player_prop_predictions.system_id AND n.player_id = "
+                             "player_prop_predictions.player_id AND n.superseded_by IS NULL), 0) WHERE game_date = ? "
+                             "AND superseded_by = 0",
+                             {date})
+                          .status());
+      ctx.records_out = static_cast<int64_t>(preds.predictions.size());
+      return OkStatus();
+    });
+  }
+
+ private:
+  // The configured model, reloaded when the file changes; null when none is configured.
+  StatusOr<std::shared_ptr<const Model>> CurrentModel() {
+    if (model_path_.empty()) return std::shared_ptr<const Model>();
+    struct stat st {};
+    if (::stat(model_path_.c_str(), &st) != 0) {
+      return InvalidArgumentError("predictions.model_path '" + model_path_ +
+                                  "' does not exist; train one with nbaprops train --until DATE --out " + model_path_);
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    const int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    if (!model_ || mtime != model_mtime_) {
+      auto m = Model::Load(model_path_);
+      if (!m.ok()) return InvalidArgumentError(m.status().message());
+      model_ = std::shared_ptr<const Model>(std::move(*m));
+      model_mtime_ = mtime;
+    }
+    return model_;
+  }
+
+  PredictionConfig config_;
+  std::string model_path_;
+  std::mutex mu_;
+  std::shared_ptr<const Model> model_;
+  int64_t model_mtime_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<engine::Processor> MakePredictionProcessor(const Config& config) {
+  return std::make_unique<PredictionProcessor>(config);
+}
+
+}  // namespace nbaprops::pipeline
