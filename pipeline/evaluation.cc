@@ -37,6 +37,10 @@ struct Acc {
   double clv = 0;
   int64_t n_clv = 0;
   int64_t unders_won = 0, unders_lost = 0;  // always-UNDER reference
+  // Every production-ready player who played, line or not: the only MAE measurable before lines
+  // exist (used to choose hyperparameters on games before the evaluation window).
+  int64_t n_all = 0;
+  double all_model = 0, all_season = 0, all_l10 = 0, all_ewma = 0;
 
   json ToJson() const {
     auto mean = [](double s, int64_t n) { return n ? s / static_cast<double>(n) : NAN; };
@@ -75,7 +79,13 @@ struct Acc {
             {"always_under_hit_rate", Num(mean(static_cast<double>(unders_won), unders_won + unders_lost))},
             {"avg_clv", Num(mean(clv, n_clv))},
             {"n_clv", n_clv},
-            {"reliability", reliability}};
+            {"reliability", reliability},
+            {"all_players",
+             {{"n", n_all},
+              {"mae_model", Num(mean(all_model, n_all))},
+              {"mae_season_avg", Num(mean(all_season, n_all))},
+              {"mae_last10", Num(mean(all_l10, n_all))},
+              {"mae_ewma", Num(mean(all_ewma, n_all))}}}};
   }
 };
 
@@ -126,7 +136,9 @@ StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
                        {"to", FormatIsoDate(p_to)},
                        {"model_version", model->version()},
                        {"n_train", model->n_train},
-                       {"ensemble_weight", Num(model->ensemble_weight, 2)}});
+                       {"ensemble_weight", Num(model->ensemble_weight, 2)},
+                       {"calibration_ensemble", Num(model->ensemble_spread.calibration, 2)},
+                       {"calibration_xgboost", Num(model->xgb_spread.calibration, 2)}});
     for (int32_t d = p_from; d <= p_to; ++d) {
       const std::string date = FormatIsoDate(d);
       DateInputs in;
@@ -144,9 +156,20 @@ StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
       std::map<std::string, const FeatureRow*> row_of;
       for (const FeatureRow& r : in.rows) row_of[r.player_id] = &r;
       for (const Prediction& p : preds.predictions) {
-        if (!p.line) continue;
         const FeatureRow& row = *row_of.at(p.player_id);
         if (!row.production_ready || std::isnan(p.predicted_points)) continue;
+        const double season = row.at("pts_avg_season"), l10 = row.at("pts_avg_l10"), ewma = row.at("pts_ewma");
+        auto played = outcome.find(p.player_id);
+        if (played != outcome.end() && played->second.minutes > 0 && !std::isnan(season + l10 + ewma)) {
+          Acc& a = by_system[p.system_id];
+          const double actual = played->second.points;
+          ++a.n_all;
+          a.all_model += std::abs(p.predicted_points - actual);
+          a.all_season += std::abs(season - actual);
+          a.all_l10 += std::abs(l10 - actual);
+          a.all_ewma += std::abs(ewma - actual);
+        }
+        if (!p.line) continue;
         const bool primary = p.system_id == o.primary_system;
         std::vector<Acc*> accs = {&by_system[p.system_id]};
         if (primary) {
@@ -163,8 +186,7 @@ StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
           ++a->n_graded;
           a->abs_model += std::abs(p.predicted_points - actual);
           a->abs_line += std::abs(line - actual);
-          double season = row.at("pts_avg_season"), l10 = row.at("pts_avg_l10"), ewma = row.at("pts_ewma");
-          if (!std::isnan(season) && !std::isnan(l10) && !std::isnan(ewma)) {
+          if (!std::isnan(season + l10 + ewma)) {
             ++a->n_baseline;
             a->abs_season += std::abs(season - actual);
             a->abs_l10 += std::abs(l10 - actual);

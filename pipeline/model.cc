@@ -27,6 +27,11 @@ Status XgbError(const std::string& what) { return InternalError("xgboost: " + wh
 #define XGB_CHECK(call, what) \
   if ((call) != 0) return XgbError(what)
 
+double BaseMargin(const FeatureRow& r) {
+  double ewma = r.at("pts_ewma");
+  return std::isnan(ewma) ? 0 : ewma;
+}
+
 // Owns a DMatrix built from feature rows.
 class Matrix {
  public:
@@ -42,6 +47,10 @@ class Matrix {
     XGB_CHECK(XGDMatrixCreateFromMat(data.data(), rows.size(), ncol, std::numeric_limits<float>::quiet_NaN(), &h_),
               "building the feature matrix");
     if (labels) XGB_CHECK(XGDMatrixSetFloatInfo(h_, "label", labels->data(), labels->size()), "setting labels");
+    // The trees learn a correction to the player's EWMA (the strongest simple baseline).
+    std::vector<float> margin(rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) margin[i] = static_cast<float>(BaseMargin(*rows[i]));
+    XGB_CHECK(XGDMatrixSetFloatInfo(h_, "base_margin", margin.data(), margin.size()), "setting the base margin");
     return OkStatus();
   }
   DMatrixHandle get() const { return h_; }
@@ -58,7 +67,7 @@ StatusOr<BoosterHandle> TrainBooster(const std::vector<const FeatureRow*>& rows,
   BoosterHandle b = nullptr;
   XGB_CHECK(XGBoosterCreate(&dm, 1, &b), "creating the booster");
   auto set = [&](const char* k, const std::string& v) { return XGBoosterSetParam(b, k, v.c_str()); };
-  int rc = set("objective", "reg:squarederror") | set("tree_method", "hist") | set("seed", "0") |
+  int rc = set("objective", o.objective) | set("tree_method", "hist") | set("seed", "0") |
            set("max_depth", std::to_string(o.max_depth)) | set("eta", Fmt(o.eta)) |
            set("subsample", Fmt(o.subsample)) | set("colsample_bytree", Fmt(o.colsample)) |
            set("min_child_weight", Fmt(o.min_child_weight)) | set("nthread", std::to_string(o.threads)) |
@@ -86,21 +95,60 @@ StatusOr<std::vector<double>> Predict(BoosterHandle b, const std::vector<const F
   return std::vector<double>(out, out + n);
 }
 
+double MedianResidual(const std::vector<double>& pred, const std::vector<double>& actual) {
+  std::vector<double> r;
+  for (size_t i = 0; i < pred.size(); ++i) {
+    if (!std::isnan(pred[i])) r.push_back(actual[i] - pred[i]);
+  }
+  if (r.empty()) return 0;
+  std::nth_element(r.begin(), r.begin() + r.size() / 2, r.end());
+  return r[r.size() / 2];
+}
+
 double Mae(const std::vector<double>& pred, const std::vector<double>& actual) {
   double s = 0;
   for (size_t i = 0; i < pred.size(); ++i) s += std::abs(pred[i] - actual[i]);
   return pred.empty() ? kNaN : s / static_cast<double>(pred.size());
 }
 
-json SpreadJson(const Spread& s) { return {{"abs_residual_intercept", s.intercept}, {"abs_residual_slope", s.slope}}; }
+json SpreadJson(const Spread& s) {
+  return {{"abs_residual_intercept", s.intercept}, {"abs_residual_slope", s.slope}, {"calibration", s.calibration}};
+}
 Spread SpreadFrom(const json& j) {
-  return {j.at("abs_residual_intercept").get<double>(), j.at("abs_residual_slope").get<double>()};
+  return {j.at("abs_residual_intercept").get<double>(), j.at("abs_residual_slope").get<double>(),
+          j.at("calibration").get<double>()};
 }
 
 }  // namespace
 
 double Spread::Sd(double predicted) const {
   return std::max(kMinSd, (intercept + slope * predicted) / std::sqrt(2 / std::numbers::pi));
+}
+
+double Spread::ProbOver(double line, double predicted) const {
+  return NormalCdf(calibration * (predicted - line) / Sd(predicted));
+}
+
+void Spread::Calibrate(const std::vector<double>& predicted, const std::vector<double>& line,
+                       const std::vector<double>& actual) {
+  std::vector<size_t> use;
+  for (size_t i = 0; i < predicted.size(); ++i) {
+    if (!std::isnan(predicted[i]) && !std::isnan(line[i]) && actual[i] != line[i]) use.push_back(i);
+  }
+  if (use.size() < kMinCalibrationRows) return;
+  double best = std::numeric_limits<double>::infinity();
+  for (int k = 0; k <= 30; ++k) {
+    Spread trial = *this;
+    trial.calibration = k / 20.0;
+    std::vector<double> p;
+    std::vector<int> y;
+    for (size_t i : use) {
+      p.push_back(trial.ProbOver(line[i], predicted[i]));
+      y.push_back(actual[i] > line[i] ? 1 : 0);
+    }
+    double loss = LogLoss(p, y);
+    if (loss < best) best = loss, calibration = trial.calibration;
+  }
 }
 
 Spread Spread::Fit(const std::vector<double>& predicted, const std::vector<double>& actual) {
@@ -204,25 +252,33 @@ StatusOr<std::unique_ptr<Model>> Model::Train(const TrainingSet& data, const Tra
   auto hold_xgb = Predict(probe, hold_rows);
   XGBoosterFree(probe);
   RETURN_IF_ERROR(hold_xgb.status());
+  // Points are right-skewed: the trees predict a mean, MAE rewards the median. Each fitted system
+  // is shifted by its median held-out residual.
+  m->xgb_shift = MedianResidual(*hold_xgb, hold_y);
+  for (double& p : *hold_xgb) p += m->xgb_shift;
   std::vector<double> hold_ma;
   for (const FeatureRow* r : hold_rows) hold_ma.push_back(MovingAveragePoints(*r));
-  // Ensemble weight: the grid value with the lowest held-out squared error.
+  // Ensemble weight: the grid value with the lowest held-out absolute error.
   double best = std::numeric_limits<double>::infinity();
   for (int k = 0; k <= 20; ++k) {
-    double w = k / 20.0, se = 0;
-    for (size_t i = 0; i < hold_rows.size(); ++i) {
-      double p = w * (*hold_xgb)[i] + (1 - w) * hold_ma[i];
-      se += (p - hold_y[i]) * (p - hold_y[i]);
-    }
-    if (se < best) best = se, m->ensemble_weight = w;
+    double w = k / 20.0, err = 0;
+    for (size_t i = 0; i < hold_rows.size(); ++i) err += std::abs(w * (*hold_xgb)[i] + (1 - w) * hold_ma[i] - hold_y[i]);
+    if (err < best) best = err, m->ensemble_weight = w;
   }
   std::vector<double> hold_ens;
   for (size_t i = 0; i < hold_rows.size(); ++i) {
     hold_ens.push_back(m->ensemble_weight * (*hold_xgb)[i] + (1 - m->ensemble_weight) * hold_ma[i]);
   }
+  m->ensemble_shift = MedianResidual(hold_ens, hold_y);
+  for (double& p : hold_ens) p += m->ensemble_shift;
   m->ma_spread = Spread::Fit(hold_ma, hold_y);
   m->xgb_spread = Spread::Fit(*hold_xgb, hold_y);
   m->ensemble_spread = Spread::Fit(hold_ens, hold_y);
+  std::vector<double> hold_line;
+  for (const FeatureRow* r : hold_rows) hold_line.push_back(r->at("line"));
+  m->ma_spread.Calibrate(hold_ma, hold_line, hold_y);
+  m->xgb_spread.Calibrate(*hold_xgb, hold_line, hold_y);
+  m->ensemble_spread.Calibrate(hold_ens, hold_line, hold_y);
 
   ASSIGN_OR_RETURN(m->booster_, TrainBooster(all_rows, all_y, options));
   ASSIGN_OR_RETURN(auto fitted, Predict(m->booster_, all_rows));
@@ -236,6 +292,7 @@ StatusOr<std::unique_ptr<Model>> Model::Train(const TrainingSet& data, const Tra
                   {"mae_holdout_ensemble", Mae(hold_ens, hold_y)},
                   {"params",
                    {{"rounds", options.rounds},
+                    {"objective", options.objective},
                     {"max_depth", options.max_depth},
                     {"eta", options.eta},
                     {"subsample", options.subsample},
@@ -266,8 +323,11 @@ Status Model::Save(const std::string& path) const {
               {"metrics", json::parse(metrics_json)},
               {"systems",
                {{"moving_average", {{"version", "ma-1"}, {"spread", SpreadJson(ma_spread)}}},
-                {"xgboost", {{"version", version_}, {"spread", SpreadJson(xgb_spread)}}},
-                {"ensemble", {{"weight_xgboost", ensemble_weight}, {"spread", SpreadJson(ensemble_spread)}}}}},
+                {"xgboost", {{"version", version_}, {"shift", xgb_shift}, {"spread", SpreadJson(xgb_spread)}}},
+                {"ensemble",
+                 {{"weight_xgboost", ensemble_weight},
+                  {"shift", ensemble_shift},
+                  {"spread", SpreadJson(ensemble_spread)}}}}},
               {"booster", booster}};
   return WriteFileAtomic(path, doc.dump() + "\n");
 }
@@ -297,6 +357,8 @@ StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path) {
     m->xgb_spread = SpreadFrom(s.at("xgboost").at("spread"));
     m->ensemble_spread = SpreadFrom(s.at("ensemble").at("spread"));
     m->ensemble_weight = s.at("ensemble").at("weight_xgboost").get<double>();
+    m->xgb_shift = s.at("xgboost").at("shift").get<double>();
+    m->ensemble_shift = s.at("ensemble").at("shift").get<double>();
     std::string booster = doc.at("booster").dump();
     XGB_CHECK(XGBoosterCreate(nullptr, 0, &m->booster_), "creating the booster");
     XGB_CHECK(XGBoosterLoadModelFromBuffer(m->booster_, booster.data(), booster.size()),
@@ -308,7 +370,9 @@ StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path) {
 }
 
 StatusOr<std::vector<double>> Model::PredictXgboost(const std::vector<const FeatureRow*>& rows) const {
-  return Predict(booster_, rows);
+  ASSIGN_OR_RETURN(auto out, Predict(booster_, rows));
+  for (double& p : out) p += xgb_shift;
+  return out;
 }
 
 StatusOr<std::vector<SystemPoints>> PredictSystems(const std::vector<const FeatureRow*>& rows, const Model* model,
@@ -322,7 +386,9 @@ StatusOr<std::vector<SystemPoints>> PredictSystems(const std::vector<const Featu
   SystemPoints ens{"ensemble", model->version() + "-w" + Fmt(model->ensemble_weight), {}, model->ensemble_spread};
   for (size_t i = 0; i < rows.size(); ++i) {
     double m = out[0].points[i];
-    ens.points.push_back(std::isnan(m) ? kNaN : model->ensemble_weight * xgb[i] + (1 - model->ensemble_weight) * m);
+    ens.points.push_back(std::isnan(m) ? kNaN
+                                       : model->ensemble_weight * xgb[i] + (1 - model->ensemble_weight) * m +
+                                             model->ensemble_shift);
   }
   out.push_back({"xgboost", model->version(), std::move(xgb), model->xgb_spread});
   out.push_back(std::move(ens));

@@ -25,11 +25,22 @@ namespace nbaprops::pipeline {
 
 // Standard deviation of actual points around a prediction: (a + b x predicted) / sqrt(2/pi),
 // from a least-squares fit of |residual| on the prediction, at least kMinSd.
+//
+// prob_over = Phi(calibration x (predicted - line) / Sd(predicted)). The line knows things the
+// features do not, so a disagreement with it is less telling than the spread alone says:
+// `calibration` (0..1.5, 1 = none) is fitted by log loss on held-out player-games that had a line
+// before the training cutoff; with fewer than kMinCalibrationRows such games it stays 1.
 struct Spread {
   static constexpr double kMinSd = 2.0;
+  static constexpr size_t kMinCalibrationRows = 300;
   double intercept = 4.0, slope = 0.2;  // |residual| fit; the defaults are only for no data
+  double calibration = 1;
   double Sd(double predicted) const;
+  double ProbOver(double line, double predicted) const;
   static Spread Fit(const std::vector<double>& predicted, const std::vector<double>& actual);
+  // Sets `calibration` from (predicted, line, actual) triples; pushes and NaN are skipped.
+  void Calibrate(const std::vector<double>& predicted, const std::vector<double>& line,
+                 const std::vector<double>& actual);
 };
 
 // Feature rows with their outcome (points; the player played), ascending by date.
@@ -45,9 +56,12 @@ StatusOr<TrainingSet> LoadTrainingSet(store::Transaction& t, const std::string& 
 double MovingAveragePoints(const FeatureRow& row);
 double MovingAverage(double pts_avg_l5, double pts_avg_l10, double pts_avg_season);  // NaN if any is
 
+// Chosen on 2023-24 games before 2024-01-24 only (dev window 2023-12-20..2024-01-23, monthly
+// retraining; see docs/model.md): shallow trees on a base margin of the player's EWMA.
 struct TrainOptions {
-  int rounds = 300;
-  int max_depth = 4;
+  std::string objective = "reg:squarederror";
+  int rounds = 200;
+  int max_depth = 2;
   double eta = 0.05;
   double subsample = 0.8;
   double colsample = 0.8;
@@ -75,6 +89,7 @@ class Model {
   const std::string& version() const { return version_; }  // names the booster: "xgb-<until>-<hash>"
   Spread ma_spread, xgb_spread, ensemble_spread;
   double ensemble_weight = 0.5;  // of xgboost
+  double xgb_shift = 0, ensemble_shift = 0;  // median held-out residuals, added to predictions
   std::string metrics_json = "{}";  // training and holdout metrics, as saved
   std::string window_from, window_to;
   int64_t n_train = 0;

@@ -106,7 +106,7 @@ StatusOr<DatePredictions> PredictDate(const DateInputs& in, const Model* model, 
       p.closing = line->closing;
       if (!std::isnan(p.predicted_points)) {
         p.edge = p.predicted_points - line->quote.line;
-        p.prob_over = ProbAbove(line->quote.line, p.predicted_points, s.spread.Sd(p.predicted_points));
+        p.prob_over = s.spread.ProbOver(line->quote.line, p.predicted_points);
       }
       p.recommendation = "PASS";
       if (!r.production_ready) {

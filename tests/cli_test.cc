@@ -1,16 +1,18 @@
 // The real `nbaprops` binary: flags, exit codes, messages.
-#include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include <array>
 #include <cstdio>
 #include <string>
+
+#include <nlohmann/json.hpp>
 
 #include "tests/test_util.h"
 
@@ -193,6 +195,44 @@ TEST(CliTest, SigtermDrainsTheRunInHandAndExitsZero) {
   EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'player_game_summary' AND "
                                    "status = 'succeeded'"),
             1);
+}
+
+// Right after an import, train / predict / evaluate run the phases they need themselves.
+TEST(CliTest, TrainPredictEvaluateRightAfterImport) {
+  TempDir dir;
+  const std::string db = " --db " + dir.File("s.db");
+  ASSERT_EQ(RunCli("init" + db).code, 0);
+  ASSERT_EQ(RunCli("import " + std::string(NBAPROPS_SOURCE_DIR) + "/data/2023-24 -q" + db).code, 0);
+
+  const std::string model = dir.File("m.json");
+  Result train = RunCli("train --until 2024-01-24 --out " + model + " -q" + db);
+  ASSERT_EQ(train.code, 0) << train.out;
+  EXPECT_NE(train.out.find("xgb-2024-01-24-"), std::string::npos) << train.out;
+
+  const std::string cfg = dir.Write("c.toml", "[predictions]\nmodel_path = \"" + model + "\"\n");
+  Result predict = RunCli("predict --date 2024-01-26 -q --config " + cfg + db);
+  ASSERT_EQ(predict.code, 0) << predict.out;
+  EXPECT_NE(predict.out.find("\"players_out\":"), std::string::npos) << predict.out;
+  EXPECT_NE(predict.out.find("\"model\":\"xgb-2024-01-24-"), std::string::npos) << predict.out;
+  // A model that has seen the date is refused, with the way out.
+  Result early = RunCli("predict --date 2024-01-20 -q --config " + cfg + db);
+  EXPECT_EQ(early.code, 1);
+  EXPECT_NE(early.out.find("trained on games up to 2024-01-24"), std::string::npos) << early.out;
+
+  const std::string eval = " --from 2024-01-24 --to 2024-01-31 --json --out " + dir.File("eval") + db;
+  Result first = RunCli("evaluate" + eval);
+  ASSERT_EQ(first.code, 0) << first.out;
+  auto j = nlohmann::json::parse(first.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << first.out;
+  for (const char* key : {"n_graded", "hit_rate", "hit_rate_ci95", "mae_model", "mae_line", "mae_season_avg",
+                          "mae_last10", "mae_ewma", "brier", "roi", "by_sportsbook", "by_system", "reliability"}) {
+    EXPECT_TRUE(j.contains(key)) << key;
+  }
+  EXPECT_GT(j["n_graded"].get<int>(), 100);
+  EXPECT_EQ(j["periods"].size(), 2u);  // weekly: 01-24 and 01-31
+  EXPECT_TRUE(std::filesystem::exists(dir.File("eval/reliability.svg")));
+  EXPECT_TRUE(std::filesystem::exists(dir.File("eval/cumulative.svg")));
+  EXPECT_EQ(RunCli("evaluate" + eval).out, first.out);  // deterministic
 }
 
 }  // namespace

@@ -188,7 +188,13 @@ TEST_F(IngestTest, AliasingAnUnresolvedNameResolvesItsRowsAndRequeuesTheDate) {
   EXPECT_EQ(res->rows_resolved, 1);
   ASSERT_EQ(res->requeued_dates.size(), 1u);
   EXPECT_EQ(res->requeued_dates[0], "2024-01-31");
-  EXPECT_EQ(res->outcomes.size(), 5u);
+  // Phase 3 again for the date, and the downstream phases its triggers queue.
+  int phase3 = 0;
+  for (const auto& o : res->outcomes) {
+    EXPECT_TRUE(o.status.ok()) << o.processor << ": " << o.status.ToString();
+    phase3 += runner_->Find(o.processor)->phase() == 3;
+  }
+  EXPECT_EQ(phase3, 5);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_player_props WHERE player_id IS NULL"), 0);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM unresolved_player_names WHERE status = 'resolved'"), 1);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'succeeded' "
