@@ -8,7 +8,11 @@
 
 #include <filesystem>
 
+#include <thread>
+
 #include "base/clock.h"
+#include "engine/ledger.h"
+#include "engine/worker_pool.h"
 #include "pipeline/ingest.h"
 #include "pipeline/model.h"
 #include "pipeline/pipeline.h"
@@ -34,12 +38,16 @@ Season& Shared() {
     (void)store::Migrate(*s->store);
     s->runner = pipeline::MakeRunner(*s->store, SystemClock::Default(), Config{}).value();
     pipeline::Ingestor ing(*s->runner);
-    ing.ImportPaths({std::string(NBAPROPS_SOURCE_DIR) + "/data/2023-24"}, std::nullopt);
+    for (const auto& r : ing.ImportPaths({std::string(NBAPROPS_SOURCE_DIR) + "/data/2023-24"}, std::nullopt)) {
+      if (!r.status.ok()) std::fprintf(stderr, "import %s: %s\n", r.path.c_str(), r.status.ToString().c_str());
+    }
     s->dates = pipeline::GameDates(*s->store).value();
     for (const std::string& d : s->dates) {
-      pipeline::RunDate(*s->runner, d, 3, "backfill");
-      pipeline::RunDate(*s->runner, d, 4, "backfill");
+      for (int phase : {3, 4}) {
+        if (!pipeline::RunDate(*s->runner, d, phase, "backfill").ok()) std::fprintf(stderr, "setup failed on %s\n", d.c_str());
+      }
     }
+    std::fprintf(stderr, "setup: %zu game dates through phase 4\n", s->dates.size());
     std::atexit([] {
       for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(Shared().path + suffix);
     });
@@ -57,6 +65,40 @@ void BM_Phase4WholeSeason(benchmark::State& state) {
     }
   }
   state.counters["dates"] = static_cast<double>(s.dates.size());
+}
+
+// The same work through the queue, as `backfill --enqueue` + `serve` does it: the phase-4 runs
+// whose inputs are phase 3 are queued for every date, two worker threads claim them, triggers
+// queue the rest of phase 4 and then phase 5 (moving_average predictions, no model file).
+void BM_Phases4And5TwoWorkers(benchmark::State& state) {
+  Season& s = Shared();
+  for (auto _ : state) {
+    const int64_t now = SystemClock::Default().NowSeconds();
+    Status st = s.store->WithWrite([&](store::Transaction& t) -> Status {
+      for (const std::string& d : s.dates) {
+        for (engine::Processor* p : s.runner->InOrder(4)) {
+          bool root = true;
+          for (const std::string& in : p->inputs()) root = root && s.runner->Find(in)->phase() < 4;
+          if (!root) continue;
+          engine::RunStart start{p->name(), p->phase(), d, d, "backfill", std::nullopt, 1, 0, std::nullopt};
+          RETURN_IF_ERROR(engine::Ledger::Enqueue(t, start, now).status());
+        }
+      }
+      return OkStatus();
+    });
+    if (!st.ok()) state.SkipWithError(st.ToString().c_str());
+    engine::WorkerPoolOptions options;
+    options.threads = 2;
+    options.idle_poll_ms = 5;
+    options.reaper = false;
+    engine::WorkerPool pool(*s.runner, options);
+    pool.Start();
+    pool.Notify();
+    while (!pool.Idle()) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    pool.Stop();
+    if (pool.runs_failed() > 0) state.SkipWithError("some runs failed");
+    state.counters["runs"] = static_cast<double>(pool.runs_executed());
+  }
 }
 
 pipeline::TrainingSet TrainingRows(const std::string& before) {
@@ -101,6 +143,7 @@ void BM_PredictOneDay(benchmark::State& state) {
 }
 
 BENCHMARK(BM_Phase4WholeSeason)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_Phases4And5TwoWorkers)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_TrainUntil20240124)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_PredictOneDay)->Arg(0)->Arg(1)->ArgName("with_store_read")->Unit(benchmark::kMillisecond)->UseRealTime();
 

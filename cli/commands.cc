@@ -390,7 +390,9 @@ int CmdDemo(const GlobalOptions& g, const std::string& data_dir_in) {
   if (!s.ok()) return Fail(kExitStore, s.status().message());
   std::printf("== summary (%.1fs)\n", secs);
   PrintSummary(*s);
-  std::printf("next: nbaprops status --date 2024-01-31 | nbaprops runs | nbaprops registry unresolved\n");
+  std::printf(
+      "next: nbaprops predict --date 2024-02-01 | nbaprops train --until 2024-01-24 | nbaprops evaluate | "
+      "nbaprops status --date 2024-01-31\n");
   return rc_import ? rc_import : rc_runs;
 }
 

@@ -50,7 +50,7 @@ constexpr int kTeamDefenseGames = 15;
 constexpr int kTeamOffenseGames = 10;
 constexpr int kTeamWindowDays = 45;  // 10 games fit in it even across the All-Star break
 constexpr double kEwmaHalfLifeGames = 10;
-constexpr int kLast20WindowDays = 70;  // 20 games take at most ~45 days, plus the All-Star break
+constexpr int kLast20WindowDays = 56;  // 20 games take at most ~45 days, even across the All-Star break
 constexpr double kRotationMinutes = 10;  // an OUT teammate below this average frees nothing
 
 Cell Opt(double v) { return std::isnan(v) ? Cell() : Cell(v); }
@@ -86,6 +86,9 @@ StatusOr<std::map<std::string, std::vector<PlayedGame>>> SeasonGamesBefore(Trans
   ASSIGN_OR_RETURN(auto dates, FinalGameDates(t, since, date));
   RETURN_IF_ERROR(RequireSucceeded(t, "player_game_summary", dates, reader));
   std::map<std::string, std::vector<PlayedGame>> out;
+  std::vector<PlayedGame>* current = nullptr;
+  std::string current_id;
+  std::unordered_map<std::string, int32_t> days;
   RETURN_IF_ERROR(t.Query(
       "SELECT p.player_id, p.game_date, p.minutes, p.points, p.usage_rate, COALESCE(p.fga, 0), COALESCE(p.fta, 0), "
       "COALESCE(p.two_pt_points, 0), COALESCE(p.three_pt_points, 0), COALESCE(p.ft_points, 0) "
@@ -93,8 +96,17 @@ StatusOr<std::map<std::string, std::vector<PlayedGame>>> SeasonGamesBefore(Trans
       "ON p.player_id = u.player_id WHERE u.game_date = ? AND p.game_date >= ? AND p.game_date < ? "
       "AND p.minutes > 0",
       {date, since, date}, [&](const Row& r) {
-        out[r.Text(0)].push_back({ParseIsoDate(r.Text(1)).value_or(0), r.Double(2), r.Double(3), Nan(r, 4),
-                                  r.Double(5), r.Double(6), r.Double(7), r.Double(8), r.Double(9)});
+        // Rows arrive grouped by player, and a season has ~170 distinct dates: look each up once.
+        std::string pid = r.Text(0);
+        if (pid != current_id) {
+          current = &out[pid];
+          current_id = std::move(pid);
+        }
+        std::string d = r.Text(1);
+        auto day = days.find(d);
+        if (day == days.end()) day = days.emplace(d, ParseIsoDate(d).value_or(0)).first;
+        current->push_back({day->second, r.Double(2), r.Double(3), Nan(r, 4), r.Double(5), r.Double(6), r.Double(7),
+                            r.Double(8), r.Double(9)});
         return OkStatus();
       }));
   // The scan follows the (player, date) primary key, so this only checks it.
