@@ -4,8 +4,10 @@
 // games it had not seen).
 //
 //   moving_average  0.5 x last-5 + 0.3 x last-10 + 0.2 x season points per game
-//   xgboost         gradient-boosted trees (XGBoost C API) regressing points on the features
+//   xgboost         gradient-boosted trees (XGBoost C API) regressing points on the features,
+//                   on a base margin of the player's EWMA
 //   ensemble        w x xgboost + (1 - w) x moving_average, w fitted on the held-out days
+// The two fitted systems add their median held-out residual (MAE rewards the median).
 //
 // A model file (`nbaprops train`) holds the booster, the spreads of all three systems, the
 // ensemble weight, the feature version and the training window and metrics. It is refused under

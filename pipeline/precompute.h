@@ -5,6 +5,7 @@
 //                               rating and pace. Paint/mid-range columns wait for a play-by-play
 //                               source and stay NULL.
 //   player_shot_zone_analysis   per player: share of points by zone over the last 10 and 20 games
+//                               played in the previous 8 weeks
 //   player_daily_cache          per player: points averages (3/5/10/season, EWMA), spread, minutes,
 //                               usage, true shooting, team pace and rating, recent load
 //   player_composite_factors    fatigue, zone mismatch against tonight's defense, pace, usage
