@@ -13,6 +13,7 @@
 #include "base/stats.h"
 #include "base/strings.h"
 #include "pipeline/partition.h"
+#include "pipeline/precompute.h"
 
 namespace nbaprops::pipeline {
 namespace {
@@ -165,32 +166,17 @@ Spread Spread::Fit(const std::vector<double>& predicted, const std::vector<doubl
 
 StatusOr<TrainingSet> LoadTrainingSet(store::Transaction& t, const std::string& from, const std::string& before) {
   TrainingSet set;
-  const size_t n = FeatureContract().size();
-  RETURN_IF_ERROR(t.Query(
-      "SELECT f.game_date, f.game_id, f.player_id, f.team, f.opponent, f.feature_version, f.feature_values, "
-      "f.feature_quality, p.points FROM precompute_ml_feature_store f JOIN analytics_player_game_summary p "
-      "ON p.game_id = f.game_id AND p.player_id = f.player_id WHERE f.game_date >= ? AND f.game_date < ? "
-      "AND f.is_production_ready = 1 AND p.minutes > 0 ORDER BY f.game_date, f.player_id",
-      {from, before}, [&](const store::Row& r) -> Status {
-        FeatureRow f;
-        f.game_date = r.Text(0);
-        f.game_id = r.Text(1);
-        f.player_id = r.Text(2);
-        f.team = r.Text(3);
-        f.opponent = r.Text(4);
-        f.version = r.Text(5);
-        if (f.version != kFeatureVersion) {
-          return FailedPreconditionError("feature rows of " + f.game_date + " have version " + f.version +
-                                         ", this build uses " + std::string(kFeatureVersion) +
-                                         "; re-run phase 4 (nbaprops backfill --phase 4)");
-        }
-        ASSIGN_OR_RETURN(f.values, DecodeValues(r.Text(6), n));
-        f.quality = r.Text(7);
-        f.production_ready = true;
-        set.rows.push_back(std::move(f));
-        set.points.push_back(r.Double(8));
-        return OkStatus();
-      }));
+  RETURN_IF_ERROR(t.Query(std::string("SELECT ") + kFeatureRowColumns +
+                              ", p.points FROM precompute_ml_feature_store f JOIN analytics_player_game_summary p "
+                              "ON p.game_id = f.game_id AND p.player_id = f.player_id WHERE f.game_date >= ? AND "
+                              "f.game_date < ? AND f.is_production_ready = 1 AND p.minutes > 0 "
+                              "ORDER BY f.game_date, f.player_id",
+                          {from, before}, [&](const store::Row& r) -> Status {
+                            ASSIGN_OR_RETURN(auto f, FeatureRowFrom(r));
+                            set.rows.push_back(std::move(f));
+                            set.points.push_back(r.Double(11));
+                            return OkStatus();
+                          }));
   return set;
 }
 

@@ -641,36 +641,40 @@ std::vector<std::unique_ptr<engine::Processor>> MakePrecomputeProcessors(const C
   return out;
 }
 
+const char* const kFeatureRowColumns =
+    "f.game_date, f.game_id, f.player_id, f.team, f.opponent, f.feature_version, f.feature_values, "
+    "f.feature_quality, f.quality_score, f.is_production_ready, COALESCE(f.not_ready_reason, '')";
+
+StatusOr<FeatureRow> FeatureRowFrom(const Row& r) {
+  FeatureRow f;
+  f.game_date = r.Text(0);
+  f.game_id = r.Text(1);
+  f.player_id = r.Text(2);
+  f.team = r.Text(3);
+  f.opponent = r.Text(4);
+  f.version = r.Text(5);
+  if (f.version != kFeatureVersion) {
+    return FailedPreconditionError("ml_feature_store rows for " + f.game_date + " have feature version " + f.version +
+                                   ", this build uses " + std::string(kFeatureVersion) +
+                                   "; re-run phase 4 for the date (nbaprops run --date " + f.game_date + " --phase 4)");
+  }
+  ASSIGN_OR_RETURN(f.values, DecodeValues(r.Text(6), FeatureContract().size()));
+  f.quality = r.Text(7);
+  f.quality_score = r.Double(8);
+  f.production_ready = r.Int(9) != 0;
+  f.not_ready_reason = r.Text(10);
+  return f;
+}
+
 StatusOr<std::vector<FeatureRow>> LoadFeatureRows(Transaction& t, const std::string& date) {
   std::vector<FeatureRow> rows;
-  const size_t n = FeatureContract().size();
-  Status bad = OkStatus();
-  RETURN_IF_ERROR(t.Query(
-      "SELECT game_id, player_id, team, opponent, feature_version, feature_values, feature_quality, quality_score, "
-      "is_production_ready, COALESCE(not_ready_reason, '') FROM precompute_ml_feature_store WHERE game_date = ? "
-      "ORDER BY player_id",
-      {date}, [&](const Row& r) -> Status {
-        FeatureRow f;
-        f.game_date = date;
-        f.game_id = r.Text(0);
-        f.player_id = r.Text(1);
-        f.team = r.Text(2);
-        f.opponent = r.Text(3);
-        f.version = r.Text(4);
-        if (f.version != kFeatureVersion) {
-          return FailedPreconditionError("ml_feature_store rows for " + date + " have feature version " + f.version +
-                                         ", this build uses " + std::string(kFeatureVersion) +
-                                         "; re-run phase 4 for the date (nbaprops run --date " + date +
-                                         " --phase 4)");
-        }
-        ASSIGN_OR_RETURN(f.values, DecodeValues(r.Text(5), n));
-        f.quality = r.Text(6);
-        f.quality_score = r.Double(7);
-        f.production_ready = r.Int(8) != 0;
-        f.not_ready_reason = r.Text(9);
-        rows.push_back(std::move(f));
-        return OkStatus();
-      }));
+  RETURN_IF_ERROR(t.Query(std::string("SELECT ") + kFeatureRowColumns +
+                              " FROM precompute_ml_feature_store f WHERE f.game_date = ? ORDER BY f.player_id",
+                          {date}, [&](const Row& r) -> Status {
+                            ASSIGN_OR_RETURN(auto f, FeatureRowFrom(r));
+                            rows.push_back(std::move(f));
+                            return OkStatus();
+                          }));
   return rows;
 }
 

@@ -34,6 +34,11 @@ std::vector<std::unique_ptr<engine::Processor>> MakePrecomputeProcessors(const C
 // Feature rows of a date as stored (ascending player id).
 StatusOr<std::vector<FeatureRow>> LoadFeatureRows(store::Transaction& t, const std::string& date);
 
+// The columns (of precompute_ml_feature_store aliased `f`) FeatureRowFrom reads, first in a
+// SELECT; a row of another feature version is an error naming the date and the way out.
+extern const char* const kFeatureRowColumns;
+StatusOr<FeatureRow> FeatureRowFrom(const store::Row& r);
+
 }  // namespace nbaprops::pipeline
 
 #endif  // NBAPROPS_PIPELINE_PRECOMPUTE_H_
