@@ -614,19 +614,6 @@ class FeatureStoreProcessor final : public PrecomputeProcessor {
 
   std::vector<std::string> chain_;
   LinePolicy policy_;
-
- public:
-  static Status LoadLineQuotes(Transaction& t, const std::string& date,
-                               std::map<std::string, std::vector<LineQuote>>* quotes) {
-    return t.Query("SELECT player_id, sportsbook, source, captured_at, line, over_price, under_price FROM "
-                   "analytics_upcoming_player_lines WHERE game_date = ? ORDER BY player_id, sportsbook, captured_at, "
-                   "line",
-                   {date}, [&](const Row& r) {
-                     (*quotes)[r.Text(0)].push_back(
-                         {r.Text(1), r.Text(2), r.Int(3), r.Double(4), r.OptInt(5), r.OptInt(6)});
-                     return OkStatus();
-                   });
-  }
 };
 
 }  // namespace
@@ -664,6 +651,15 @@ StatusOr<FeatureRow> FeatureRowFrom(const Row& r) {
   f.production_ready = r.Int(9) != 0;
   f.not_ready_reason = r.Text(10);
   return f;
+}
+
+Status LoadLineQuotes(Transaction& t, const std::string& date, std::map<std::string, std::vector<LineQuote>>* quotes) {
+  return t.Query("SELECT player_id, sportsbook, source, captured_at, line, over_price, under_price FROM "
+                 "analytics_upcoming_player_lines WHERE game_date = ? ORDER BY player_id, sportsbook, captured_at, line",
+                 {date}, [&](const Row& r) {
+                   (*quotes)[r.Text(0)].push_back({r.Text(1), r.Text(2), r.Int(3), r.Double(4), r.OptInt(5), r.OptInt(6)});
+                   return OkStatus();
+                 });
 }
 
 StatusOr<std::vector<FeatureRow>> LoadFeatureRows(Transaction& t, const std::string& date) {

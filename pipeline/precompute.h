@@ -19,17 +19,24 @@
 #ifndef NBAPROPS_PIPELINE_PRECOMPUTE_H_
 #define NBAPROPS_PIPELINE_PRECOMPUTE_H_
 
+#include <map>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "base/config.h"
 #include "engine/processor.h"
 #include "pipeline/features.h"
+#include "pipeline/lines.h"
 #include "store/store.h"
 
 namespace nbaprops::pipeline {
 
 std::vector<std::unique_ptr<engine::Processor>> MakePrecomputeProcessors(const Config& config);
+
+// The date's pre-tip line snapshots (analytics_upcoming_player_lines) by player.
+Status LoadLineQuotes(store::Transaction& t, const std::string& date,
+                      std::map<std::string, std::vector<LineQuote>>* quotes);
 
 // Feature rows of a date as stored (ascending player id).
 StatusOr<std::vector<FeatureRow>> LoadFeatureRows(store::Transaction& t, const std::string& date);

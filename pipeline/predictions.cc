@@ -43,14 +43,7 @@ StatusOr<DateInputs> LoadDateInputs(Transaction& t, const std::string& date) {
                             in.players[r.Text(0)] = {r.Text(1), r.Text(2)};
                             return OkStatus();
                           }));
-  RETURN_IF_ERROR(t.Query("SELECT player_id, sportsbook, source, captured_at, line, over_price, under_price FROM "
-                          "analytics_upcoming_player_lines WHERE game_date = ? ORDER BY player_id, sportsbook, "
-                          "captured_at, line",
-                          {date}, [&](const Row& r) {
-                            in.quotes[r.Text(0)].push_back(
-                                {r.Text(1), r.Text(2), r.Int(3), r.Double(4), r.OptInt(5), r.OptInt(6)});
-                            return OkStatus();
-                          }));
+  RETURN_IF_ERROR(LoadLineQuotes(t, date, &in.quotes));
   return in;
 }
 
