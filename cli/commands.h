@@ -81,6 +81,8 @@ struct EvaluateOptions {
   std::string out_dir = "evaluation";
 };
 int CmdEvaluate(const GlobalOptions& g, const EvaluateOptions& o);
+int CmdGrade(const GlobalOptions& g, const std::string& date);
+int CmdReport(const GlobalOptions& g, const std::string& from, const std::string& to, const std::string& by);
 
 }  // namespace nbaprops::cli
 

@@ -64,6 +64,18 @@ int main(int argc, char** argv) {
   predict->add_option("--date", date, "game date YYYY-MM-DD")->required();
   predict->callback([&] { rc = CmdPredict(g, date); });
 
+  auto* grade = app.add_subcommand("grade", "grade one date's predictions (every game must be final)");
+  grade->add_option("--date", date, "game date YYYY-MM-DD")->required();
+  grade->callback([&] { rc = CmdGrade(g, date); });
+
+  std::string by = "system";
+  auto* report = app.add_subcommand("report", "graded record over a range: hit rate, ROI, MAE, CLV by a group");
+  report->add_option("--from", from, "first date")->required();
+  report->add_option("--to", to, "last date")->required();
+  report->add_option("--by", by, "system | sportsbook | line_source | confidence | edge")
+      ->check(CLI::IsMember({"system", "sportsbook", "line_source", "confidence", "edge"}));
+  report->callback([&] { rc = CmdReport(g, from, to, by); });
+
   EvaluateOptions eval;
   auto* evaluate = app.add_subcommand("evaluate", "walk-forward evaluation: hit rate, ROI, MAE vs baselines, "
                                                   "calibration; writes JSON and SVG charts");

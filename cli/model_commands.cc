@@ -1,4 +1,5 @@
 // nbaprops train | predict | evaluate.
+#include <cmath>
 #include <filesystem>
 
 #include "base/file.h"
@@ -8,6 +9,7 @@
 #include "cli/table.h"
 #include "engine/ledger.h"
 #include "pipeline/evaluation.h"
+#include "pipeline/grading.h"
 #include "pipeline/model.h"
 #include "pipeline/partition.h"
 #include "pipeline/pipeline.h"
@@ -159,6 +161,69 @@ int CmdEvaluate(const GlobalOptions& g, const EvaluateOptions& o) {
     std::printf("%swrote %s/evaluation.json, reliability.svg, cumulative.svg\n", res->json.c_str(),
                 o.out_dir.c_str());
   }
+  return kExitOk;
+}
+
+int CmdGrade(const GlobalOptions& g, const std::string& date) {
+  if (auto bad = CheckDate(date, "--date")) return Fail(kExitUsage, *bad);
+  Env env;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
+  engine::RunOutcome o = env.runner->Execute(*env.runner->Find("prediction_accuracy"), date, date, "manual");
+  if (!o.status.ok()) return Fail(kExitFailed, "grading " + date + ": " + o.status.message());
+  Table t({"system", "predictions", "picks", "W", "L", "P", "void", "units", "MAE model", "MAE line", "CLV"});
+  Status st = env.store->WithRead([&](store::Transaction& tx) {
+    return tx.Query("SELECT system_id, predictions, picks, wins, losses, pushes, voids, units, mae_model, mae_line, "
+                    "avg_clv FROM prediction_performance_daily WHERE game_date = ? ORDER BY system_id",
+                    {date}, [&](const store::Row& r) {
+                      auto f = [&](int i, const char* fmt) {
+                        if (r.IsNull(i)) return std::string("-");
+                        char buf[32];
+                        std::snprintf(buf, sizeof buf, fmt, r.Double(i));
+                        return std::string(buf);
+                      };
+                      t.Add({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6),
+                             f(7, "%+.2f"), f(8, "%.2f"), f(9, "%.2f"), f(10, "%+.2f")});
+                      return OkStatus();
+                    });
+  });
+  if (!st.ok()) return Fail(kExitStore, st.message());
+  std::printf("graded %s: %lld prediction(s)\n%s", date.c_str(), static_cast<long long>(o.records_out),
+              t.Render().c_str());
+  return kExitOk;
+}
+
+int CmdReport(const GlobalOptions& g, const std::string& from, const std::string& to, const std::string& by) {
+  if (auto bad = CheckDate(from, "--from")) return Fail(kExitUsage, *bad);
+  if (auto bad = CheckDate(to, "--to")) return Fail(kExitUsage, *bad);
+  Env env;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
+  auto rep = pipeline::BuildReport(*env.store, from, to, by);
+  if (!rep.ok()) {
+    return Fail(rep.status().code() == StatusCode::kInvalidArgument ? kExitUsage : kExitStore,
+                rep.status().message());
+  }
+  if (g.json) {
+    std::printf("%s", pipeline::ReportJson(*rep).c_str());
+    return kExitOk;
+  }
+  Table t({by, "n", "picks", "W", "L", "P", "void", "hit rate [95% CI]", "ROI", "MAE model", "MAE line", "CLV"});
+  auto add = [&](const pipeline::ReportRow& x) {
+    auto f = [](const char* fmt, double v) {
+      if (std::isnan(v)) return std::string("-");
+      char buf[32];
+      std::snprintf(buf, sizeof buf, fmt, v);
+      return std::string(buf);
+    };
+    std::string hit = std::isnan(x.hit_rate) ? "-"
+                                             : f("%.1f%%", 100 * x.hit_rate) + " [" + f("%.1f", 100 * x.ci_lo) +
+                                                   ", " + f("%.1f", 100 * x.ci_hi) + "]";
+    t.Add({x.group, std::to_string(x.n), std::to_string(x.picks), std::to_string(x.wins), std::to_string(x.losses),
+           std::to_string(x.pushes), std::to_string(x.voids), hit, f("%+.1f%%", 100 * x.roi), f("%.2f", x.mae_model),
+           f("%.2f", x.mae_line), f("%+.2f", x.clv_avg)});
+  };
+  for (const auto& x : rep->groups) add(x);
+  add(rep->total);
+  std::printf("graded predictions %s .. %s by %s\n%s", from.c_str(), to.c_str(), by.c_str(), t.Render().c_str());
   return kExitOk;
 }
 

@@ -9,6 +9,7 @@
 #include "pipeline/analytics.h"
 #include "pipeline/precompute.h"
 #include "pipeline/predictions.h"
+#include "pipeline/grading.h"
 #include "pipeline/ingest.h"
 #include "pipeline/player_names.h"
 #include "pipeline/registry.h"
@@ -43,6 +44,7 @@ StatusOr<std::unique_ptr<engine::Runner>> MakeRunner(store::Store& store, const 
   for (auto& p : MakeAnalyticsProcessors(config)) RETURN_IF_ERROR(runner->Register(std::move(p)));
   for (auto& p : MakePrecomputeProcessors(config)) RETURN_IF_ERROR(runner->Register(std::move(p)));
   RETURN_IF_ERROR(runner->Register(MakePredictionProcessor(config)));
+  RETURN_IF_ERROR(runner->Register(MakeGradingProcessor()));
   return runner;
 }
 

@@ -517,6 +517,54 @@ CREATE INDEX player_prop_predictions_by_date ON player_prop_predictions (game_da
 CREATE UNIQUE INDEX player_prop_predictions_live ON player_prop_predictions (game_date, system_id, player_id)
   WHERE superseded_by IS NULL;
 )SQL"},
+      {4, "grading: prediction_accuracy and the daily per-system performance",
+       R"SQL(
+CREATE TABLE prediction_accuracy (
+  prediction_id INTEGER PRIMARY KEY,
+  system_id TEXT NOT NULL,
+  game_date TEXT NOT NULL,
+  game_id TEXT NOT NULL,
+  player_id TEXT NOT NULL,
+  team TEXT NOT NULL,
+  sportsbook TEXT,
+  line_source TEXT,
+  line REAL,
+  recommendation TEXT NOT NULL,
+  confidence TEXT,
+  edge REAL,
+  predicted_points REAL,
+  actual_points INTEGER,
+  minutes REAL,
+  abs_error REAL,
+  signed_error REAL,
+  outcome TEXT NOT NULL,
+  reason TEXT,
+  price INTEGER,
+  units REAL,
+  closing_line REAL,
+  closing_captured_at INTEGER,
+  clv REAL
+);
+CREATE INDEX prediction_accuracy_by_date ON prediction_accuracy (game_date, system_id);
+CREATE TABLE prediction_performance_daily (
+  game_date TEXT NOT NULL,
+  system_id TEXT NOT NULL,
+  predictions INTEGER NOT NULL,
+  picks INTEGER NOT NULL,
+  wins INTEGER NOT NULL,
+  losses INTEGER NOT NULL,
+  pushes INTEGER NOT NULL,
+  voids INTEGER NOT NULL,
+  not_graded INTEGER NOT NULL,
+  units REAL NOT NULL,
+  n_mae INTEGER NOT NULL,
+  mae_model REAL,
+  mae_line REAL,
+  n_clv INTEGER NOT NULL,
+  avg_clv REAL,
+  PRIMARY KEY (game_date, system_id)
+);
+)SQL"},
   };
   return kMigrations;
 }

@@ -210,10 +210,26 @@ TEST(CliTest, TrainPredictEvaluateRightAfterImport) {
   EXPECT_NE(train.out.find("xgb-2024-01-24-"), std::string::npos) << train.out;
 
   const std::string cfg = dir.Write("c.toml", "[predictions]\nmodel_path = \"" + model + "\"\n");
-  Result predict = RunCli("predict --date 2024-01-26 -q --config " + cfg + db);
+  Result predict = RunCli("predict --date 2024-01-31 -q --config " + cfg + db);
   ASSERT_EQ(predict.code, 0) << predict.out;
   EXPECT_NE(predict.out.find("\"players_out\":"), std::string::npos) << predict.out;
   EXPECT_NE(predict.out.find("\"model\":\"xgb-2024-01-24-"), std::string::npos) << predict.out;
+  Result grade = RunCli("grade --date 2024-01-31" + db);
+  ASSERT_EQ(grade.code, 0) << grade.out;
+  EXPECT_NE(grade.out.find("xgboost"), std::string::npos) << grade.out;
+  Result report = RunCli("report --from 2024-01-31 --to 2024-01-31 --by sportsbook --json" + db);
+  ASSERT_EQ(report.code, 0) << report.out;
+  auto rj = nlohmann::json::parse(report.out, nullptr, false);
+  ASSERT_FALSE(rj.is_discarded()) << report.out;
+  for (const char* key : {"n", "wins", "losses", "pushes", "voids", "hit_rate", "hit_rate_ci95", "roi", "mae_model",
+                          "mae_line", "clv_avg", "by"}) {
+    EXPECT_TRUE(rj.contains(key)) << key;
+  }
+  EXPECT_GT(rj["n"].get<int>(), 100);
+  EXPECT_EQ(rj["by"]["key"], "sportsbook");
+  EXPECT_TRUE(rj["by"]["groups"].contains("draftkings")) << report.out;
+  EXPECT_EQ(RunCli("report --from 2024-01-31 --to 2024-01-31 --by color" + db).code, 2);
+
   // A model that has seen the date is refused, with the way out.
   Result early = RunCli("predict --date 2024-01-20 -q --config " + cfg + db);
   EXPECT_EQ(early.code, 1);

@@ -42,12 +42,17 @@ void RunOk(engine::Runner& runner, const std::string& date, int phase) {
 constexpr char kSchedule[] =
     "game_id,game_date,tipoff_utc,home_team,away_team,status,home_points,away_points\n"
     "0022300640,2024-01-30,2024-01-31T00:30:00Z,ATL,DEN,final,10,24\n"
-    "0022300653,2024-01-31,2024-02-01T01:00:00Z,OKC,DEN,final,8,18\n";
+    "0022300653,2024-01-31,2024-02-01T01:00:00Z,OKC,DEN,final,8,18\n"
+    "0022300999,2024-01-31,,MIA,BOS,postponed,,\n"
+    // Scheduled on 01-31 when predicted, played on 02-15 under the same id (as UTA-GSW 2024-01-17).
+    "0022300998,2024-02-15,2024-02-16T02:00:00Z,UTA,GSW,final,120,110\n";
 constexpr char kBox[] =
     "game_id,game_date,team,player_id,player_name,minutes,points,fgm,fga,fg3m,fg3a,ftm,fta,oreb,tov\n"
     "0022300640,2024-01-30,DEN,203999,Nikola Jokic,34,20,8,15,0,1,4,4,3,4\n"
     "0022300640,2024-01-30,DEN,1627750,Jamal Murray,30,4,2,9,0,3,0,0,0,1\n"
     "0022300640,2024-01-30,ATL,1629027,Trae Young,36,10,4,15,2,8,0,0,0,5\n"
+    "0022300640,2024-01-30,DEN,203932,Aaron Gordon,30,12,5,9,0,1,2,2,2,1\n"
+    "0022300640,2024-01-30,DEN,1629008,Michael Porter Jr.,32,15,6,12,3,7,0,0,1,1\n"
     "0022300653,2024-01-31,DEN,1627750,Jamal Murray,36,18,7,17,2,6,2,2,1,2\n"
     "0022300653,2024-01-31,OKC,1628983,Shai Gilgeous-Alexander,36,8,3,12,0,2,2,3,0,3\n";
 constexpr char kProps[] =
@@ -59,7 +64,8 @@ constexpr char kProps[] =
     "2024-01-31T02:00:00Z,2024-01-31,Jamal Murray,,,draftkings,6.5,-110,-110,close\n";
 constexpr char kInjuries[] =
     "captured_at_utc,report_date,team,player_name,status,details\n"
-    "2024-01-31T17:00:00Z,2024-01-31,DEN,Nikola Jokic,Out,Hip\n";
+    "2024-01-31T17:00:00Z,2024-01-31,DEN,Nikola Jokic,Out,Hip\n"
+    "2024-01-31T17:00:00Z,2024-01-31,DEN,Aaron Gordon,Questionable,Heel\n";
 
 class PredictionsTest : public ::testing::Test {
  protected:
@@ -122,6 +128,80 @@ TEST_F(PredictionsTest, RerunSupersedesInsteadOfDuplicating) {
             first);
 }
 
+// Grading: one hand-made pick per outcome, graded by the real processor.
+class GradingTest : public PredictionsTest {
+ protected:
+  // A live prediction of system `system` (one per case, so they never supersede each other).
+  void Pick(const std::string& system, const std::string& player, const std::string& game, const std::string& rec,
+            std::optional<double> line, double predicted = 20) {
+    ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) {
+                       return t.Exec("INSERT INTO player_prop_predictions (system_id, model_version, feature_version, "
+                                     "game_date, game_id, player_id, player_name, team, opponent, home, "
+                                     "predicted_points, prob_over, line, over_price, under_price, sportsbook, "
+                                     "line_source, was_line_fallback, line_captured_at, recommendation, edge, "
+                                     "created_at) VALUES (?, 'test', 'v', '2024-01-31', ?, ?, ?, 'DEN', 'OKC', 0, ?, "
+                                     "0.6, ?, -110, -110, 'draftkings', 'test', 0, 1706713200, ?, 1, 0)",
+                                     {system, game, player, player, predicted, line, rec})
+                           .status();
+                     }).ok());
+  }
+  void Grade() {
+    auto o = runner_->Execute(*runner_->Find("prediction_accuracy"), "2024-01-31", "2024-01-31", "manual");
+    ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  }
+  std::string Outcome(const std::string& system) {
+    return Dump(*store_, "SELECT outcome, reason, actual_points, units FROM prediction_accuracy WHERE system_id = ?",
+                {system});
+  }
+};
+
+TEST_F(GradingTest, EveryOutcome) {
+  const std::string den = "0022300653";
+  Pick("win", "1627750", den, "OVER", 17.5);          // Murray scored 18
+  Pick("loss", "1627750", den, "UNDER", 17.5);
+  Pick("push", "1627750", den, "OVER", 18);
+  Pick("listed_out", "203999", den, "OVER", 26.5);    // Jokic: OUT on the 17:00Z report, no box score
+  Pick("late_scratch", "203932", den, "OVER", 10.5);  // Gordon: questionable, did not play
+  Pick("no_box", "1629008", den, "UNDER", 14.5);      // Porter: not listed anywhere, no box score
+  Pick("pass", "1627750", den, "PASS", 17.5);
+  Pick("no_line", "1627750", den, "NO_LINE", std::nullopt);
+  Pick("postponed", "1627750", "0022300999", "OVER", 17.5);
+  Pick("moved", "1627750", "0022300998", "OVER", 17.5);
+  Grade();
+  const std::string tail(12, '|');
+  EXPECT_EQ(Outcome("win"), "correct||18|0.909090909090909|" + tail + "\n");
+  EXPECT_EQ(Outcome("loss"), "incorrect||18|-1.0|" + tail + "\n");
+  EXPECT_EQ(Outcome("push"), "push||18|0.0|" + tail + "\n");
+  EXPECT_EQ(Outcome("listed_out"), "void|listed_out||0.0|" + tail + "\n");
+  EXPECT_EQ(Outcome("late_scratch"), "void|late_scratch||0.0|" + tail + "\n");
+  EXPECT_EQ(Outcome("no_box"), "void|no_box_score||0.0|" + tail + "\n");
+  EXPECT_EQ(Outcome("pass"), "not_graded|PASS|18||" + tail + "\n");
+  EXPECT_EQ(Outcome("no_line"), "not_graded|NO_LINE|18||" + tail + "\n");
+  EXPECT_EQ(Outcome("postponed"), "not_graded|postponed|||" + tail + "\n");
+  EXPECT_EQ(Outcome("moved"), "void|game_moved: played on 2024-02-15 under the same game id|||" + tail + "\n");
+
+  // Grading twice changes nothing.
+  const std::string all = "SELECT * FROM prediction_accuracy ORDER BY prediction_id";
+  const std::string perf = "SELECT * FROM prediction_performance_daily ORDER BY system_id";
+  const std::string before = Dump(*store_, all) + Dump(*store_, perf);
+  Grade();
+  EXPECT_EQ(Dump(*store_, all) + Dump(*store_, perf), before);
+  EXPECT_EQ(Dump(*store_, "SELECT picks, wins, losses, pushes, voids, units FROM prediction_performance_daily WHERE "
+                          "system_id = 'win'"),
+            "1|1|0|0|0|0.909090909090909|" + std::string(10, '|') + "\n");
+}
+
+TEST_F(GradingTest, WaitsUntilEveryGameOfTheDateIsFinal) {
+  ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) {
+                       return t.Exec("UPDATE raw_schedule SET status = 'scheduled' WHERE game_id = '0022300653'")
+                           .status();
+                     }).ok());
+  auto o = runner_->Execute(*runner_->Find("prediction_accuracy"), "2024-01-31", "2024-01-31", "manual");
+  ASSERT_FALSE(o.status.ok());
+  EXPECT_EQ(o.category, engine::FailureCategory::kUpstreamIncomplete);
+  EXPECT_NE(o.status.message().find("not final yet: 0022300653 DEN@OKC"), std::string::npos) << o.status.message();
+}
+
 // ---------------------------------------------------------------------------------------------
 // The bundled season through phase 4, shared by the tests below.
 class SeasonModelTest : public ::testing::Test {
@@ -139,6 +219,7 @@ class SeasonModelTest : public ::testing::Test {
       if (d > "2024-02-20") break;
       RunOk(*runner_, d, 3);
       RunOk(*runner_, d, 4);
+      if (d >= "2024-01-24") RunOk(*runner_, d, 5);  // moving_average predictions, then grading
     }
   }
   static void TearDownTestSuite() {
@@ -171,6 +252,50 @@ TEST_F(SeasonModelTest, NoFeatureUsesALineCapturedAtOrAfterTipoff) {
                            "u.player_id = p.player_id AND u.game_date = p.game_date WHERE u.tipoff_utc IS NOT NULL AND "
                            "p.captured_at >= u.tipoff_utc"),
             100);
+}
+
+// Grading recomputed from the raw box scores by a separate, simple code path, row by row.
+TEST_F(SeasonModelTest, GradingAgreesWithAnIndependentRecomputation) {
+  int64_t compared = 0, mismatched = 0, played = 0, voids = 0;
+  ASSERT_TRUE(store_->WithRead([&](store::Transaction& t) {
+                return t.Query(
+                    "SELECT a.prediction_id, a.outcome, a.actual_points, p.recommendation, p.line, "
+                    "(SELECT MAX(b.minutes) FROM raw_box_scores b WHERE b.game_id = p.game_id AND "
+                    " b.player_id = p.player_id), "
+                    "(SELECT MAX(b.points) FROM raw_box_scores b WHERE b.game_id = p.game_id AND "
+                    " b.player_id = p.player_id) "
+                    "FROM player_prop_predictions p LEFT JOIN prediction_accuracy a ON a.prediction_id = "
+                    "p.prediction_id WHERE p.superseded_by IS NULL AND p.game_date >= '2024-01-24'",
+                    {}, [&](const store::Row& r) {
+                      ++compared;
+                      std::string expected;
+                      const std::string rec = r.Text(3);
+                      const bool did_play = !r.IsNull(5) && r.Double(5) > 0;
+                      if (rec != "OVER" && rec != "UNDER") {
+                        expected = "not_graded";
+                      } else if (!did_play) {
+                        expected = "void";
+                        ++voids;
+                      } else {
+                        ++played;
+                        double actual = r.Double(6), line = r.Double(4);
+                        expected = actual == line ? "push" : ((actual > line) == (rec == "OVER") ? "correct"
+                                                                                               : "incorrect");
+                      }
+                      bool same = !r.IsNull(1) && r.Text(1) == expected &&
+                                  (!did_play || (!r.IsNull(2) && r.Int(2) == r.Int(6)));
+                      if (!same) {
+                        ++mismatched;
+                        ADD_FAILURE() << "prediction " << r.Int(0) << ": stored "
+                                      << (r.IsNull(1) ? "<none>" : r.Text(1)) << ", recomputed " << expected;
+                      }
+                      return OkStatus();
+                    });
+              }).ok());
+  EXPECT_GT(compared, 3000);
+  EXPECT_GT(played, 300);
+  EXPECT_GT(voids, 5);
+  EXPECT_EQ(mismatched, 0);
 }
 
 // Point in time: recomputing a date's features after deleting everything that happened from its
