@@ -32,7 +32,7 @@ StatusOr<Config> LoadConfig(const std::string& path) {
       return InvalidArgumentError("config '" + path + "': " + std::string(e.description()) +
                                   " at line " + std::to_string(e.source().begin.line));
     }
-    RETURN_IF_ERROR(CheckKeys(root, "", {"database", "log", "demo", "pipeline", "engine", "sources", "predictions"}, path));
+    RETURN_IF_ERROR(CheckKeys(root, "", {"database", "log", "demo", "pipeline", "engine", "sources", "predictions", "export"}, path));
     if (auto* db = root["database"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*db, "database", {"path"}, path));
       c.db_path = db->get("path") ? (*db)["path"].value_or(c.db_path) : c.db_path;
@@ -65,6 +65,10 @@ StatusOr<Config> LoadConfig(const std::string& path) {
       c.retry_cap_ms = (*e)["retry_cap_ms"].value_or(c.retry_cap_ms);
       c.workers = (*e)["workers"].value_or(c.workers);
     }
+    if (auto* e = root["export"].as_table()) {
+      RETURN_IF_ERROR(CheckKeys(*e, "export", {"dir"}, path));
+      c.export_dir = (*e)["dir"].value_or(c.export_dir);
+    }
     if (auto* p = root["predictions"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*p, "predictions",
                                 {"sportsbooks", "line_policy", "min_edge", "min_probability", "model_path"}, path));
@@ -84,6 +88,7 @@ StatusOr<Config> LoadConfig(const std::string& path) {
   }
   if (const char* v = std::getenv("NBAPROPS_DB")) c.db_path = v;
   if (const char* v = std::getenv("NBAPROPS_MODEL")) c.model_path = v;
+  if (const char* v = std::getenv("NBAPROPS_EXPORT_DIR")) c.export_dir = v;
   if (const char* v = std::getenv("NBAPROPS_LEASE_MS")) c.lease_ms = std::atoll(v);
   if (const char* v = std::getenv("NBAPROPS_HEARTBEAT_MS")) c.heartbeat_ms = std::atoll(v);
   if (const char* v = std::getenv("NBAPROPS_LOG_LEVEL")) c.log_level = v;

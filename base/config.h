@@ -30,6 +30,7 @@ struct Config {
   double min_edge = 1.5;                // min_edge: |predicted - line| in points for OVER/UNDER
   double min_probability = 0.55;        // min_probability: probability of the chosen side
   std::string model_path;               // model_path / NBAPROPS_MODEL: the xgboost model file
+  std::string export_dir = "exports";   // [export] dir / NBAPROPS_EXPORT_DIR: JSON documents (phase 6)
 };
 
 // Reads `path` (empty: defaults only), then applies environment overrides.

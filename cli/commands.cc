@@ -375,24 +375,28 @@ int CmdDemo(const GlobalOptions& g, const std::string& data_dir_in) {
   if (!std::filesystem::is_directory(data_dir, ec)) {
     return Fail(kExitUsage, "data directory '" + data_dir + "' not found; run from the repository root or pass --data");
   }
-  std::printf("== nbaprops demo: database %s, data %s\n", env.config.db_path.c_str(), data_dir.c_str());
+  // Walk-forward models go to a directory the prediction processor picks from by date.
+  if (env.config.model_path.empty()) env.config.model_path = "models";
+  std::filesystem::create_directories(env.config.model_path, ec);
+  auto runner = pipeline::MakeRunner(*env.store, SystemClock::Default(), env.config);
+  if (!runner.ok()) return Fail(kExitFailed, runner.status().message());
+  env.runner = std::move(runner).value();
+  std::printf("== nbaprops demo: database %s, data %s, models %s/, exports %s/\n", env.config.db_path.c_str(),
+              data_dir.c_str(), env.config.model_path.c_str(), env.config.export_dir.c_str());
   auto t0 = std::chrono::steady_clock::now();
   int rc_import = ImportInto(env, {data_dir}, std::nullopt, false);
-  auto dates = pipeline::GameDates(*env.store);
-  if (!dates.ok()) return Fail(kExitStore, dates.status().message());
-  if (dates->empty()) return Fail(kExitFailed, "no games were imported from " + data_dir);
-  Progress progress("phases 3-5", g.quiet);
-  auto results = pipeline::Backfill(*env.runner, dates->front(), dates->back(), 0,
-                                    [&](int done, int total, const std::string& d) { progress.Update(done, total, d); });
-  int rc_runs = ReportDateRuns(results, true);
+  auto walk = RunWalkForward(env, g.quiet);
+  if (!walk.ok()) return Fail(kExitFailed, walk.status().message());
+  int rc_runs = ReportDateRuns(walk->results, true);
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   auto s = pipeline::Summarize(*env.store);
   if (!s.ok()) return Fail(kExitStore, s.status().message());
   std::printf("== summary (%.1fs)\n", secs);
   PrintSummary(*s);
-  std::printf(
-      "next: nbaprops predict --date 2024-02-01 | nbaprops train --until 2024-01-24 | nbaprops evaluate | "
-      "nbaprops status --date 2024-01-31\n");
+  if (int rc = PrintSeasonRecord(env, walk->from, walk->to)) return rc;
+  std::printf("next: nbaprops report --from %s --to %s --by sportsbook | nbaprops evaluate | nbaprops status "
+              "--date 2024-01-31\n",
+              walk->from.c_str(), walk->to.c_str());
   return rc_import ? rc_import : rc_runs;
 }
 

@@ -12,6 +12,7 @@
 
 #include "base/config.h"
 #include "engine/runner.h"
+#include "pipeline/pipeline.h"
 #include "store/store.h"
 
 namespace nbaprops::cli {
@@ -83,6 +84,18 @@ struct EvaluateOptions {
 int CmdEvaluate(const GlobalOptions& g, const EvaluateOptions& o);
 int CmdGrade(const GlobalOptions& g, const std::string& date);
 int CmdReport(const GlobalOptions& g, const std::string& from, const std::string& to, const std::string& by);
+int CmdExport(const GlobalOptions& g, const std::string& date, const std::string& out);
+
+// The demo's season, walk-forward (cli/model_commands.cc): phases 3-4 for every date; from the
+// first date with lines, a model retrained weekly on the earlier games; predictions, grading and
+// exports for every date.
+struct WalkForward {
+  std::string from, to;  // the graded window
+  std::vector<pipeline::DateRunResult> results;
+};
+StatusOr<WalkForward> RunWalkForward(Env& env, bool quiet);
+// The season record after a walk-forward: per system, and per sportsbook for the headline system.
+int PrintSeasonRecord(Env& env, const std::string& from, const std::string& to);
 
 }  // namespace nbaprops::cli
 

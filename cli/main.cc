@@ -76,6 +76,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"system", "sportsbook", "line_source", "confidence", "edge"}));
   report->callback([&] { rc = CmdReport(g, from, to, by); });
 
+  std::string export_out;
+  auto* exp = app.add_subcommand("export", "write the JSON documents of one date (fail closed: a halt when a phase "
+                                           "is incomplete)");
+  exp->add_option("--date", date, "game date YYYY-MM-DD")->required();
+  exp->add_option("--out", export_out, "export directory (default [export] dir, exports/)");
+  exp->callback([&] { rc = CmdExport(g, date, export_out); });
+
   EvaluateOptions eval;
   auto* evaluate = app.add_subcommand("evaluate", "walk-forward evaluation: hit rate, ROI, MAE vs baselines, "
                                                   "calibration; writes JSON and SVG charts");

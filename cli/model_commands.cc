@@ -9,6 +9,7 @@
 #include "cli/table.h"
 #include "engine/ledger.h"
 #include "pipeline/evaluation.h"
+#include "pipeline/export.h"
 #include "pipeline/grading.h"
 #include "pipeline/model.h"
 #include "pipeline/partition.h"
@@ -48,6 +49,28 @@ int EnsureFeatures(Env& env, const std::string& from, const std::string& to, boo
     progress.Update(++done, static_cast<int>(missing.size()), d);
   }
   return kExitOk;
+}
+
+// The report as a table: one line per group, then the total.
+std::string RenderReport(const pipeline::Report& rep) {
+  Table t({rep.by, "n", "picks", "W", "L", "P", "void", "hit rate [95% CI]", "ROI", "MAE model", "MAE line", "CLV"});
+  auto add = [&](const pipeline::ReportRow& x) {
+    auto f = [](const char* fmt, double v) {
+      if (std::isnan(v)) return std::string("-");
+      char buf[32];
+      std::snprintf(buf, sizeof buf, fmt, v);
+      return std::string(buf);
+    };
+    std::string hit = std::isnan(x.hit_rate) ? "-"
+                                             : f("%.1f%%", 100 * x.hit_rate) + " [" + f("%.1f", 100 * x.ci_lo) +
+                                                   ", " + f("%.1f", 100 * x.ci_hi) + "]";
+    t.Add({x.group, std::to_string(x.n), std::to_string(x.picks), std::to_string(x.wins), std::to_string(x.losses),
+           std::to_string(x.pushes), std::to_string(x.voids), hit, f("%+.1f%%", 100 * x.roi), f("%.2f", x.mae_model),
+           f("%.2f", x.mae_line), f("%+.2f", x.clv_avg)});
+  };
+  for (const auto& x : rep.groups) add(x);
+  add(rep.total);
+  return t.Render();
 }
 
 }  // namespace
@@ -206,24 +229,90 @@ int CmdReport(const GlobalOptions& g, const std::string& from, const std::string
     std::printf("%s", pipeline::ReportJson(*rep).c_str());
     return kExitOk;
   }
-  Table t({by, "n", "picks", "W", "L", "P", "void", "hit rate [95% CI]", "ROI", "MAE model", "MAE line", "CLV"});
-  auto add = [&](const pipeline::ReportRow& x) {
-    auto f = [](const char* fmt, double v) {
-      if (std::isnan(v)) return std::string("-");
-      char buf[32];
-      std::snprintf(buf, sizeof buf, fmt, v);
-      return std::string(buf);
-    };
-    std::string hit = std::isnan(x.hit_rate) ? "-"
-                                             : f("%.1f%%", 100 * x.hit_rate) + " [" + f("%.1f", 100 * x.ci_lo) +
-                                                   ", " + f("%.1f", 100 * x.ci_hi) + "]";
-    t.Add({x.group, std::to_string(x.n), std::to_string(x.picks), std::to_string(x.wins), std::to_string(x.losses),
-           std::to_string(x.pushes), std::to_string(x.voids), hit, f("%+.1f%%", 100 * x.roi), f("%.2f", x.mae_model),
-           f("%.2f", x.mae_line), f("%+.2f", x.clv_avg)});
-  };
-  for (const auto& x : rep->groups) add(x);
-  add(rep->total);
-  std::printf("graded predictions %s .. %s by %s\n%s", from.c_str(), to.c_str(), by.c_str(), t.Render().c_str());
+  std::printf("graded predictions %s .. %s by %s\n%s", from.c_str(), to.c_str(), by.c_str(), RenderReport(*rep).c_str());
+  return kExitOk;
+}
+
+int CmdExport(const GlobalOptions& g, const std::string& date, const std::string& out) {
+  if (auto bad = CheckDate(date, "--date")) return Fail(kExitUsage, *bad);
+  Env env;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
+  const std::string dir = out.empty() ? env.config.export_dir : out;
+  const Clock& clock = env.runner->clock();
+  auto p = pipeline::ExportPredictions(*env.store, clock, dir, date);
+  if (!p.ok()) return Fail(kExitFailed, "exporting predictions: " + p.status().message());
+  auto r = pipeline::ExportResults(*env.store, clock, dir, date);
+  if (!r.ok()) return Fail(kExitFailed, "exporting results: " + r.status().message());
+  for (const auto* res : {&*p, &*r}) {
+    for (const std::string& f : res->written) std::printf("wrote %s\n", f.c_str());
+  }
+  int rc = kExitOk;
+  for (const auto& [what, res] : {std::pair<const char*, const pipeline::ExportResult*>{"predictions", &*p},
+                                  {"results", &*r}}) {
+    if (res->halt_reason.empty()) continue;
+    std::printf("HALT %s %s: %s (the last good documents were kept, marked halted)\n", what, date.c_str(),
+                res->halt_reason.c_str());
+    rc = kExitFailed;
+  }
+  return rc;
+}
+
+StatusOr<WalkForward> RunWalkForward(Env& env, bool quiet) {
+  WalkForward w;
+  auto dates = pipeline::GameDates(*env.store);
+  RETURN_IF_ERROR(dates.status());
+  if (dates->empty()) return FailedPreconditionError("no games were imported");
+  std::optional<std::string> first_line;
+  RETURN_IF_ERROR(env.store->WithRead([&](store::Transaction& t) -> Status {
+    ASSIGN_OR_RETURN(first_line, t.QueryText("SELECT MIN(game_date) FROM raw_player_props"));
+    return OkStatus();
+  }));
+  w.from = first_line.value_or(dates->back());
+  w.to = dates->back();
+  const int32_t first = *ParseIsoDate(dates->front()), last = *ParseIsoDate(dates->back());
+  const int32_t walk_from = *ParseIsoDate(w.from);
+  const std::string season = FormatIsoDate(pipeline::SeasonStart(first));
+  Progress progress("season walk-forward", quiet);
+  for (int32_t day = first; day <= last; ++day) {
+    const std::string d = FormatIsoDate(day);
+    pipeline::DateRunResult res;
+    res.date = d;
+    for (int phase : {3, 4}) {
+      auto r = pipeline::RunDate(*env.runner, d, phase, "backfill");
+      res.outcomes.insert(res.outcomes.end(), r.outcomes.begin(), r.outcomes.end());
+    }
+    if (day >= walk_from && (day - walk_from) % 7 == 0) {
+      pipeline::TrainingSet data;
+      RETURN_IF_ERROR(env.store->WithRead([&](store::Transaction& t) -> Status {
+        ASSIGN_OR_RETURN(data, pipeline::LoadTrainingSet(t, season, d));
+        return OkStatus();
+      }));
+      ASSIGN_OR_RETURN(auto model, pipeline::Model::Train(data, pipeline::TrainOptions{}, d));
+      RETURN_IF_ERROR(model->Save(env.config.model_path + "/points-" + d + ".json"));
+    }
+    for (int phase : {5, 6}) {
+      auto r = pipeline::RunDate(*env.runner, d, phase, "backfill");
+      res.outcomes.insert(res.outcomes.end(), r.outcomes.begin(), r.outcomes.end());
+    }
+    w.results.push_back(std::move(res));
+    progress.Update(day - first + 1, last - first + 1, d);
+  }
+  return w;
+}
+
+int PrintSeasonRecord(Env& env, const std::string& from, const std::string& to) {
+  auto by_system = pipeline::BuildReport(*env.store, from, to, "system");
+  auto by_book = pipeline::BuildReport(*env.store, from, to, "sportsbook", "ensemble");
+  if (!by_system.ok() || !by_book.ok()) {
+    return Fail(kExitStore, (by_system.ok() ? by_book.status() : by_system.status()).message());
+  }
+  std::printf("== season record %s .. %s (walk-forward: each day predicted by a model trained on earlier games)\n",
+              from.c_str(), to.c_str());
+  std::printf("%s", RenderReport(*by_system).c_str());
+  std::printf("ensemble by sportsbook\n%s", RenderReport(*by_book).c_str());
+  std::printf("exports in %s/ (predictions, best-bets, results, systems/performance.json, status.json); models in "
+              "%s/; charts: nbaprops evaluate --out DIR writes reliability.svg and cumulative.svg\n",
+              env.config.export_dir.c_str(), env.config.model_path.c_str());
   return kExitOk;
 }
 

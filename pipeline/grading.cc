@@ -270,7 +270,7 @@ std::string EdgeBandOf(double edge) {
 std::unique_ptr<engine::Processor> MakeGradingProcessor() { return std::make_unique<GradingProcessor>(); }
 
 StatusOr<Report> BuildReport(store::Store& store, const std::string& from, const std::string& to,
-                             const std::string& by) {
+                             const std::string& by, const std::string& system) {
   static const std::map<std::string, std::string> kColumn = {{"system", "system_id"},
                                                              {"sportsbook", "COALESCE(sportsbook, '-')"},
                                                              {"line_source", "COALESCE(line_source, '-')"},
@@ -285,8 +285,8 @@ StatusOr<Report> BuildReport(store::Store& store, const std::string& from, const
   std::map<std::string, ReportRow> groups;
   RETURN_IF_ERROR(store.WithRead([&](Transaction& t) {
     return t.Query("SELECT " + col->second + ", outcome, units, abs_error, line, actual_points, clv FROM "
-                   "prediction_accuracy WHERE game_date >= ? AND game_date <= ?",
-                   {from, to}, [&](const Row& r) {
+                   "prediction_accuracy WHERE game_date >= ? AND game_date <= ? AND (? = '' OR system_id = ?)",
+                   {from, to, system, system}, [&](const Row& r) {
                      std::string key = by == "edge" ? (r.IsNull(0) ? "-" : EdgeBandOf(r.Double(0))) : r.Text(0);
                      for (ReportRow* x : {&rep.total, &groups[key]}) {
                        ++x->n;

@@ -50,8 +50,9 @@ struct Report {
   ReportRow total;
   std::vector<ReportRow> groups;
 };
+// `system` non-empty keeps only that system's predictions.
 StatusOr<Report> BuildReport(store::Store& store, const std::string& from, const std::string& to,
-                             const std::string& by);
+                             const std::string& by, const std::string& system = "");
 std::string ReportJson(const Report& r);
 
 }  // namespace nbaprops::pipeline

@@ -10,6 +10,7 @@
 #include "pipeline/precompute.h"
 #include "pipeline/predictions.h"
 #include "pipeline/grading.h"
+#include "pipeline/export.h"
 #include "pipeline/ingest.h"
 #include "pipeline/player_names.h"
 #include "pipeline/registry.h"
@@ -45,6 +46,7 @@ StatusOr<std::unique_ptr<engine::Runner>> MakeRunner(store::Store& store, const 
   for (auto& p : MakePrecomputeProcessors(config)) RETURN_IF_ERROR(runner->Register(std::move(p)));
   RETURN_IF_ERROR(runner->Register(MakePredictionProcessor(config)));
   RETURN_IF_ERROR(runner->Register(MakeGradingProcessor()));
+  for (auto& p : MakeExportProcessors(config.export_dir)) RETURN_IF_ERROR(runner->Register(std::move(p)));
   return runner;
 }
 

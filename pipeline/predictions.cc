@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <mutex>
 
@@ -138,7 +139,7 @@ class PredictionProcessor final : public engine::Processor {
     int32_t day;
     RETURN_IF_ERROR(RequireDate(ctx, &day));
     const std::string& date = ctx.data_date();
-    auto current = CurrentModel();
+    auto current = CurrentModel(date);
     if (!current.ok()) {
       ctx.category_override = engine::FailureCategory::kConfigError;
       return current.status();
@@ -219,19 +220,36 @@ class PredictionProcessor final : public engine::Processor {
 
  private:
   // The configured model, reloaded when the file changes; null when none is configured.
-  StatusOr<std::shared_ptr<const Model>> CurrentModel() {
+  // The configured model for `date`, reloaded when its file changes; null when none is configured.
+  // A directory holds models named points-YYYY-MM-DD.json (`nbaprops train` names them so): the
+  // newest one trained until `date` or earlier is used, none means moving_average only.
+  StatusOr<std::shared_ptr<const Model>> CurrentModel(const std::string& date) {
     if (model_path_.empty()) return std::shared_ptr<const Model>();
+    std::error_code ec;
+    std::string file = model_path_;
+    if (std::filesystem::is_directory(model_path_, ec)) {
+      std::string best;
+      for (const auto& e : std::filesystem::directory_iterator(model_path_, ec)) {
+        std::string name = e.path().filename().string();
+        if (name.size() != 22 || name.rfind("points-", 0) != 0 || name.substr(17) != ".json") continue;
+        std::string until = name.substr(7, 10);
+        if (IsIsoDate(until) && until <= date && until > best) best = until;
+      }
+      if (best.empty()) return std::shared_ptr<const Model>();
+      file = model_path_ + "/points-" + best + ".json";
+    }
     struct stat st {};
-    if (::stat(model_path_.c_str(), &st) != 0) {
-      return InvalidArgumentError("predictions.model_path '" + model_path_ +
-                                  "' does not exist; train one with nbaprops train --until DATE --out " + model_path_);
+    if (::stat(file.c_str(), &st) != 0) {
+      return InvalidArgumentError("predictions.model_path '" + file +
+                                  "' does not exist; train one with nbaprops train --until DATE --out " + file);
     }
     std::lock_guard<std::mutex> lock(mu_);
     const int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
-    if (!model_ || mtime != model_mtime_) {
-      auto m = Model::Load(model_path_);
+    if (!model_ || file != model_file_ || mtime != model_mtime_) {
+      auto m = Model::Load(file);
       if (!m.ok()) return InvalidArgumentError(m.status().message());
       model_ = std::shared_ptr<const Model>(std::move(*m));
+      model_file_ = file;
       model_mtime_ = mtime;
     }
     return model_;
@@ -241,6 +259,7 @@ class PredictionProcessor final : public engine::Processor {
   std::string model_path_;
   std::mutex mu_;
   std::shared_ptr<const Model> model_;
+  std::string model_file_;
   int64_t model_mtime_ = 0;
 };
 

@@ -39,7 +39,9 @@ class IngestTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = OpenTestStore(dir_.File("i.db"));
-    auto r = MakeRunner(*store_, clock_, Config{});
+    Config config;
+    config.export_dir = dir_.File("exports");
+    auto r = MakeRunner(*store_, clock_, config);
     ASSERT_TRUE(r.ok());
     runner_ = std::move(r).value();
     dir_.Write("in/players.csv", kPlayers);

@@ -71,7 +71,9 @@ class PredictionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = OpenTestStore(dir_.File("p.db"));
-    runner_ = std::move(MakeRunner(*store_, clock_, Config{}).value());
+    Config config;
+    config.export_dir = dir_.File("exports");
+    runner_ = std::move(MakeRunner(*store_, clock_, config).value());
     dir_.Write("in/schedule.csv", kSchedule);
     dir_.Write("in/box.csv", kBox);
     dir_.Write("in/props.csv", kProps);
@@ -209,7 +211,9 @@ class SeasonModelTest : public ::testing::Test {
   static void SetUpTestSuite() {
     dir_ = new TempDir();
     store_ = OpenTestStore(dir_->File("season.db")).release();
-    runner_ = MakeRunner(*store_, SystemClock::Default(), Config{}).value().release();
+    Config config;
+    config.export_dir = dir_->File("exports");
+    runner_ = MakeRunner(*store_, SystemClock::Default(), config).value().release();
     Ingestor ing(*runner_);
     for (const auto& r : ing.ImportPaths({std::string(NBAPROPS_SOURCE_DIR) + "/data/2023-24"}, std::nullopt)) {
       ASSERT_TRUE(r.status.ok()) << r.path << ": " << r.status.ToString();
