@@ -230,10 +230,10 @@ StatusOr<json> Record(Transaction& t, const std::string& system, const std::stri
 StatusOr<json> StatusDoc(Transaction& t, int64_t now) {
   json processors = json::array();
   RETURN_IF_ERROR(t.Query(
-      "SELECT r.processor, r.phase, (SELECT MAX(finished_at) FROM processor_runs s WHERE s.processor = r.processor "
-      "AND s.status = 'succeeded'), (SELECT l.status FROM processor_runs l WHERE l.processor = r.processor ORDER BY "
-      "l.run_id DESC LIMIT 1), SUM(r.status IN ('failed', 'dead')), SUM(r.status = 'queued') FROM processor_runs r "
-      "GROUP BY r.processor, r.phase ORDER BY r.phase, r.processor",
+      "SELECT p.processor, p.phase, p.last_ok, l.status, p.failed, p.queued FROM (SELECT processor, phase, "
+      "MAX(CASE WHEN status = 'succeeded' THEN finished_at END) AS last_ok, MAX(run_id) AS last_id, "
+      "SUM(status IN ('failed', 'dead')) AS failed, SUM(status = 'queued') AS queued FROM processor_runs "
+      "GROUP BY processor, phase) p JOIN processor_runs l ON l.run_id = p.last_id ORDER BY p.phase, p.processor",
       {}, [&](const Row& r) {
         processors.push_back({{"processor", r.Text(0)},
                               {"phase", r.Int(1)},

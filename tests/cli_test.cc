@@ -230,6 +230,14 @@ TEST(CliTest, TrainPredictEvaluateRightAfterImport) {
   EXPECT_TRUE(rj["by"]["groups"].contains("draftkings")) << report.out;
   EXPECT_EQ(RunCli("report --from 2024-01-31 --to 2024-01-31 --by color" + db).code, 2);
 
+  Result exported = RunCli("export --date 2024-01-31 --out " + dir.File("exports") + db);
+  EXPECT_EQ(exported.code, 0) << exported.out;
+  EXPECT_TRUE(std::filesystem::exists(dir.File("exports/best-bets/2024-01-31.json")));
+  Result halted = RunCli("export --date 2024-02-10 --out " + dir.File("exports") + db);  // nothing run for it
+  EXPECT_EQ(halted.code, 1) << halted.out;
+  EXPECT_NE(halted.out.find("HALT predictions 2024-02-10: upcoming_team_game_context has not run"), std::string::npos)
+      << halted.out;
+
   // A model that has seen the date is refused, with the way out.
   Result early = RunCli("predict --date 2024-01-20 -q --config " + cfg + db);
   EXPECT_EQ(early.code, 1);
