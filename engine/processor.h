@@ -76,6 +76,8 @@ class RunContext {
   // Runs inside CommitOutput's transaction after the run is marked succeeded: the runner
   // enqueues downstream runs here, so a success and its triggers commit together.
   std::function<Status(store::Transaction&)> on_success;
+  // For an upstream_incomplete failure: do not retry before this time (ms since the epoch).
+  int64_t defer_until_ms = 0;
   // Set when the failure category is not the one CategorizeFailure would derive from the Status.
   FailureCategory category_override = FailureCategory::kNone;
 

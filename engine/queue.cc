@@ -1,5 +1,7 @@
 #include "engine/queue.h"
 
+#include <algorithm>
+
 namespace nbaprops::engine {
 namespace {
 
@@ -102,8 +104,10 @@ Status Queue::ApplyFailure(store::Transaction& t, const RunRecord& run, const Fa
       RETURN_IF_ERROR(t.Exec("UPDATE processor_runs SET status = 'deferred' WHERE run_id = ?", {run.run_id}).status());
       RETURN_IF_ERROR(Ledger::Transition(t, run.run_id, "failed", "deferred", now, "upstream incomplete"));
     }
+    int64_t not_before = now_ms + d.delay_ms;
+    if (d.action == FailureAction::kDefer) not_before = std::max(not_before, f.defer_until_ms);
     RunStart next{run.processor,        run.phase,       run.partition_key, run.data_date, "retry",
-                  run.run_id,           run.attempt + 1, run.priority,      now_ms + d.delay_ms};
+                  run.run_id,           run.attempt + 1, run.priority,      not_before};
     return Ledger::Enqueue(t, next, now).status();
   }
   RETURN_IF_ERROR(t.Exec("UPDATE processor_runs SET status = 'dead' WHERE run_id = ?", {run.run_id}).status());

@@ -32,6 +32,9 @@ struct FailureInfo {
   int64_t records_in = 0, records_rejected = 0;
   std::string details;
   int64_t started_at_ms = 0;  // 0: take the ledger's started_at (second precision)
+  // A deferral's retry waits at least until this time (ms) when set: the processor knows when
+  // its upstream can be complete (e.g. after the last game of the day ends).
+  int64_t defer_until_ms = 0;
 };
 
 struct DeadLetter {

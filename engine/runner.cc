@@ -168,7 +168,8 @@ RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
   }
   out.category = ctx.category_override != FailureCategory::kNone ? ctx.category_override : CategorizeFailure(s);
   out.status = s.WithContext(p.name() + " for " + claimed.run.partition_key);
-  FailureInfo f{out.category, s.message(), ctx.records_in, ctx.records_rejected, ctx.details, ctx.started_at_ms};
+  FailureInfo f{out.category,       s.message(), ctx.records_in, ctx.records_rejected, ctx.details, ctx.started_at_ms,
+                ctx.defer_until_ms};
   Status fs = store_.WithWrite([&](store::Transaction& t) {
     return Queue::ApplyFailure(t, claimed.run, f, clock_.NowMillis(), options_.retry, Jitter());
   });

@@ -62,10 +62,13 @@ class GradingProcessor final : public engine::Processor {
     std::map<std::string, std::string> injury;               // player -> latest pre-tip status
     std::map<std::string, std::vector<BookLines>> closes;    // player -> books
     std::vector<std::string> not_final;
+    int64_t latest_tip = 0;
     RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
       ASSIGN_OR_RETURN(auto games, GamesOn(t, date));
       for (const Game& g : games) {
-        if (!g.played() && !g.postponed()) not_final.push_back(g.game_id + " " + g.away + "@" + g.home);
+        if (g.played() || g.postponed()) continue;
+        not_final.push_back(g.game_id + " " + g.away + "@" + g.home);
+        latest_tip = std::max(latest_tip, Cutoff(g, day));
       }
       if (!not_final.empty()) return OkStatus();
       RETURN_IF_ERROR(t.Query(
@@ -110,6 +113,8 @@ class GradingProcessor final : public engine::Processor {
       return OkStatus();
     }));
     if (!not_final.empty()) {
+      // Games last about 2.5 hours: look again 3 hours after the last tip-off (at least).
+      ctx.defer_until_ms = (latest_tip + 3 * 3600) * 1000;
       return FailedPreconditionError(std::to_string(not_final.size()) + " game(s) of " + date +
                                      " are not final yet: " + Join(not_final, ", ") +
                                      "; grading waits for every game of the date");
