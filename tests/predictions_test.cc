@@ -2,12 +2,17 @@
 // players, superseding re-runs, and the walk-forward evaluation on the bundled season.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <nlohmann/json.hpp>
 
+#include "base/file.h"
 #include "pipeline/evaluation.h"
+#include "pipeline/export.h"
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
 #include "pipeline/predictions.h"
+#include "tests/json_schema.h"
 #include "tests/test_util.h"
 
 namespace nbaprops::pipeline {
@@ -202,6 +207,96 @@ TEST_F(GradingTest, WaitsUntilEveryGameOfTheDateIsFinal) {
   ASSERT_FALSE(o.status.ok());
   EXPECT_EQ(o.category, engine::FailureCategory::kUpstreamIncomplete);
   EXPECT_NE(o.status.message().find("not final yet: 0022300653 DEN@OKC"), std::string::npos) << o.status.message();
+  // Deferred, not dead: the retry waits until 3 hours after the 01:00Z tip-off.
+  EXPECT_EQ(Count(*store_, "SELECT not_before FROM processor_runs WHERE processor = 'prediction_accuracy' AND "
+                           "status = 'queued'"),
+            (1706749200 + 3 * 3600) * int64_t{1000});
+}
+
+// Exports: every document validates against its schema; a date with a phase's output missing
+// fails closed (the last good document stays, marked halted).
+std::vector<std::string> SchemaErrors(const std::string& exports) {
+  std::vector<std::string> errors;
+  int checked = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(exports)) {
+    if (!e.is_regular_file() || e.path().extension() != ".json") continue;
+    std::string rel = std::filesystem::relative(e.path(), exports).string();
+    std::string schema = rel.rfind("predictions/", 0) == 0  ? "predictions"
+                         : rel.rfind("best-bets/", 0) == 0  ? "best-bets"
+                         : rel.rfind("results/", 0) == 0    ? "results"
+                         : rel == "systems/performance.json" ? "performance"
+                         : rel == "status.json"              ? "status"
+                                                             : "";
+    if (schema.empty()) {
+      errors.push_back(rel + ": no schema for this document");
+      continue;
+    }
+    ++checked;
+    for (const std::string& err : nbaprops::testing::ValidateJsonFile(
+             std::string(NBAPROPS_SOURCE_DIR) + "/schemas/" + schema + ".schema.json", e.path().string())) {
+      errors.push_back(rel + ": " + err);
+    }
+  }
+  if (checked == 0) errors.push_back("no documents under " + exports);
+  return errors;
+}
+
+TEST_F(GradingTest, ExportsValidateAgainstTheirSchemas) {
+  Pick("ensemble", "1627750", "0022300653", "OVER", 17.5);  // a best bet with reasons
+  Grade();
+  auto p = ExportPredictions(*store_, clock_, dir_.File("exports"), "2024-01-31");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(p->halt_reason, "");
+  auto r = ExportResults(*store_, clock_, dir_.File("exports"), "2024-01-31");
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (const char* f : {"predictions/2024-01-31.json", "predictions/today.json", "best-bets/2024-01-31.json",
+                        "best-bets/today.json", "results/2024-01-31.json", "systems/performance.json",
+                        "status.json", "predictions/2024-01-30.json"}) {
+    EXPECT_TRUE(std::filesystem::exists(dir_.File("exports/") + f)) << f;
+  }
+  for (const std::string& e : SchemaErrors(dir_.File("exports"))) ADD_FAILURE() << e;
+  auto best = nlohmann::json::parse(ReadFile(dir_.File("exports/best-bets/2024-01-31.json")).value());
+  ASSERT_EQ(best["picks"].size(), 1u);
+  EXPECT_EQ(best["system"], "ensemble");
+  EXPECT_FALSE(best["picks"][0]["reasons"].empty());
+}
+
+TEST_F(GradingTest, AnIncompleteDateFailsClosedKeepingTheLastGoodDocument) {
+  const std::string exports = dir_.File("exports");
+  ASSERT_TRUE(ExportPredictions(*store_, clock_, exports, "2024-01-31").ok());
+  const auto good = nlohmann::json::parse(ReadFile(exports + "/predictions/2024-01-31.json").value());
+  ASSERT_FALSE(good["halt_active"].get<bool>());
+  ASSERT_FALSE(good["games"].empty());
+  // Phase 4's feature rows for the date disappear (the ledger still says succeeded).
+  ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) {
+                       return t.Exec("DELETE FROM precompute_ml_feature_store WHERE game_date = '2024-01-31'").status();
+                     }).ok());
+  clock_.AdvanceMillis(60'000);
+  auto halted = ExportPredictions(*store_, clock_, exports, "2024-01-31");
+  ASSERT_TRUE(halted.ok());
+  EXPECT_NE(halted->halt_reason.find("ml_feature_store wrote"), std::string::npos) << halted->halt_reason;
+  auto doc = nlohmann::json::parse(ReadFile(exports + "/predictions/2024-01-31.json").value());
+  EXPECT_TRUE(doc["halt_active"].get<bool>());
+  EXPECT_EQ(doc["games"], good["games"]);               // the last good data, not half a day
+  EXPECT_EQ(doc["generated_at"], good["generated_at"]);
+  const std::string since = doc["halt_since"];
+  // Still halted later: halt_since stays when the halt began.
+  clock_.AdvanceMillis(60'000);
+  ASSERT_TRUE(ExportPredictions(*store_, clock_, exports, "2024-01-31").ok());
+  doc = nlohmann::json::parse(ReadFile(exports + "/predictions/2024-01-31.json").value());
+  EXPECT_EQ(doc["halt_since"], since);
+  for (const std::string& e : SchemaErrors(exports)) ADD_FAILURE() << e;
+  // Phase 4 re-runs: its trigger queues new predictions, and until they run the date stays halted.
+  RunOk(*runner_, "2024-01-31", 4);
+  auto waiting = ExportPredictions(*store_, clock_, exports, "2024-01-31");
+  ASSERT_TRUE(waiting.ok());
+  EXPECT_EQ(waiting->halt_reason, "player_prop_predictions is queued");
+  RunOk(*runner_, "2024-01-31", 5);
+  auto healed = ExportPredictions(*store_, clock_, exports, "2024-01-31");
+  ASSERT_TRUE(healed.ok());
+  EXPECT_EQ(healed->halt_reason, "");
+  doc = nlohmann::json::parse(ReadFile(exports + "/predictions/2024-01-31.json").value());
+  EXPECT_FALSE(doc["halt_active"].get<bool>());
 }
 
 // ---------------------------------------------------------------------------------------------
