@@ -1,8 +1,11 @@
 // nbaprops train | predict | evaluate.
 #include <cmath>
 #include <filesystem>
+#include <map>
 
 #include "base/file.h"
+#include "base/stats.h"
+#include "base/svg_chart.h"
 #include "base/time.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
@@ -310,9 +313,51 @@ int PrintSeasonRecord(Env& env, const std::string& from, const std::string& to) 
               from.c_str(), to.c_str());
   std::printf("%s", RenderReport(*by_system).c_str());
   std::printf("ensemble by sportsbook\n%s", RenderReport(*by_book).c_str());
-  std::printf("exports in %s/ (predictions, best-bets, results, systems/performance.json, status.json); models in "
-              "%s/; charts: nbaprops evaluate --out DIR writes reliability.svg and cumulative.svg\n",
-              env.config.export_dir.c_str(), env.config.model_path.c_str());
+  // Charts of the stored record: cumulative units per system, and the headline system's calibration.
+  std::vector<std::string> days;
+  std::map<std::string, std::map<std::string, double>> units;  // system -> date -> units
+  std::vector<double> prob;
+  std::vector<int> over;
+  Status st = env.store->WithRead([&](store::Transaction& t) -> Status {
+    RETURN_IF_ERROR(t.Query("SELECT game_date, system_id, units FROM prediction_performance_daily WHERE game_date "
+                            ">= ? AND game_date <= ? AND picks > 0 ORDER BY game_date",
+                            {from, to}, [&](const store::Row& r) {
+                              if (days.empty() || days.back() != r.Text(0)) days.push_back(r.Text(0));
+                              units[r.Text(1)][r.Text(0)] = r.Double(2);
+                              return OkStatus();
+                            }));
+    return t.Query("SELECT p.prob_over, a.actual_points > a.line FROM prediction_accuracy a JOIN "
+                   "player_prop_predictions p ON p.prediction_id = a.prediction_id WHERE a.game_date >= ? AND "
+                   "a.game_date <= ? AND a.system_id = 'ensemble' AND a.actual_points IS NOT NULL AND a.line IS NOT "
+                   "NULL AND a.actual_points != a.line AND a.minutes > 0 AND p.prob_over IS NOT NULL",
+                   {from, to}, [&](const store::Row& r) {
+                     prob.push_back(r.Double(0));
+                     over.push_back(static_cast<int>(r.Int(1)));
+                     return OkStatus();
+                   });
+  });
+  if (!st.ok()) return Fail(kExitStore, st.message());
+  std::vector<Series> series;
+  for (auto& [system, by_day] : units) {
+    Series line{system, {}};
+    double cum = 0;
+    for (const std::string& d : days) {
+      if (auto it = by_day.find(d); it != by_day.end()) cum += it->second;
+      line.y.push_back(cum);
+    }
+    series.push_back(std::move(line));
+  }
+  const std::string charts = env.config.export_dir + "/charts";
+  std::filesystem::create_directories(charts);
+  Status w1 = WriteFileAtomic(charts + "/cumulative.svg",
+                              LineChartSvg("Cumulative units, walk-forward " + from + " to " + to, days, series, "units"));
+  Status w2 = WriteFileAtomic(charts + "/reliability.svg",
+                              ReliabilityDiagramSvg(Reliability(prob, over, 10), "Reliability of prob_over: ensemble, " +
+                                                                                     from + " to " + to));
+  if (!w1.ok() || !w2.ok()) return Fail(kExitFailed, "writing charts: " + (w1.ok() ? w2 : w1).message());
+  std::printf("exports in %s/ (predictions, best-bets, results, systems/performance.json, status.json); charts in "
+              "%s/ (cumulative.svg, reliability.svg); models in %s/\n",
+              env.config.export_dir.c_str(), charts.c_str(), env.config.model_path.c_str());
   return kExitOk;
 }
 

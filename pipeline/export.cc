@@ -200,20 +200,20 @@ std::vector<std::string> Reasons(const Pred& p, const FeatureRow* f) {
   return out;
 }
 
-// Running record of the headline system's graded picks before and on `date`.
+// Running record of the headline system's graded picks through `through` (from the daily table:
+// one row per date, not one per prediction).
 StatusOr<json> Record(Transaction& t, const std::string& system, const std::string& through) {
   int64_t wins = 0, losses = 0, pushes = 0, voids = 0;
   double units = 0;
-  RETURN_IF_ERROR(t.Query("SELECT outcome, COUNT(*), COALESCE(SUM(units), 0) FROM prediction_accuracy WHERE "
-                          "system_id = ? AND game_date <= ? AND outcome != 'not_graded' GROUP BY outcome",
+  RETURN_IF_ERROR(t.Query("SELECT COALESCE(SUM(wins), 0), COALESCE(SUM(losses), 0), COALESCE(SUM(pushes), 0), "
+                          "COALESCE(SUM(voids), 0), COALESCE(SUM(units), 0) FROM prediction_performance_daily WHERE "
+                          "system_id = ? AND game_date <= ?",
                           {system, through}, [&](const Row& r) {
-                            std::string o = r.Text(0);
-                            int64_t n = r.Int(1);
-                            if (o == "correct") wins = n;
-                            if (o == "incorrect") losses = n;
-                            if (o == "push") pushes = n;
-                            if (o == "void") voids = n;
-                            units += r.Double(2);
+                            wins = r.Int(0);
+                            losses = r.Int(1);
+                            pushes = r.Int(2);
+                            voids = r.Int(3);
+                            units = r.Double(4);
                             return OkStatus();
                           }));
   Interval ci = WilsonInterval(wins, wins + losses);
