@@ -14,6 +14,7 @@
 #include "pipeline/features.h"
 #include "pipeline/partition.h"
 #include "pipeline/precompute.h"
+#include "pipeline/predictions.h"
 
 namespace nbaprops::pipeline {
 namespace {
@@ -106,50 +107,7 @@ std::string Headline(const std::set<std::string>& systems) {
   return systems.empty() ? "" : *systems.begin();
 }
 
-struct Pred {
-  int64_t id = 0;
-  std::string system, version, game_id, player_id, player, team, opponent, recommendation;
-  int home = 0;
-  std::optional<double> predicted, line, edge, prob;
-  std::optional<std::string> book, source, confidence;
-  std::optional<int64_t> over, under;
-  bool fallback = false;
-};
-
-StatusOr<std::vector<Pred>> LivePredictions(Transaction& t, const std::string& date) {
-  std::vector<Pred> out;
-  RETURN_IF_ERROR(t.Query(
-      "SELECT prediction_id, system_id, model_version, game_id, player_id, player_name, team, opponent, home, "
-      "predicted_points, line, edge, prob_over, sportsbook, line_source, confidence, over_price, under_price, "
-      "was_line_fallback, recommendation FROM player_prop_predictions WHERE game_date = ? AND superseded_by IS NULL "
-      "ORDER BY game_id, team, player_name, system_id",
-      {date}, [&](const Row& r) {
-        Pred p;
-        p.id = r.Int(0);
-        p.system = r.Text(1);
-        p.version = r.Text(2);
-        p.game_id = r.Text(3);
-        p.player_id = r.Text(4);
-        p.player = r.Text(5);
-        p.team = r.Text(6);
-        p.opponent = r.Text(7);
-        p.home = static_cast<int>(r.Int(8));
-        p.predicted = r.OptDouble(9);
-        p.line = r.OptDouble(10);
-        p.edge = r.OptDouble(11);
-        p.prob = r.OptDouble(12);
-        p.book = r.OptText(13);
-        p.source = r.OptText(14);
-        p.confidence = r.OptText(15);
-        p.over = r.OptInt(16);
-        p.under = r.OptInt(17);
-        p.fallback = r.Int(18) != 0;
-        p.recommendation = r.Text(19);
-        out.push_back(std::move(p));
-        return OkStatus();
-      }));
-  return out;
-}
+using Pred = StoredPrediction;
 
 std::string F1(double v) {
   char buf[32];
@@ -275,7 +233,7 @@ StatusOr<ExportResult> ExportPredictions(store::Store& store, const Clock& clock
   RETURN_IF_ERROR(store.WithRead([&](Transaction& t) -> Status {
     ASSIGN_OR_RETURN(res.halt_reason, Unhealthy(t, date, kPredictionPhases));
     ASSIGN_OR_RETURN(status, StatusDoc(t, now));
-    ASSIGN_OR_RETURN(auto preds, LivePredictions(t, date));
+    ASSIGN_OR_RETURN(auto preds, LoadLivePredictions(t, date));
     ASSIGN_OR_RETURN(auto games, GamesOn(t, date));
     ASSIGN_OR_RETURN(auto rows, LoadFeatureRows(t, date));
     std::map<std::string, const FeatureRow*> feature;

@@ -11,6 +11,7 @@
 #include "pipeline/lines.h"
 #include "pipeline/partition.h"
 #include "pipeline/precompute.h"
+#include "pipeline/predictions.h"
 
 namespace nbaprops::pipeline {
 namespace {
@@ -19,13 +20,7 @@ using store::Param;
 using store::Row;
 using store::Transaction;
 
-struct Live {
-  int64_t id = 0;
-  std::string system, game_id, player_id, team, recommendation;
-  std::optional<std::string> book, line_source, confidence;
-  std::optional<double> line, predicted, edge;
-  std::optional<int64_t> over, under, line_at;
-};
+using Live = StoredPrediction;
 
 struct Graded {
   const Live* p = nullptr;
@@ -71,16 +66,8 @@ class GradingProcessor final : public engine::Processor {
         latest_tip = std::max(latest_tip, Cutoff(g, day));
       }
       if (!not_final.empty()) return OkStatus();
-      RETURN_IF_ERROR(t.Query(
-          "SELECT prediction_id, system_id, game_id, player_id, team, recommendation, sportsbook, line_source, "
-          "confidence, line, predicted_points, edge, over_price, under_price, line_captured_at FROM "
-          "player_prop_predictions WHERE game_date = ? AND superseded_by IS NULL ORDER BY prediction_id",
-          {date}, [&](const Row& r) {
-            live.push_back({r.Int(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.OptText(6),
-                            r.OptText(7), r.OptText(8), r.OptDouble(9), r.OptDouble(10), r.OptDouble(11),
-                            r.OptInt(12), r.OptInt(13), r.OptInt(14)});
-            return OkStatus();
-          }));
+      ASSIGN_OR_RETURN(live, LoadLivePredictions(t, date));
+
       // Where each predicted game is now: a game moved to another date keeps its id.
       RETURN_IF_ERROR(t.Query("SELECT s.game_id, s.game_date, s.home_team, s.away_team, s.status, s.tipoff_utc FROM "
                               "raw_schedule s WHERE s.game_id IN (SELECT DISTINCT game_id FROM "
@@ -231,7 +218,7 @@ class GradingProcessor final : public engine::Processor {
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       for (const Graded& g : graded) {
         const Live& p = *g.p;
-        RETURN_IF_ERROR(st->Exec({p.id, p.system, date, p.game_id, p.player_id, p.team, p.book, p.line_source, p.line,
+        RETURN_IF_ERROR(st->Exec({p.id, p.system, date, p.game_id, p.player_id, p.team, p.book, p.source, p.line,
                                   p.recommendation, p.confidence, p.edge, p.predicted, g.actual, g.minutes,
                                   g.abs_error, g.signed_error, g.outcome,
                                   g.reason.empty() ? Param() : Param(g.reason), g.price, g.units, g.closing,

@@ -125,6 +125,42 @@ StatusOr<DatePredictions> PredictDate(const DateInputs& in, const Model* model, 
   return out;
 }
 
+StatusOr<std::vector<StoredPrediction>> LoadLivePredictions(Transaction& t, const std::string& date) {
+  std::vector<StoredPrediction> out;
+  RETURN_IF_ERROR(t.Query(
+      "SELECT prediction_id, system_id, model_version, game_id, player_id, player_name, team, opponent, home, "
+      "predicted_points, line, edge, prob_over, sportsbook, line_source, confidence, over_price, under_price, "
+      "was_line_fallback, recommendation, line_captured_at FROM player_prop_predictions WHERE game_date = ? AND "
+      "superseded_by IS NULL ORDER BY game_id, team, player_name, system_id, prediction_id",
+      {date}, [&](const Row& r) {
+        StoredPrediction p;
+        p.id = r.Int(0);
+        p.system = r.Text(1);
+        p.version = r.Text(2);
+        p.game_id = r.Text(3);
+        p.player_id = r.Text(4);
+        p.player = r.Text(5);
+        p.team = r.Text(6);
+        p.opponent = r.Text(7);
+        p.home = static_cast<int>(r.Int(8));
+        p.predicted = r.OptDouble(9);
+        p.line = r.OptDouble(10);
+        p.edge = r.OptDouble(11);
+        p.prob = r.OptDouble(12);
+        p.book = r.OptText(13);
+        p.source = r.OptText(14);
+        p.confidence = r.OptText(15);
+        p.over = r.OptInt(16);
+        p.under = r.OptInt(17);
+        p.fallback = r.Int(18) != 0;
+        p.recommendation = r.Text(19);
+        p.line_at = r.OptInt(20);
+        out.push_back(std::move(p));
+        return OkStatus();
+      }));
+  return out;
+}
+
 namespace {
 
 class PredictionProcessor final : public engine::Processor {

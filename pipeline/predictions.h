@@ -70,6 +70,19 @@ struct DatePredictions {
 StatusOr<DatePredictions> PredictDate(const DateInputs& in, const Model* model, const Spread& ma_spread,
                                       const PredictionConfig& config);
 
+// A live (not superseded) row of player_prop_predictions, as grading and the exports read it.
+struct StoredPrediction {
+  int64_t id = 0;
+  std::string system, version, game_id, player_id, player, team, opponent, recommendation;
+  int home = 0;
+  bool fallback = false;
+  std::optional<double> predicted, line, edge, prob;
+  std::optional<std::string> book, source, confidence;
+  std::optional<int64_t> over, under, line_at;
+};
+// The date's live predictions by game, team, player and system.
+StatusOr<std::vector<StoredPrediction>> LoadLivePredictions(store::Transaction& t, const std::string& date);
+
 // The phase-5 processor `player_prop_predictions` (input ml_feature_store). Uses the model file
 // of predictions.model_path when set; without one it predicts with moving_average only, its
 // spread fitted on the season's earlier games.
