@@ -139,22 +139,6 @@ StatusOr<std::vector<int>> ParseField(std::string_view expr, const FieldInfo& f,
   return values;
 }
 
-// The earliest UTC instant (seconds) at which the zone's wall clock reads local_seconds, or
-// nullopt when that wall time does not exist (skipped when clocks spring forward).
-std::optional<int64_t> LocalToUtcSeconds(TimeZone zone, int64_t local_seconds) {
-  if (zone == TimeZone::kUtc) return local_seconds;
-  // Trying daylight time first picks the first of the two instants of a repeated autumn hour.
-  for (int32_t offset : {-4 * 3600, -5 * 3600}) {
-    int64_t utc = local_seconds - offset;
-    if (EasternOffsetSeconds(utc) == offset) return utc;
-  }
-  return std::nullopt;
-}
-
-int64_t UtcToLocalSeconds(TimeZone zone, int64_t utc_seconds) {
-  return zone == TimeZone::kUtc ? utc_seconds : utc_seconds + EasternOffsetSeconds(utc_seconds);
-}
-
 bool DayMatches(const CronSpec& spec, int day_of_month, int weekday) {
   bool dom = spec.days_of_month.test(day_of_month);
   bool dow = spec.days_of_week.test(weekday);
@@ -224,14 +208,6 @@ StatusOr<CronSpec> ParseCron(std::string_view expr) {
   return spec;
 }
 
-StatusOr<TimeZone> ParseTimeZone(std::string_view name) {
-  if (name == "UTC") return TimeZone::kUtc;
-  if (name == "America/New_York") return TimeZone::kNewYork;
-  return InvalidArgumentError("unsupported time zone \"" + std::string(name) + "\"; supported: UTC, America/New_York");
-}
-
-std::string_view TimeZoneName(TimeZone zone) { return zone == TimeZone::kUtc ? "UTC" : "America/New_York"; }
-
 bool CronMatches(const CronSpec& spec, int32_t local_days, int hour, int minute) {
   int y, m, d;
   CivilFromDays(local_days, &y, &m, &d);
@@ -239,10 +215,10 @@ bool CronMatches(const CronSpec& spec, int32_t local_days, int hour, int minute)
          spec.minutes.test(minute);
 }
 
-int64_t NextFireAfter(const CronSpec& spec, TimeZone zone, int64_t after_ms) {
-  // Offsets are whole hours, so UTC minute boundaries are local minute boundaries too.
+int64_t NextFireAfter(const CronSpec& spec, const TimeZone& zone, int64_t after_ms) {
+  // Offsets since 1972 are whole minutes, so UTC minute boundaries are local minute boundaries too.
   const int64_t start_utc_s = (FloorDiv(after_ms, 60'000) + 1) * 60;
-  const int64_t start_local_s = UtcToLocalSeconds(zone, start_utc_s);
+  const int64_t start_local_s = zone.UtcToLocalSeconds(start_utc_s);
   const int32_t start_days = static_cast<int32_t>(FloorDiv(start_local_s, 86400));
   const int start_minute_of_day = static_cast<int>(start_local_s - static_cast<int64_t>(start_days) * 86400) / 60;
 
@@ -264,7 +240,7 @@ int64_t NextFireAfter(const CronSpec& spec, TimeZone zone, int64_t after_ms) {
           for (int mi = (h == from / 60 ? from % 60 : 0); mi < 60; ++mi) {
             if (!spec.minutes.test(mi)) continue;
             std::optional<int64_t> utc =
-                LocalToUtcSeconds(zone, static_cast<int64_t>(days) * 86400 + h * 3600 + mi * 60);
+                zone.LocalToUtcSeconds(static_cast<int64_t>(days) * 86400 + h * 3600 + mi * 60);
             // A wall time that does not exist today is skipped. Near the autumn change the start
             // may lie in the repeated hour's second pass, so earlier first passes are skipped too.
             if (utc && *utc * 1000 > after_ms) return *utc * 1000;

@@ -9,8 +9,8 @@
 // unrestricted. When both day-of-month and day-of-week are restricted, a day matches if EITHER
 // matches ("0 0 1 * MON" fires on the 1st and on every Monday); otherwise both must match.
 //
-// Time zones: UTC, or America/New_York with the US DST rule (base/time.h). A local time that is
-// skipped when clocks spring forward does not fire that day; a local time that repeats when
+// Time zones: any IANA zone (base/time_zone.h, from the system's tz database). A local time that
+// is skipped when clocks spring forward does not fire that day; a local time that repeats when
 // clocks fall back fires once, at its first occurrence.
 //
 // Every function here is pure and thread-safe.
@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "base/status.h"
+#include "base/time_zone.h"
 
 namespace nbaprops::engine {
 
@@ -41,19 +42,13 @@ struct CronSpec {
 // can never fire (e.g. "0 0 30 2 *"), so NextFireAfter always finds a time for a parsed spec.
 StatusOr<CronSpec> ParseCron(std::string_view expr);
 
-enum class TimeZone { kUtc, kNewYork };
-
-// Accepts "UTC" and "America/New_York" (exact spelling; the error lists them).
-StatusOr<TimeZone> ParseTimeZone(std::string_view name);
-std::string_view TimeZoneName(TimeZone zone);
-
 // True when the spec matches the local wall time of that calendar day, hour and minute.
 bool CronMatches(const CronSpec& spec, int32_t local_days, int hour, int minute);
 
 // The first fire time strictly after `after_ms` (Unix ms), always on a whole minute. Skips
 // non-matching months, days and hours, so a yearly spec costs about a year of day checks, not
 // half a million minute checks. Returns INT64_MAX only for a spec ParseCron would have rejected.
-int64_t NextFireAfter(const CronSpec& spec, TimeZone zone, int64_t after_ms);
+int64_t NextFireAfter(const CronSpec& spec, const TimeZone& zone, int64_t after_ms);
 
 }  // namespace nbaprops::engine
 

@@ -26,7 +26,7 @@ Status Scheduler::Register(Schedule s) {
   if (!s.action) return InvalidArgumentError(context + " has no action");
   StatusOr<CronSpec> spec = ParseCron(s.cron);
   if (!spec.ok()) return spec.status().WithContext(context);
-  StatusOr<TimeZone> zone = ParseTimeZone(s.time_zone);
+  StatusOr<TimeZone> zone = TimeZone::Find(s.time_zone);
   if (!zone.ok()) return zone.status().WithContext(context);
   for (const Entry& e : entries_) {
     if (e.schedule.name == s.name) {
@@ -34,7 +34,7 @@ Status Scheduler::Register(Schedule s) {
     }
   }
   const int64_t now = clock_.NowMillis();
-  const std::string zone_name(TimeZoneName(*zone));
+  const std::string& zone_name = zone->name();
   // Keeping last_fire_at across restarts is what makes a restart neither re-fire nor lose a time.
   RETURN_IF_ERROR(store_
                       .WithWrite([&](store::Transaction& t) {
@@ -93,7 +93,7 @@ StatusOr<Scheduler::FireOutcome> Scheduler::TickOne(const Entry& e, int64_t now)
   if (!found || !last_fire) {
     // An operator deleted the row or cleared last_fire_at: start afresh as a new schedule does,
     // rather than firing for an unknown past.
-    const std::string zone_name(TimeZoneName(e.zone));
+    const std::string& zone_name = e.zone.name();
     RETURN_IF_ERROR(txn->Exec("INSERT INTO schedules (name, cron, time_zone, last_fire_at, last_checked_at, enabled) "
                               "VALUES (?, ?, ?, ?, ?, 1) ON CONFLICT (name) DO UPDATE SET "
                               "last_fire_at = excluded.last_fire_at, last_checked_at = excluded.last_checked_at",
@@ -167,7 +167,7 @@ Status Scheduler::CheckMissed(int64_t grace_ms) {
         continue;
       }
       StatusOr<CronSpec> spec = ParseCron(row.cron);
-      StatusOr<TimeZone> zone = ParseTimeZone(row.time_zone);
+      StatusOr<TimeZone> zone = TimeZone::Find(row.time_zone);
       if (!spec.ok() || !zone.ok()) {
         const Status& bad = spec.ok() ? zone.status() : spec.status();
         RETURN_IF_ERROR(OpenIncident(t, key, "critical",

@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config python3
   libsqlite3-dev sqlite3 libssl-dev libutf8proc-dev libtomlplusplus-dev
-  nlohmann-json3-dev libcli11-dev libxgboost-dev
+  nlohmann-json3-dev libcli11-dev libxgboost-dev libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
