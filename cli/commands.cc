@@ -19,6 +19,7 @@
 #include "engine/ledger.h"
 #include "engine/scheduler.h"
 #include "pipeline/formats.h"
+#include "pipeline/health.h"
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
 #include "store/migrations.h"
@@ -271,6 +272,25 @@ int CmdStatus(const GlobalOptions& g, const std::string& date) {
                 runs.empty() ? "nothing has run for this date" : complete ? "complete" : "INCOMPLETE");
   }
   return runs.empty() || complete ? kExitOk : kExitFailed;
+}
+
+int CmdHealthSummary(const GlobalOptions& g, const std::string& date) {
+  if (!date.empty()) {
+    if (auto bad = CheckDate(date, "--date")) return Fail(kExitUsage, *bad);
+  }
+  Env env;
+  if (int rc = OpenEnv(g, false, &env)) return rc;
+  const Clock& clock = env.runner->clock();
+  const std::string day = date.empty() ? FormatIsoDate(EasternDate(clock.NowSeconds()) - 1) : date;
+  std::string out;
+  Status st = env.store->WithRead([&](store::Transaction& t) -> Status {
+    ASSIGN_OR_RETURN(pipeline::HealthSummary s, pipeline::BuildHealthSummary(t, day, clock.NowMillis()));
+    out = g.json ? pipeline::HealthSummaryJson(s) + "\n" : pipeline::HealthSummaryText(s);
+    return OkStatus();
+  });
+  if (!st.ok()) return Fail(kExitStore, st.message());
+  std::printf("%s", out.c_str());
+  return kExitOk;
 }
 
 int CmdRuns(const GlobalOptions& g, const std::string& status, const std::string& processor, const std::string& date,

@@ -49,6 +49,8 @@ int CmdImport(const GlobalOptions& g, const std::vector<std::string>& paths, con
 int CmdRun(const GlobalOptions& g, const std::string& date, int phase, bool queued);
 int CmdBackfill(const GlobalOptions& g, const std::string& from, const std::string& to, int phase, bool enqueue);
 int CmdStatus(const GlobalOptions& g, const std::string& date);
+// `status --summary`: builds the daily health summary of `date` (empty: yesterday) and prints it.
+int CmdHealthSummary(const GlobalOptions& g, const std::string& date);
 int CmdRuns(const GlobalOptions& g, const std::string& status, const std::string& processor, const std::string& date,
             int limit);
 int CmdRegistryUnresolved(const GlobalOptions& g, const std::string& status);

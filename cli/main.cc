@@ -96,8 +96,10 @@ int main(int argc, char** argv) {
   evaluate->callback([&] { rc = CmdEvaluate(g, eval); });
 
   auto* status = app.add_subcommand("status", "what is stored and how the runs went (--date D for one date)");
+  bool summary = false;
   status->add_option("--date", date, "one game date");
-  status->callback([&] { rc = CmdStatus(g, date); });
+  status->add_flag("--summary", summary, "the daily health summary of --date (default: yesterday, Eastern time)");
+  status->callback([&] { rc = summary ? CmdHealthSummary(g, date) : CmdStatus(g, date); });
 
   std::string run_status, processor;
   int limit = 50;

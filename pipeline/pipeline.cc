@@ -10,6 +10,7 @@
 #include "pipeline/precompute.h"
 #include "pipeline/predictions.h"
 #include "pipeline/grading.h"
+#include "pipeline/health.h"
 #include "pipeline/export.h"
 #include "pipeline/ingest.h"
 #include "pipeline/player_names.h"
@@ -47,6 +48,7 @@ StatusOr<std::unique_ptr<engine::Runner>> MakeRunner(store::Store& store, const 
   RETURN_IF_ERROR(runner->Register(MakePredictionProcessor(config)));
   RETURN_IF_ERROR(runner->Register(MakeGradingProcessor()));
   for (auto& p : MakeExportProcessors(config.export_dir)) RETURN_IF_ERROR(runner->Register(std::move(p)));
+  RETURN_IF_ERROR(runner->Register(MakeHealthSummaryProcessor()));
   return runner;
 }
 
@@ -63,7 +65,8 @@ DateRunResult RunDate(engine::Runner& runner, const std::string& date, int phase
   res.date = date;
   std::set<std::string> failed;
   for (engine::Processor* p : runner.InOrder(phase)) {
-    if (p->phase() < 3) continue;  // phases 1-2 run per payload, not per date
+    // Phases 1-2 run per payload, not per date; operations (phase 7) run by schedule only.
+    if (p->phase() < 3 || p->phase() > 6) continue;
     std::string blocked;
     for (const std::string& in : p->inputs()) {
       if (failed.count(in)) blocked = in;
@@ -156,14 +159,22 @@ Status RegisterSchedules(engine::Scheduler& scheduler, engine::Runner& runner) {
     const char* name;
     const char* cron;
     int day_offset;
+    const char* processor;  // nullptr: the date's phase-3 roots, whose triggers run phases 4-6
   };
-  for (Def d : {Def{"analytics_today", "0 8 * * *", 0}, Def{"analytics_yesterday", "0 6 * * *", -1}}) {
+  for (Def d : {Def{"predictions_today", "0 8,13,18 * * *", 0, nullptr},
+                Def{"results_yesterday", "0 4,9 * * *", -1, nullptr},
+                Def{"daily_health", "0 7 * * *", -1, kDailyHealthSummary}}) {
+    engine::Processor* p = d.processor ? runner.Find(d.processor) : nullptr;
+    if (d.processor && !p) continue;
     engine::Scheduler::Schedule s;
     s.name = d.name;
     s.cron = d.cron;
     s.time_zone = "America/New_York";
-    s.action = [&runner, offset = d.day_offset](store::Transaction& t, int64_t fire_ms) {
-      return EnqueueDateRoots(t, runner, FormatIsoDate(EasternDate(fire_ms / 1000) + offset), "schedule").status();
+    s.action = [&runner, p, offset = d.day_offset](store::Transaction& t, int64_t fire_ms) -> Status {
+      const std::string date = FormatIsoDate(EasternDate(fire_ms / 1000) + offset);
+      if (!p) return EnqueueDateRoots(t, runner, date, "schedule").status();
+      engine::RunStart start{p->name(), p->phase(), date, date, "schedule", std::nullopt, 1, 0, std::nullopt};
+      return engine::Ledger::Enqueue(t, start, fire_ms / 1000).status();
     };
     RETURN_IF_ERROR(scheduler.Register(std::move(s)));
   }

@@ -50,10 +50,15 @@ StatusOr<int64_t> EnqueueDates(engine::Runner& runner, const std::string& from, 
 StatusOr<int64_t> EnqueueDateRoots(store::Transaction& t, engine::Runner& runner, const std::string& date,
                         const std::string& trigger);
 
-// The pipeline's schedules:
-//   analytics_today      08:00 ET daily  phase 3 for today's games (upcoming context before predictions)
-//   analytics_yesterday  06:00 ET daily  phase 3 for yesterday (summaries once box scores are in)
-//   scrape_inbox         07, 12, 16, 22 UTC  import the [sources] inbox (only when one is configured)
+// The pipeline's schedules (the times of the system we replace):
+//   predictions_today  08:00 ET, refreshed 13:00 and 18:00 ET (after the 16 and 22 UTC scrapes):
+//                      phase 3 for today's games; triggers carry it through features, predictions
+//                      and exports. Failed runs retry under the engine's retry policy.
+//   results_yesterday  04:00 ET (after the last game and the 07 UTC scrape), again 09:00 ET (one
+//                      more chance before the 10:00 ET grading deadline): phase 3 for yesterday,
+//                      whose triggers run grading and the results export
+//   daily_health       07:00 ET: the daily health summary of yesterday (pipeline/health.h)
+//   scrape_inbox       07, 12, 16, 22 UTC: import the [sources] inbox (only when one is configured)
 // Fire times are read from the scheduler's clock, so a replay runs them on simulated days.
 Status RegisterSchedules(engine::Scheduler& scheduler, engine::Runner& runner);
 

@@ -565,6 +565,16 @@ CREATE TABLE prediction_performance_daily (
   PRIMARY KEY (game_date, system_id)
 );
 )SQL"},
+      {5, "operations: daily health summaries; schedules renamed after what they produce",
+       R"SQL(
+CREATE TABLE health_summaries (
+  summary_date TEXT PRIMARY KEY,
+  generated_at INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+UPDATE schedules SET name = 'predictions_today' WHERE name = 'analytics_today';
+UPDATE schedules SET name = 'results_yesterday' WHERE name = 'analytics_yesterday';
+)SQL"},
   };
   return kMigrations;
 }

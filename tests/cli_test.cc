@@ -147,8 +147,8 @@ TEST(CliTest, ReplayRunsTheSchedulerOnSimulatedDays) {
   Result r = RunCli("serve --replay-from 2024-01-30 --replay-days 2 --speed 86400 --workers 1" + db);
   EXPECT_EQ(r.code, 0) << r.out;
   auto store = testing::OpenTestStore(dir.File("a.db"));
-  // 08:00 ET "today" and 06:00 ET "yesterday" fired on the simulated days and their runs (and
-  // the runs they triggered) completed.
+  // predictions_today (08:00 ET) and results_yesterday (04:00 ET) fired on the simulated days and
+  // their runs (and the runs they triggered) completed.
   EXPECT_GE(testing::Count(*store, "SELECT COUNT(DISTINCT data_date) FROM processor_runs WHERE trigger = 'schedule' AND "
                                    "status = 'succeeded' AND data_date IN ('2024-01-30', '2024-01-31')"),
             2);
@@ -158,6 +158,20 @@ TEST(CliTest, ReplayRunsTheSchedulerOnSimulatedDays) {
   EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE status IN ('queued', 'running')"), 0);
   EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM analytics_player_game_summary WHERE game_date = '2024-01-31'"),
             2);
+  // daily_health (07:00 ET) summarized each previous day and kept the summary.
+  EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'daily_health_summary' AND "
+                                   "trigger = 'schedule' AND status = 'succeeded'"),
+            2);
+  std::string body;
+  ASSERT_TRUE(store->WithRead([&](store::Transaction& t) -> Status {
+                     ASSIGN_OR_RETURN(auto b, t.QueryText("SELECT body FROM health_summaries WHERE summary_date = "
+                                                          "'2024-01-29'"));
+                     body = b.value_or("");
+                     return OkStatus();
+                   }).ok());
+  auto summary = nlohmann::json::parse(body, nullptr, false);
+  ASSERT_FALSE(summary.is_discarded()) << body;
+  EXPECT_EQ(summary["games"]["final"], 1);
 }
 
 TEST(CliTest, SigtermDrainsTheRunInHandAndExitsZero) {
@@ -217,6 +231,31 @@ TEST(CliTest, TrainPredictEvaluateRightAfterImport) {
   Result grade = RunCli("grade --date 2024-01-31" + db);
   ASSERT_EQ(grade.code, 0) << grade.out;
   EXPECT_NE(grade.out.find("xgboost"), std::string::npos) << grade.out;
+  // The health summary of the date agrees with the tables it summarizes.
+  Result health = RunCli("status --summary --date 2024-01-31 --json" + db);
+  ASSERT_EQ(health.code, 0) << health.out;
+  auto hj = nlohmann::json::parse(health.out, nullptr, false);
+  ASSERT_FALSE(hj.is_discarded()) << health.out;
+  {
+    auto store = testing::OpenTestStore(dir.File("s.db"));
+    EXPECT_EQ(hj["games"]["scheduled"].get<int64_t>(),
+              testing::Count(*store, "SELECT COUNT(*) FROM raw_schedule WHERE game_date = '2024-01-31'"));
+    bool saw_xgboost = false;
+    for (const auto& sys : hj["systems"]) {
+      if (sys["system"] != "xgboost") continue;
+      saw_xgboost = true;
+      EXPECT_EQ(sys["predictions"].get<int64_t>(),
+                testing::Count(*store, "SELECT COUNT(*) FROM player_prop_predictions WHERE game_date = '2024-01-31' "
+                                       "AND system_id = 'xgboost' AND superseded_by IS NULL"));
+      EXPECT_EQ(sys["graded"]["wins"].get<int64_t>(),
+                testing::Count(*store, "SELECT COUNT(*) FROM prediction_accuracy WHERE game_date = '2024-01-31' AND "
+                                       "system_id = 'xgboost' AND outcome = 'correct'"));
+      EXPECT_EQ(sys["last_14_graded_days"]["days"], 1);
+    }
+    EXPECT_TRUE(saw_xgboost) << health.out;
+  }
+  EXPECT_EQ(RunCli("status --summary --date 2024-02-30" + db).code, 2);
+
   Result report = RunCli("report --from 2024-01-31 --to 2024-01-31 --by sportsbook --json" + db);
   ASSERT_EQ(report.code, 0) << report.out;
   auto rj = nlohmann::json::parse(report.out, nullptr, false);
