@@ -56,13 +56,15 @@ StatusOr<Config> LoadConfig(const std::string& path) {
     }
     if (auto* e = root["engine"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*e, "engine",
-                                {"lease_ms", "heartbeat_ms", "max_attempts", "retry_base_ms", "retry_cap_ms", "workers"},
+                                {"lease_ms", "heartbeat_ms", "max_attempts", "retry_base_ms", "retry_cap_ms", "defer_max_hours",
+                                 "workers"},
                                 path));
       c.lease_ms = (*e)["lease_ms"].value_or(c.lease_ms);
       c.heartbeat_ms = (*e)["heartbeat_ms"].value_or(c.heartbeat_ms);
       c.max_attempts = (*e)["max_attempts"].value_or(c.max_attempts);
       c.retry_base_ms = (*e)["retry_base_ms"].value_or(c.retry_base_ms);
       c.retry_cap_ms = (*e)["retry_cap_ms"].value_or(c.retry_cap_ms);
+      c.defer_max_hours = (*e)["defer_max_hours"].value_or(c.defer_max_hours);
       c.workers = (*e)["workers"].value_or(c.workers);
     }
     if (auto* e = root["export"].as_table()) {
@@ -103,8 +105,10 @@ StatusOr<Config> LoadConfig(const std::string& path) {
                                 std::to_string(c.lease_ms) + " ms, heartbeat " + std::to_string(c.heartbeat_ms) +
                                 " ms)");
   }
-  if (c.max_attempts < 1 || c.workers < 1 || c.retry_base_ms < 0 || c.retry_cap_ms < c.retry_base_ms) {
-    return InvalidArgumentError("engine: max_attempts and workers must be >= 1 and retry_cap_ms >= retry_base_ms");
+  if (c.max_attempts < 1 || c.workers < 1 || c.retry_base_ms < 0 || c.retry_cap_ms < c.retry_base_ms ||
+      c.defer_max_hours < 1) {
+    return InvalidArgumentError(
+        "engine: max_attempts, workers and defer_max_hours must be >= 1 and retry_cap_ms >= retry_base_ms");
   }
   if (c.line_policy != "opening" && c.line_policy != "latest") {
     return InvalidArgumentError("predictions.line_policy '" + c.line_policy + "' is not one of opening, latest");

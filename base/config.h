@@ -23,6 +23,7 @@ struct Config {
   int max_attempts = 5;                 // max_attempts
   int64_t retry_base_ms = 2'000;        // retry_base_ms
   int64_t retry_cap_ms = 300'000;       // retry_cap_ms
+  int defer_max_hours = 36;             // defer_max_hours: dead-letter a partition deferred this long
   int workers = 2;                      // workers (serve / worker default)
   // [predictions]
   std::vector<std::string> sportsbooks = {"draftkings", "fanduel", "betmgm", "pointsbet", "caesars"};  // chain

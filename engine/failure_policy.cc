@@ -5,7 +5,8 @@
 
 namespace nbaprops::engine {
 
-FailureDecision DecideOnFailure(FailureCategory category, int attempt, const RetryPolicy& p, double jitter01) {
+FailureDecision DecideOnFailure(FailureCategory category, int attempt, const RetryPolicy& p, double jitter01,
+                                int64_t deferred_for_ms) {
   FailureDecision d;
   switch (category) {
     case FailureCategory::kSourceUnavailable:
@@ -25,13 +26,14 @@ FailureDecision DecideOnFailure(FailureCategory category, int attempt, const Ret
       return d;
     }
     case FailureCategory::kUpstreamIncomplete:
-      if (attempt >= p.max_attempts) {
-        d.suggested_action = "upstream never completed; run the upstream processors for this partition (`nbaprops "
-                             "status --date D`), then `nbaprops dlq retry ID`";
+      if (deferred_for_ms >= p.defer_max_ms) {
+        d.suggested_action = "upstream still incomplete after " + std::to_string(deferred_for_ms / 3'600'000) +
+                             " h; run the upstream processors for this partition (`nbaprops status --date D`), "
+                             "then `nbaprops dlq retry ID`";
         return d;
       }
       d.action = FailureAction::kDefer;
-      d.delay_ms = p.defer_ms;
+      d.delay_ms = std::clamp(deferred_for_ms / 4, p.defer_ms, std::max(p.defer_ms, p.defer_cap_ms));
       return d;
     case FailureCategory::kBadInput:
       d.suggested_action = "fix or replace the input named in the error (see rejected records), then `nbaprops dlq "

@@ -4,7 +4,11 @@
 //   source_unavailable, rate_limited, timeout, lease_expired, incomplete_output
 //       -> retry with exponential backoff and full jitter (base, factor, cap), at most
 //          max_attempts attempts in all, then dead letter;
-//   upstream_incomplete -> defer: try again after defer_ms, also bounded by max_attempts;
+//   upstream_incomplete -> defer: not an attempt (the processor found its inputs missing and did
+//          nothing), so it does not count against max_attempts. The partition is checked again
+//          after a delay that grows with how long it has been deferred (a quarter of that time,
+//          between defer_ms and defer_cap_ms), and is dead-lettered once it has been deferred
+//          for defer_max_ms: the upstream's deadline has passed and a person must look;
 //   bad_input, schema_mismatch, config_error, internal -> dead letter at once (retrying cannot
 //       help; a person must fix the input, the adapter or the config).
 #ifndef NBAPROPS_ENGINE_FAILURE_POLICY_H_
@@ -23,6 +27,8 @@ struct RetryPolicy {
   int64_t cap_ms = int64_t{5} * 60 * 1000;
   int max_attempts = 5;
   int64_t defer_ms = int64_t{5} * 1000;
+  int64_t defer_cap_ms = int64_t{15} * 60 * 1000;
+  int64_t defer_max_ms = int64_t{36} * 3600 * 1000;
 };
 
 enum class FailureAction { kRetry, kDefer, kDeadLetter };
@@ -35,7 +41,9 @@ struct FailureDecision {
 
 // `attempt` is the attempt that just failed (1 = first). `jitter01` in [0, 1) comes from the
 // caller's random source so tests are reproducible: delay = jitter01 * min(cap, base * factor^(attempt-1)).
-FailureDecision DecideOnFailure(FailureCategory category, int attempt, const RetryPolicy& policy, double jitter01);
+// `deferred_for_ms`: how long the partition has been deferred so far (0 on a first deferral).
+FailureDecision DecideOnFailure(FailureCategory category, int attempt, const RetryPolicy& policy, double jitter01,
+                                int64_t deferred_for_ms = 0);
 
 }  // namespace nbaprops::engine
 

@@ -10,7 +10,7 @@ constexpr const char* kRunColumns =
     "run_id, processor, phase, partition_key, COALESCE(data_date, ''), status, attempt, trigger, caused_by_run_id, "
     "queued_at, started_at, finished_at, duration_ms, records_in, records_out, records_rejected, "
     "COALESCE(error_category, ''), COALESCE(error_message, ''), COALESCE(details, ''), COALESCE(worker_id, ''), "
-    "lease_token, lease_expires_at, not_before, priority";
+    "lease_token, lease_expires_at, not_before, priority, deferred_since";
 
 RunRecord ReadRun(const store::Row& r) {
   RunRecord x;
@@ -38,6 +38,7 @@ RunRecord ReadRun(const store::Row& r) {
   x.lease_expires_at = r.OptInt(21);
   x.not_before = r.OptInt(22);
   x.priority = static_cast<int>(r.Int(23));
+  x.deferred_since = r.OptInt(24);
   return x;
 }
 

@@ -40,6 +40,7 @@ struct RunRecord {
   std::string worker_id;
   std::optional<int64_t> lease_token, lease_expires_at, not_before;
   int priority = 0;
+  std::optional<int64_t> deferred_since;  // ms: when this partition's current run of deferrals began
 };
 
 struct RunFilter {

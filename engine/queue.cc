@@ -98,16 +98,23 @@ Status Queue::ApplyFailure(store::Transaction& t, const RunRecord& run, const Fa
   if (n == 0) return OkStatus();  // already finished by someone else (e.g. reaped)
   RETURN_IF_ERROR(Ledger::Transition(t, run.run_id, "running", "failed", now, std::string(FailureCategoryName(f.category))));
 
-  FailureDecision d = DecideOnFailure(f.category, run.attempt, policy, jitter01);
-  if (d.action != FailureAction::kDeadLetter) {
-    if (d.action == FailureAction::kDefer) {
-      RETURN_IF_ERROR(t.Exec("UPDATE processor_runs SET status = 'deferred' WHERE run_id = ?", {run.run_id}).status());
-      RETURN_IF_ERROR(Ledger::Transition(t, run.run_id, "failed", "deferred", now, "upstream incomplete"));
-    }
-    int64_t not_before = now_ms + d.delay_ms;
-    if (d.action == FailureAction::kDefer) not_before = std::max(not_before, f.defer_until_ms);
+  const int64_t deferred_since = run.deferred_since.value_or(now_ms);
+  FailureDecision d = DecideOnFailure(f.category, run.attempt, policy, jitter01, now_ms - deferred_since);
+  if (d.action == FailureAction::kDefer) {
+    RETURN_IF_ERROR(t.Exec("UPDATE processor_runs SET status = 'deferred' WHERE run_id = ?", {run.run_id}).status());
+    RETURN_IF_ERROR(Ledger::Transition(t, run.run_id, "failed", "deferred", now, "upstream incomplete"));
+    // A deferral is not an attempt: the next run keeps the attempt number and the deferral clock.
+    RunStart next{run.processor, run.phase,    run.partition_key, run.data_date,
+                  "retry",       run.run_id,   run.attempt,       run.priority,
+                  std::max(now_ms + d.delay_ms, f.defer_until_ms)};
+    ASSIGN_OR_RETURN(int64_t next_id, Ledger::Enqueue(t, next, now));
+    return t.Exec("UPDATE processor_runs SET deferred_since = ? WHERE run_id = ? AND status = 'queued'",
+                  {deferred_since, next_id})
+        .status();
+  }
+  if (d.action == FailureAction::kRetry) {
     RunStart next{run.processor,        run.phase,       run.partition_key, run.data_date, "retry",
-                  run.run_id,           run.attempt + 1, run.priority,      not_before};
+                  run.run_id,           run.attempt + 1, run.priority,      now_ms + d.delay_ms};
     return Ledger::Enqueue(t, next, now).status();
   }
   RETURN_IF_ERROR(t.Exec("UPDATE processor_runs SET status = 'dead' WHERE run_id = ?", {run.run_id}).status());

@@ -167,6 +167,45 @@ TEST_F(QueueTest, TransientFailuresRetryOnScheduleThenDeadLetter) {
             0);
 }
 
+// Upstream incomplete: re-checked at growing intervals, never counted as attempts, dead-lettered
+// only once the partition has waited defer_max (36 h by default) -- not after 5 quick looks.
+TEST_F(QueueTest, DeferralsAreBoundedByTimeNotAttempts) {
+  int checks = 0;
+  side_->fail = [&](RunContext&) {
+    ++checks;
+    return FailedPreconditionError("upstream a has not run for p1");
+  };
+  Enqueue("p1");
+  // Drive the clock in 1-minute steps for 40 hours, draining whatever is due.
+  int64_t dead_at = -1;
+  for (int minute = 0; minute <= 40 * 60 && dead_at < 0; ++minute) {
+    ASSERT_TRUE(runner_->DrainQueue().ok());
+    if (Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'dead'") > 0) dead_at = minute;
+    clock_.AdvanceMillis(60'000);
+  }
+  EXPECT_GE(dead_at, 36 * 60);
+  EXPECT_LE(dead_at, 36 * 60 + 16);  // the last check may come up to one cap (15 min) late
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(DISTINCT attempt) FROM processor_runs"), 1);
+  // Growing intervals: a few dozen checks over 36 hours, not one every 5 s.
+  EXPECT_GT(checks, 36 * 4);
+  EXPECT_LT(checks, 36 * 4 + 40);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM dead_letters WHERE category = 'upstream_incomplete' AND "
+                           "suggested_action LIKE '%after 36 h%'"),
+            1);
+  // Every deferred run carries the time the deferrals began.
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(DISTINCT deferred_since) FROM processor_runs WHERE deferred_since IS NOT NULL"),
+            1);
+}
+
+TEST_F(QueueTest, DeferralDelaysGrowWithTheWaitUpToTheCap) {
+  RetryPolicy p;
+  EXPECT_EQ(DecideOnFailure(FailureCategory::kUpstreamIncomplete, 1, p, 0.5, 0).delay_ms, 5'000);
+  EXPECT_EQ(DecideOnFailure(FailureCategory::kUpstreamIncomplete, 1, p, 0.5, 60'000).delay_ms, 15'000);
+  EXPECT_EQ(DecideOnFailure(FailureCategory::kUpstreamIncomplete, 9, p, 0.5, 3'600'000).delay_ms, 900'000);
+  EXPECT_EQ(DecideOnFailure(FailureCategory::kUpstreamIncomplete, 9, p, 0.5, p.defer_max_ms).action,
+            FailureAction::kDeadLetter);
+}
+
 TEST_F(QueueTest, PoisonInputIsDeadLetteredAtOnceAndDlqRetryCompletesItOnceFixed) {
   ASSERT_TRUE(store_->WithWrite([](store::Transaction& t) -> Status {
                 RETURN_IF_ERROR(t.Exec("CREATE TABLE inputs (part TEXT, ok INTEGER)").status());

@@ -25,6 +25,7 @@ engine::EngineOptions EngineOptionsFrom(const Config& config) {
   o.retry.max_attempts = config.max_attempts;
   o.retry.base_ms = config.retry_base_ms;
   o.retry.cap_ms = config.retry_cap_ms;
+  o.retry.defer_max_ms = int64_t{config.defer_max_hours} * 3600 * 1000;
   // Test hook (crash tests): NBAPROPS_TEST_BLOCK="processor:ms" blocks that processor's first attempt.
   if (const char* v = std::getenv("NBAPROPS_TEST_BLOCK")) {
     std::string hook(v);

@@ -575,6 +575,10 @@ CREATE TABLE health_summaries (
 UPDATE schedules SET name = 'predictions_today' WHERE name = 'analytics_today';
 UPDATE schedules SET name = 'results_yesterday' WHERE name = 'analytics_yesterday';
 )SQL"},
+      {6, "deferrals bounded by time: when a partition's current run of deferrals began (ms)",
+       R"SQL(
+ALTER TABLE processor_runs ADD COLUMN deferred_since INTEGER;
+)SQL"},
   };
   return kMigrations;
 }
