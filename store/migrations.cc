@@ -579,6 +579,43 @@ UPDATE schedules SET name = 'results_yesterday' WHERE name = 'analytics_yesterda
        R"SQL(
 ALTER TABLE processor_runs ADD COLUMN deferred_since INTEGER;
 )SQL"},
+      {7, "self-healing and guards: heal backoff, circuit breakers, deadlines, incidents' related runs",
+       R"SQL(
+ALTER TABLE incidents ADD COLUMN related_runs TEXT;
+CREATE TABLE heal_state (
+  processor TEXT NOT NULL,
+  partition_key TEXT NOT NULL,
+  heals INTEGER NOT NULL,
+  last_heal_at INTEGER NOT NULL,
+  next_heal_at INTEGER NOT NULL,
+  last_reason TEXT NOT NULL,
+  PRIMARY KEY (processor, partition_key)
+);
+CREATE TABLE circuit_breakers (
+  source TEXT PRIMARY KEY,
+  state TEXT NOT NULL CHECK (state IN ('closed', 'open', 'half_open')),
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  window_start INTEGER NOT NULL DEFAULT 0,
+  window_requests INTEGER NOT NULL DEFAULT 0,
+  window_failures INTEGER NOT NULL DEFAULT 0,
+  opened_at INTEGER,
+  next_probe_at INTEGER,
+  probe_run_id INTEGER,
+  times_opened INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  last_change_at INTEGER NOT NULL
+);
+CREATE TABLE deadlines (
+  deadline_key TEXT NOT NULL,
+  data_date TEXT NOT NULL,
+  due_at INTEGER NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'at_risk', 'met', 'missed', 'met_late')),
+  met_at INTEGER,
+  checked_at INTEGER NOT NULL,
+  details TEXT,
+  PRIMARY KEY (deadline_key, data_date)
+);
+)SQL"},
   };
   return kMigrations;
 }
