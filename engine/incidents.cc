@@ -1,10 +1,12 @@
 #include "engine/incidents.h"
 
+#include <algorithm>
+
 namespace nbaprops::engine {
 namespace {
 
 constexpr const char* kColumns =
-    "id, incident_key, severity, status, summary, details, opened_at, resolved_at, last_seen_at, count";
+    "id, incident_key, severity, status, summary, details, opened_at, resolved_at, last_seen_at, count, related_runs";
 
 Incident FromRow(const store::Row& r) {
   Incident i;
@@ -18,6 +20,17 @@ Incident FromRow(const store::Row& r) {
   i.resolved_at = r.OptInt(7);
   i.last_seen_at = r.Int(8);
   i.count = r.Int(9);
+  // Stored as a comma-separated list of run ids.
+  if (!r.IsNull(10)) {
+    const std::string runs = r.Text(10);
+    size_t start = 0;
+    while (start < runs.size()) {
+      size_t comma = runs.find(',', start);
+      if (comma == std::string::npos) comma = runs.size();
+      if (comma > start) i.related_runs.push_back(std::stoll(runs.substr(start, comma - start)));
+      start = comma + 1;
+    }
+  }
   return i;
 }
 
@@ -44,6 +57,21 @@ Status OpenIncident(store::Transaction& t, const std::string& key, const std::st
           {key, severity, summary, details, now_ms, now_ms})
       .status()
       .WithContext("opening incident '" + key + "'");
+}
+
+Status LinkIncidentRuns(store::Transaction& t, const std::string& key, const std::vector<int64_t>& run_ids) {
+  ASSIGN_OR_RETURN(std::optional<Incident> open, GetOpenIncident(t, key));
+  if (!open) return OkStatus();
+  std::vector<int64_t> runs = open->related_runs;
+  for (int64_t id : run_ids) {
+    if (std::find(runs.begin(), runs.end(), id) == runs.end()) runs.push_back(id);
+  }
+  // Bounded, newest kept: an incident seen for weeks must not grow without limit.
+  constexpr size_t kMaxRuns = 50;
+  if (runs.size() > kMaxRuns) runs.erase(runs.begin(), runs.end() - kMaxRuns);
+  std::string text;
+  for (int64_t id : runs) text += (text.empty() ? "" : ",") + std::to_string(id);
+  return t.Exec("UPDATE incidents SET related_runs = ? WHERE id = ?", {text, open->id}).status();
 }
 
 Status ResolveIncident(store::Transaction& t, const std::string& key, int64_t now_ms) {

@@ -33,12 +33,16 @@ struct Incident {
   std::optional<int64_t> resolved_at;
   int64_t last_seen_at = 0;
   int64_t count = 0;
+  std::vector<int64_t> related_runs;  // runs that caused or healed it, oldest first (at most 50)
 };
 
 // Opens the incident for `key`, or bumps the open one. Fails with kInvalidArgument for a
 // severity other than info, warning or critical, and for an empty key.
 Status OpenIncident(store::Transaction& t, const std::string& key, const std::string& severity,
                     const std::string& summary, const std::string& details, int64_t now_ms);
+
+// Adds runs to the open incident's related runs (no duplicates); does nothing when none is open.
+Status LinkIncidentRuns(store::Transaction& t, const std::string& key, const std::vector<int64_t>& run_ids);
 
 // Resolves the open incident for `key`; does nothing when none is open.
 Status ResolveIncident(store::Transaction& t, const std::string& key, int64_t now_ms);
