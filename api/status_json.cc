@@ -72,14 +72,32 @@ std::string RunsJson(const std::vector<engine::RunRecord>& runs) {
   return arr.dump(2);
 }
 
-std::string DateStatusJson(const std::string& date, const std::vector<engine::RunRecord>& runs) {
+std::string DateStatusJson(const std::string& date, const std::vector<engine::RunRecord>& runs,
+                           const std::vector<std::pair<int, engine::Expectation>>& expected, int64_t now_ms) {
   json phases = json::object();
-  bool complete = !runs.empty();
+  bool complete = !runs.empty() || !expected.empty();
   for (const auto& r : runs) {
     phases[std::to_string(r.phase)].push_back(RunJson(r));
     if (r.status != "succeeded") complete = false;
   }
-  json j = {{"date", date}, {"complete", complete}, {"phases", phases}};
+  json exp = json::array();
+  int64_t overdue = 0;
+  for (const auto& [phase, e] : expected) {
+    const bool due = now_ms >= e.due_ms;
+    if (!e.met()) complete = false;
+    if (!e.met() && due) ++overdue;
+    exp.push_back({{"phase", phase},
+                   {"processor", e.processor.empty() ? json(nullptr) : json(e.processor)},
+                   {"what", e.what},
+                   {"expected", e.expected},
+                   {"actual", e.actual},
+                   {"stale", e.stale},
+                   {"met", e.met()},
+                   {"due_at", FormatIsoTimestamp(e.due_ms / 1000)},
+                   {"past_due", due},
+                   {"missing", e.missing}});
+  }
+  json j = {{"date", date}, {"complete", complete}, {"overdue", overdue}, {"expected", exp}, {"phases", phases}};
   return j.dump(2);
 }
 

@@ -7,14 +7,17 @@
 #include <vector>
 
 #include "engine/ledger.h"
+#include "engine/reconciler.h"
 #include "pipeline/pipeline.h"
 
 namespace nbaprops::api {
 
 std::string SummaryJson(const pipeline::Summary& s);
 std::string RunsJson(const std::vector<engine::RunRecord>& runs);
-// Status of one date: the latest run of each processor.
-std::string DateStatusJson(const std::string& date, const std::vector<engine::RunRecord>& runs);
+// Status of one date: the latest run of each processor, and what must exist (phase, expectation;
+// phase 1 for source data no processor makes) against what does.
+std::string DateStatusJson(const std::string& date, const std::vector<engine::RunRecord>& runs,
+                           const std::vector<std::pair<int, engine::Expectation>>& expected, int64_t now_ms);
 std::string JsonEscape(const std::string& s);  // a quoted JSON string
 
 }  // namespace nbaprops::api

@@ -50,14 +50,19 @@ StatusOr<Config> LoadConfig(const std::string& path) {
       c.inbox = (*src)["inbox"].value_or(c.inbox);
     }
     if (auto* p = root["pipeline"].as_table()) {
-      RETURN_IF_ERROR(CheckKeys(*p, "pipeline", {"roster_lookback_games", "injury_max_age_hours"}, path));
+      RETURN_IF_ERROR(CheckKeys(*p, "pipeline",
+                                {"roster_lookback_games", "injury_max_age_hours", "minutes_alert_below",
+                                 "minutes_block_below"},
+                                path));
       c.upcoming_roster_games = (*p)["roster_lookback_games"].value_or(c.upcoming_roster_games);
       c.injury_max_age_hours = (*p)["injury_max_age_hours"].value_or(c.injury_max_age_hours);
+      c.minutes_alert_below = (*p)["minutes_alert_below"].value_or(c.minutes_alert_below);
+      c.minutes_block_below = (*p)["minutes_block_below"].value_or(c.minutes_block_below);
     }
     if (auto* e = root["engine"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*e, "engine",
                                 {"lease_ms", "heartbeat_ms", "max_attempts", "retry_base_ms", "retry_cap_ms", "defer_max_hours",
-                                 "workers"},
+                                 "reconcile_every_s", "reconcile_lookback_days", "max_heals_per_cycle", "workers"},
                                 path));
       c.lease_ms = (*e)["lease_ms"].value_or(c.lease_ms);
       c.heartbeat_ms = (*e)["heartbeat_ms"].value_or(c.heartbeat_ms);
@@ -65,6 +70,9 @@ StatusOr<Config> LoadConfig(const std::string& path) {
       c.retry_base_ms = (*e)["retry_base_ms"].value_or(c.retry_base_ms);
       c.retry_cap_ms = (*e)["retry_cap_ms"].value_or(c.retry_cap_ms);
       c.defer_max_hours = (*e)["defer_max_hours"].value_or(c.defer_max_hours);
+      c.reconcile_every_s = (*e)["reconcile_every_s"].value_or(c.reconcile_every_s);
+      c.reconcile_lookback_days = (*e)["reconcile_lookback_days"].value_or(c.reconcile_lookback_days);
+      c.max_heals_per_cycle = (*e)["max_heals_per_cycle"].value_or(c.max_heals_per_cycle);
       c.workers = (*e)["workers"].value_or(c.workers);
     }
     if (auto* e = root["export"].as_table()) {
@@ -106,9 +114,11 @@ StatusOr<Config> LoadConfig(const std::string& path) {
                                 " ms)");
   }
   if (c.max_attempts < 1 || c.workers < 1 || c.retry_base_ms < 0 || c.retry_cap_ms < c.retry_base_ms ||
-      c.defer_max_hours < 1) {
+      c.defer_max_hours < 1 || c.reconcile_every_s < 0 || c.reconcile_lookback_days < 0 ||
+      c.max_heals_per_cycle < 1) {
     return InvalidArgumentError(
-        "engine: max_attempts, workers and defer_max_hours must be >= 1 and retry_cap_ms >= retry_base_ms");
+        "engine: max_attempts, workers, defer_max_hours and max_heals_per_cycle must be >= 1, reconcile_every_s "
+        "and reconcile_lookback_days >= 0, and retry_cap_ms >= retry_base_ms");
   }
   if (c.line_policy != "opening" && c.line_policy != "latest") {
     return InvalidArgumentError("predictions.line_policy '" + c.line_policy + "' is not one of opening, latest");
@@ -118,6 +128,10 @@ StatusOr<Config> LoadConfig(const std::string& path) {
   }
   if (c.upcoming_roster_games < 1 || c.upcoming_roster_games > 82) {
     return InvalidArgumentError("pipeline.roster_lookback_games must be between 1 and 82");
+  }
+  if (c.minutes_block_below < 0 || c.minutes_block_below > c.minutes_alert_below || c.minutes_alert_below > 1) {
+    return InvalidArgumentError("pipeline: need 0 <= minutes_block_below <= minutes_alert_below <= 1 (fractions of "
+                                "the 240 minutes a team plays)");
   }
   return c;
 }

@@ -17,6 +17,8 @@ struct Config {
   std::string inbox;                    // [sources] inbox / NBAPROPS_INBOX: imported on the scrape schedule
   int upcoming_roster_games = 10;       // [pipeline] roster_lookback_games
   int injury_max_age_hours = 36;        // [pipeline] injury_max_age_hours
+  double minutes_alert_below = 0.90;    // [pipeline] minutes_alert_below: box-score minutes / 240 per team
+  double minutes_block_below = 0.80;    // [pipeline] minutes_block_below (0 = never block)
   // [engine]
   int64_t lease_ms = 30'000;            // lease_ms / NBAPROPS_LEASE_MS
   int64_t heartbeat_ms = 5'000;         // heartbeat_ms / NBAPROPS_HEARTBEAT_MS
@@ -24,6 +26,9 @@ struct Config {
   int64_t retry_base_ms = 2'000;        // retry_base_ms
   int64_t retry_cap_ms = 300'000;       // retry_cap_ms
   int defer_max_hours = 36;             // defer_max_hours: dead-letter a partition deferred this long
+  int reconcile_every_s = 60;           // reconcile_every_s: self-heal cycle in `serve` (0 = off)
+  int reconcile_lookback_days = 3;      // reconcile_lookback_days: dates before today the reconciler checks
+  int max_heals_per_cycle = 10;         // max_heals_per_cycle
   int workers = 2;                      // workers (serve / worker default)
   // [predictions]
   std::vector<std::string> sportsbooks = {"draftkings", "fanduel", "betmgm", "pointsbet", "caesars"};  // chain

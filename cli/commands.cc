@@ -255,10 +255,18 @@ int CmdStatus(const GlobalOptions& g, const std::string& date) {
     return OkStatus();
   });
   if (!st.ok()) return Fail(kExitStore, st.message());
-  bool complete = !runs.empty();
-  for (const auto& r : runs) complete = complete && r.status == "succeeded";
+  auto expected = DateExpectations(env, date);
+  if (!expected.ok()) return Fail(kExitStore, expected.status().message());
+  const int64_t now_ms = env.runner->clock().NowMillis();
+  bool runs_ok = true;
+  for (const auto& r : runs) runs_ok = runs_ok && r.status == "succeeded";
+  int overdue = 0, unmet = 0;
+  for (const auto& [phase, e] : *expected) {
+    unmet += e.met() ? 0 : 1;
+    overdue += !e.met() && now_ms >= e.due_ms ? 1 : 0;
+  }
   if (g.json) {
-    std::printf("%s\n", api::DateStatusJson(date, runs).c_str());
+    std::printf("%s\n", api::DateStatusJson(date, runs, *expected, now_ms).c_str());
   } else {
     Table t({"phase", "processor", "status", "attempt", "rows in", "rows out", "rejected", "error"});
     for (const auto& r : runs) {
@@ -268,10 +276,21 @@ int CmdStatus(const GlobalOptions& g, const std::string& date) {
              r.error_category.empty() ? "" : r.error_category + ": " + Truncate(r.error_message, 80)});
     }
     std::printf("%s", t.Render().c_str());
-    std::printf("%s: %s\n", date.c_str(),
-                runs.empty() ? "nothing has run for this date" : complete ? "complete" : "INCOMPLETE");
+    if (expected->empty()) {
+      std::printf("no games on %s: nothing is expected\n", date.c_str());
+    } else {
+      std::printf("\nexpected vs actual:\n%s", ExpectationsTable(*expected, now_ms).c_str());
+    }
+    std::string verdict = runs.empty() && expected->empty() ? "nothing has run for this date"
+                          : runs_ok && unmet == 0          ? "complete"
+                                                           : "INCOMPLETE";
+    if (unmet > 0) {
+      verdict += ": " + std::to_string(unmet) + " expectation(s) unmet, " + std::to_string(overdue) +
+                 " past due (`nbaprops heal --date " + date + "` re-runs what can be re-run)";
+    }
+    std::printf("%s: %s\n", date.c_str(), verdict.c_str());
   }
-  return runs.empty() || complete ? kExitOk : kExitFailed;
+  return runs_ok && overdue == 0 ? kExitOk : kExitFailed;
 }
 
 int CmdHealthSummary(const GlobalOptions& g, const std::string& date) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "base/config.h"
+#include "engine/reconciler.h"
 #include "engine/runner.h"
 #include "pipeline/pipeline.h"
 #include "store/store.h"
@@ -51,6 +52,11 @@ int CmdBackfill(const GlobalOptions& g, const std::string& from, const std::stri
 int CmdStatus(const GlobalOptions& g, const std::string& date);
 // `status --summary`: builds the daily health summary of `date` (empty: yesterday) and prints it.
 int CmdHealthSummary(const GlobalOptions& g, const std::string& date);
+// `heal [--date D] [--dry-run]`: one reconciler cycle (all active dates, or one), then runs what it queued.
+int CmdHeal(const GlobalOptions& g, const std::string& date, bool dry_run);
+// What must exist for a date against what does, phase of each (heal_commands.cc).
+StatusOr<std::vector<std::pair<int, engine::Expectation>>> DateExpectations(Env& env, const std::string& date);
+std::string ExpectationsTable(const std::vector<std::pair<int, engine::Expectation>>& expected, int64_t now_ms);
 int CmdRuns(const GlobalOptions& g, const std::string& status, const std::string& processor, const std::string& date,
             int limit);
 int CmdRegistryUnresolved(const GlobalOptions& g, const std::string& status);
@@ -73,6 +79,7 @@ int CmdDlqList(const GlobalOptions& g, const std::string& status);
 int CmdDlqShow(const GlobalOptions& g, int64_t id);
 int CmdDlqRetry(const GlobalOptions& g, int64_t id);
 int CmdDlqDiscard(const GlobalOptions& g, int64_t id);
+int CmdBreakers(const GlobalOptions& g);  // cli/breaker_commands.cc: circuit breakers (--json)
 
 // cli/model_commands.cc
 int CmdTrain(const GlobalOptions& g, const std::string& until, const std::string& out);

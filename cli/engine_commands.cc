@@ -11,7 +11,9 @@
 #include "engine/queue.h"
 #include "engine/scheduler.h"
 #include "engine/worker_pool.h"
+#include "engine/reconciler.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/plan.h"
 
 namespace nbaprops::cli {
 namespace {
@@ -27,10 +29,36 @@ bool QueueSettled(store::Store& store) {
   return live == 0;
 }
 
+// What `serve` runs beside the workers, on the reaper thread: the scheduler every tick, the
+// reconciler every `reconcile_every_ms` of `clock` (the scheduler's clock, simulated in a replay).
+struct Background {
+  engine::Scheduler* scheduler = nullptr;
+  engine::Reconciler* reconciler = nullptr;
+  const Clock* clock = nullptr;
+  int64_t reconcile_every_ms = 0;
+  int64_t next_reconcile_ms = 0;
+};
+
+void Reconcile(Background& b) {
+  if (!b.reconciler || b.reconcile_every_ms <= 0 || b.clock->NowMillis() < b.next_reconcile_ms) return;
+  b.next_reconcile_ms = b.clock->NowMillis() + b.reconcile_every_ms;
+  auto r = b.reconciler->RunOnce(false);
+  if (!r.ok()) {
+    LogWarn("reconciler: " + r.status().ToString());
+    return;
+  }
+  for (const auto& d : r->unmet) {
+    if (d.decision == "enqueued") {
+      LogInfo("self-heal: run " + std::to_string(d.run_id) + " " + d.expectation.processor + " " +
+              d.expectation.partition_key + ": " + d.reason);
+    }
+  }
+}
+
 // Blocks SIGTERM/SIGINT in every thread (threads inherit the mask) and waits for one on this
-// thread; with `until_idle`, also returns once the queue has settled. A scheduler, when given,
-// ticks on the reaper thread; `done` (when given) must hold before an idle exit.
-int RunPool(Env& env, const ServeOptions& o, const char* what, engine::Scheduler* scheduler = nullptr,
+// thread; with `until_idle`, also returns once the queue has settled. `done` (when given) must
+// hold before an idle exit.
+int RunPool(Env& env, const ServeOptions& o, const char* what, Background* background = nullptr,
             const std::function<bool()>& done = nullptr) {
   sigset_t set;
   sigemptyset(&set);
@@ -41,12 +69,13 @@ int RunPool(Env& env, const ServeOptions& o, const char* what, engine::Scheduler
   engine::WorkerPoolOptions po;
   po.threads = o.workers > 0 ? o.workers : env.config.workers;
   po.reap_every_ms = std::max<int64_t>(100, std::min<int64_t>(1000, env.config.heartbeat_ms));
-  if (scheduler) {
-    po.on_tick = [scheduler, &done] {
+  if (background) {
+    po.on_tick = [background, &done] {
       if (done && done()) return;  // a replay past its end schedules nothing more
-      auto r = scheduler->Tick();
+      auto r = background->scheduler->Tick();
       if (!r.ok()) LogWarn("scheduler: " + r.status().ToString());
       for (const auto& name : r.ok() ? r->fired : std::vector<std::string>{}) LogInfo("scheduler fired " + name);
+      Reconcile(*background);
     };
   }
   engine::WorkerPool pool(*env.runner, po);
@@ -82,11 +111,22 @@ int CmdServe(const GlobalOptions& g, const ServeOptions& o_in) {
   ServeOptions o = o_in;
   Env env;
   if (int rc = OpenEnv(g, false, &env)) return rc;
+  pipeline::PlanOptions plan;
+  plan.lookback_days = env.config.reconcile_lookback_days;
+  pipeline::PipelinePlanner planner(plan);
+  engine::ReconcilerOptions ro;
+  ro.max_heals_per_cycle = env.config.max_heals_per_cycle;
+  Background background;
+  background.reconcile_every_ms = int64_t{env.config.reconcile_every_s} * 1000;
   if (o.replay_from.empty()) {
     engine::Scheduler scheduler(*env.store, env.runner->clock());
     Status st = pipeline::RegisterSchedules(scheduler, *env.runner);
     if (!st.ok()) return Fail(kExitFailed, st.message());
-    return RunPool(env, o, "serve", &scheduler);
+    engine::Reconciler reconciler(*env.runner, planner, env.runner->clock(), ro);
+    background.scheduler = &scheduler;
+    background.reconciler = &reconciler;
+    background.clock = &env.runner->clock();
+    return RunPool(env, o, "serve", &background);
   }
   // Replay: the scheduler lives on simulated days; leases and retries keep real time.
   auto from = ParseIsoDate(o.replay_from);
@@ -105,7 +145,11 @@ int CmdServe(const GlobalOptions& g, const ServeOptions& o_in) {
   if (!st.ok()) return Fail(kExitFailed, st.message());
   std::fprintf(stderr, "replay: %s .. %s at %.0fx\n", o.replay_from.c_str(), FormatIsoDate(last).c_str(), o.speed);
   o.until_idle = true;
-  return RunPool(env, o, "serve", &scheduler, [&] { return sim.NowMillis() >= end_ms; });
+  engine::Reconciler reconciler(*env.runner, planner, sim, ro);
+  background.scheduler = &scheduler;
+  background.reconciler = &reconciler;
+  background.clock = &sim;
+  return RunPool(env, o, "serve", &background, [&] { return sim.NowMillis() >= end_ms; });
 }
 
 int CmdWorker(const GlobalOptions& g, const ServeOptions& o) {

@@ -96,7 +96,11 @@ int main(int argc, char** argv) {
   evaluate->callback([&] { rc = CmdEvaluate(g, eval); });
 
   auto* status = app.add_subcommand("status", "what is stored and how the runs went (--date D for one date)");
-  bool summary = false;
+  bool summary = false, dry_run = false;
+  auto* heal = app.add_subcommand("heal", "compare what must exist with what does, and re-run what is missing");
+  heal->add_option("--date", date, "one game date (default: the reconciler's window of recent dates)");
+  heal->add_flag("--dry-run", dry_run, "show what would be healed; change nothing");
+  heal->callback([&] { rc = CmdHeal(g, date, dry_run); });
   status->add_option("--date", date, "one game date");
   status->add_flag("--summary", summary, "the daily health summary of --date (default: yesterday, Eastern time)");
   status->callback([&] { rc = summary ? CmdHealthSummary(g, date) : CmdStatus(g, date); });

@@ -47,6 +47,10 @@ class Processor {
   // Upstream processors whose output for the same partition this one reads.
   virtual std::vector<std::string> inputs() const { return {}; }
   virtual std::vector<std::string> output_tables() const = 0;
+  // External sources this processor calls; a run is admitted only while each source's breaker
+  // admits it (engine/breaker.h). Its source_unavailable, rate_limited and timeout failures
+  // count against every one of them, and its success closes them.
+  virtual std::vector<std::string> sources() const { return {}; }
   virtual Status Run(RunContext& ctx) = 0;
 };
 

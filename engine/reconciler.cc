@@ -45,11 +45,11 @@ void TransitiveInputs(const Runner& runner, const std::string& name, std::set<st
 
 }  // namespace
 
-Reconciler::Reconciler(Runner& runner, Planner& planner, ReconcilerOptions options)
-    : runner_(runner), planner_(planner), options_(options) {}
+Reconciler::Reconciler(Runner& runner, Planner& planner, const Clock& clock, ReconcilerOptions options)
+    : runner_(runner), planner_(planner), clock_(clock), options_(options) {}
 
 StatusOr<ReconcileResult> Reconciler::RunOnce(bool dry_run, const std::string& only_date) {
-  const int64_t now_ms = runner_.clock().NowMillis();
+  const int64_t now_ms = clock_.NowMillis();
   ReconcileResult res;
   RETURN_IF_ERROR(runner_.store().WithRead([&](store::Transaction& t) -> Status {
     ASSIGN_OR_RETURN(res.planned, planner_.Plan(t, now_ms, only_date));
@@ -180,7 +180,7 @@ StatusOr<ReconcileResult> Reconciler::RunOnce(bool dry_run, const std::string& o
     }
     return OkStatus();
   };
-  // `decided` points into `out`, which is reserved up front so the pointers stay valid.
+  // `decided` refers into `out`, which is reserved up front so the addresses stay valid.
   if (dry_run) {
     RETURN_IF_ERROR(runner_.store().WithRead(decide));
   } else {

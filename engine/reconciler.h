@@ -41,7 +41,7 @@ struct Expectation {
   std::string processor;  // who produces the output; empty when no processor can (source data)
   std::string partition_key;
   std::string data_date;
-  std::string what;  // for people: "analytics rows per player who played"
+  std::string what;  // for people: "a summary row per input record"
   int64_t expected = 0, actual = 0;
   bool stale = false;   // the output exists but is older than its inputs
   int64_t due_ms = 0;   // heal (or alert) only once now >= due_ms
@@ -83,8 +83,9 @@ struct ReconcileResult {
 
 class Reconciler {
  public:
-  // `runner` supplies the processors (phase, inputs); the planner the expectations.
-  Reconciler(Runner& runner, Planner& planner, ReconcilerOptions options = {});
+  // `runner` supplies the processors (phase, inputs); the planner the expectations; `clock` the
+  // time plans are made at (the runner's, or a replay's simulated clock).
+  Reconciler(Runner& runner, Planner& planner, const Clock& clock, ReconcilerOptions options = {});
 
   // One cycle. With dry_run, decides but writes nothing (`nbaprops heal --dry-run`).
   StatusOr<ReconcileResult> RunOnce(bool dry_run, const std::string& only_date = "");
@@ -92,6 +93,7 @@ class Reconciler {
  private:
   Runner& runner_;
   Planner& planner_;
+  const Clock& clock_;
   ReconcilerOptions options_;
 };
 

@@ -62,7 +62,7 @@ class ReconcilerTest : public ::testing::Test {
     ASSERT_TRUE(runner_->Register(std::make_unique<SideTableProcessor>("b", std::vector<std::string>{"a"})).ok());
   }
   ReconcileResult Cycle(bool dry_run = false, ReconcilerOptions o = {}) {
-    Reconciler r(*runner_, planner_, o);
+    Reconciler r(*runner_, planner_, clock_, o);
     auto res = r.RunOnce(dry_run);
     EXPECT_TRUE(res.ok()) << res.status().ToString();
     return res.ok() ? *res : ReconcileResult{};

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/time.h"
+
 namespace nbaprops::engine {
 namespace {
 
@@ -140,7 +142,44 @@ RunOutcome Runner::Execute(Processor& p, const std::string& partition_key, const
   return RunClaimed(p, *claimed);
 }
 
+std::optional<RunOutcome> Runner::AdmitSources(const Processor& p, const ClaimedRun& claimed,
+                                               const std::vector<std::string>& sources) {
+  RunOutcome out;
+  out.run_id = claimed.run.run_id;
+  out.processor = p.name();
+  const int64_t now_ms = clock_.NowMillis();
+  bool denied = false;
+  Status st = store_.WithWrite([&](store::Transaction& t) -> Status {
+    for (const std::string& source : sources) {
+      ASSIGN_OR_RETURN(Admission a, Admit(t, source, claimed.run.run_id, now_ms, options_.breaker));
+      if (a.allowed) continue;
+      // Not an attempt: the source is known to be down, so the run waits for the breaker instead
+      // of spending retries against it. A probe taken for an earlier source is given back by the
+      // dead-probe rule (this run stops running now).
+      denied = true;
+      out.category = FailureCategory::kUpstreamIncomplete;
+      out.status = FailedPreconditionError(a.reason + "; the run is deferred, not failed (`nbaprops breakers`)");
+      FailureInfo f;
+      f.category = out.category;
+      f.message = out.status.message();
+      f.started_at_ms = now_ms;
+      f.defer_until_ms = a.denied_until_ms;
+      return Queue::ApplyFailure(t, claimed.run, f, now_ms, options_.retry, Jitter());
+    }
+    return OkStatus();
+  });
+  if (st.ok() && !denied) return std::nullopt;
+  // A store error leaves the run running without a heartbeat: the reaper retries it.
+  if (!st.ok()) out.status = st.WithContext("admitting " + p.name() + " through its circuit breakers");
+  out.status = out.status.WithContext(p.name() + " for " + claimed.run.partition_key);
+  return out;
+}
+
 RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
+  const std::vector<std::string> sources = p.sources();
+  if (!sources.empty()) {
+    if (std::optional<RunOutcome> deferred = AdmitSources(p, claimed, sources)) return *deferred;
+  }
   RunOutcome out;
   out.run_id = claimed.run.run_id;
   out.processor = p.name();
@@ -148,7 +187,14 @@ RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
   ctx.started_at_ms = clock_.NowMillis();
   ctx.lease_token = claimed.lease_token;
   bool triggered = false;
-  ctx.on_success = [&](store::Transaction& t) { return EnqueueDownstream(t, p, claimed.run, &triggered); };
+  ctx.on_success = [&](store::Transaction& t) -> Status {
+    RETURN_IF_ERROR(EnqueueDownstream(t, p, claimed.run, &triggered));
+    // The source answered: its breakers close in the same commit as the output.
+    for (const std::string& source : sources) {
+      RETURN_IF_ERROR(RecordSuccess(t, source, claimed.run.run_id, clock_.NowMillis(), options_.breaker));
+    }
+    return OkStatus();
+  };
   Status s;
   HoldLease(claimed.run.run_id, claimed.lease_token);
   if (options_.block_ms > 0 && claimed.run.attempt == 1 && p.name() == options_.block_processor) {
@@ -170,8 +216,35 @@ RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
   out.status = s.WithContext(p.name() + " for " + claimed.run.partition_key);
   FailureInfo f{out.category,       s.message(), ctx.records_in, ctx.records_rejected, ctx.details, ctx.started_at_ms,
                 ctx.defer_until_ms};
-  Status fs = store_.WithWrite([&](store::Transaction& t) {
-    return Queue::ApplyFailure(t, claimed.run, f, clock_.NowMillis(), options_.retry, Jitter());
+  Status fs = store_.WithWrite([&](store::Transaction& t) -> Status {
+    const int64_t now_ms = clock_.NowMillis();
+    FailureInfo applied = f;
+    if (IsSourceFailure(out.category)) {
+      std::string open;
+      int64_t until = 0;
+      for (const std::string& source : sources) {
+        ASSIGN_OR_RETURN(CircuitBreaker b,
+                         RecordFailure(t, source, claimed.run.run_id, s.message(), now_ms, options_.breaker));
+        if (b.state == BreakerState::kClosed) continue;
+        const int64_t b_until =
+            b.state == BreakerState::kOpen ? b.next_probe_at.value_or(now_ms) : now_ms + options_.breaker.probe_wait_ms;
+        if (b_until > until) until = b_until;
+        open += (open.empty() ? "" : ", ") + source;
+      }
+      // A failure that leaves a breaker open (the one that trips it, a failed probe, a run that
+      // was in flight) waits for the next probe like the runs the breaker denies: a retry sooner
+      // would only be denied, and charging attempts for it would dead-letter partitions during a
+      // long outage. Deferrals are bounded by time (RetryPolicy::defer_max_ms) instead.
+      if (until > 0) {
+        applied.category = FailureCategory::kUpstreamIncomplete;
+        applied.defer_until_ms = until;
+        applied.message = std::string(FailureCategoryName(out.category)) + ": " + s.message() +
+                          "; circuit breaker for " + open + " is open until " +
+                          FormatIsoTimestamp((until + 999) / 1000) +
+                          ", so the run is deferred, not retried (`nbaprops breakers`)";
+      }
+    }
+    return Queue::ApplyFailure(t, claimed.run, applied, now_ms, options_.retry, Jitter());
   });
   if (!fs.ok()) out.status = out.status.WithContext("(and recording the failure failed: " + fs.message() + ")");
   if (listener_) listener_();  // a retry may be runnable at once

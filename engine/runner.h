@@ -4,7 +4,9 @@
 // token, expiry) that a heartbeat thread extends while the processor works. It ends either in
 // the processor's CommitOutput (rows + `succeeded` + downstream triggers in one transaction) or
 // in Queue::ApplyFailure (`failed`, then a retry, a deferral or a dead letter). A processor that
-// returns OK without committing is a bug and is recorded as one.
+// returns OK without committing is a bug and is recorded as one. Before a run executes, the
+// circuit breaker of each of its processor's sources must admit it (engine/breaker.h); a denied
+// run is deferred until the breaker may admit it, without running, and costs no attempt.
 // Thread-safety: after registration, all methods may be called from several threads.
 #ifndef NBAPROPS_ENGINE_RUNNER_H_
 #define NBAPROPS_ENGINE_RUNNER_H_
@@ -21,6 +23,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "engine/breaker.h"
 #include "engine/failure_policy.h"
 #include "engine/ledger.h"
 #include "engine/processor.h"
@@ -33,6 +36,8 @@ struct EngineOptions {
   int64_t lease_ms = 30'000;
   int64_t heartbeat_ms = 5'000;
   RetryPolicy retry;
+  // Circuit breakers of the sources processors declare (Processor::sources()).
+  BreakerOptions breaker;
   std::string worker_id;  // empty: host:pid
   uint64_t seed = 0;      // jitter and lease tokens; 0 = from std::random_device
   // Test hook for crash tests: the first attempt of this processor sleeps this long (while
@@ -83,6 +88,10 @@ class Runner {
   double Jitter();
 
  private:
+  // Asks the breaker of every source of `p` to admit the run; a denial defers the run (in the
+  // same transaction) and returns its outcome. Empty when the run may execute.
+  std::optional<RunOutcome> AdmitSources(const Processor& p, const ClaimedRun& claimed,
+                                         const std::vector<std::string>& sources);
   // Enqueues the downstream runs of `p` whose inputs have all succeeded for the partition.
   Status EnqueueDownstream(store::Transaction& t, const Processor& p, const RunRecord& run, bool* enqueued);
 

@@ -8,6 +8,7 @@
 
 #include "base/strings.h"
 #include "base/time.h"
+#include "engine/incidents.h"
 #include "engine/ledger.h"
 #include "pipeline/partition.h"
 
@@ -26,6 +27,8 @@ int CountPlayed(const std::vector<Game>& games) {
 // ---------------------------------------------------------------------------------------------
 class PlayerGameSummaryProcessor final : public engine::Processor {
  public:
+  explicit PlayerGameSummaryProcessor(const Config& c)
+      : alert_below_(c.minutes_alert_below), block_below_(c.minutes_block_below) {}
   std::string name() const override { return "player_game_summary"; }
   int phase() const override { return 3; }
   std::vector<std::string> output_tables() const override { return {"analytics_player_game_summary"}; }
@@ -100,9 +103,56 @@ class PlayerGameSummaryProcessor final : public engine::Processor {
                                      " team-game(s) of final games: " + Join(missing, ", ") +
                                      "; import the box scores (or resolve their names) and re-run the date");
     }
+    // Minutes coverage per game: resolved players' minutes over the 480 two teams play in
+    // regulation (overtime can take it past 1). Low coverage means rows are missing from the
+    // source or names did not resolve; every per-player sum built on it would be too low.
+    std::vector<std::string> low, blocked;
+    double min_coverage = 1;
+    for (const auto& [id, g] : games) {
+      if (!g.played()) continue;
+      const double coverage = (totals[{id, g.home}].minutes + totals[{id, g.away}].minutes) / 480.0;
+      min_coverage = std::min(min_coverage, coverage);
+      char pct[16];
+      std::snprintf(pct, sizeof pct, "%.0f%%", 100 * coverage);
+      const std::string text = id + " " + g.away + "@" + g.home + " " + pct;
+      if (coverage < block_below_) {
+        blocked.push_back(text);
+      } else if (coverage < alert_below_) {
+        low.push_back(text);
+      }
+    }
+    const std::string blocked_key = "minutes_coverage_blocked:" + date, low_key = "minutes_coverage:" + date;
+    // Blocking waits for a re-scrape to fill the gap; once grading is due (10:00 ET the next day)
+    // no better data is coming in time, so the date proceeds with what it has, loudly.
+    const bool past_deadline = ctx.clock().NowSeconds() >= EasternLocalToUtc(day + 1, 10, 0);
+    if (!blocked.empty() && past_deadline) {
+      for (std::string& b : blocked) low.push_back(b + " (below the block threshold; accepted after the deadline)");
+      blocked.clear();
+    }
+    if (!blocked.empty()) {
+      const std::string message = "box-score minutes cover less than " + Fmt(100 * block_below_) + "% of " +
+                                  std::to_string(blocked.size()) + " game(s) of " + date + ": " + Join(blocked, ", ") +
+                                  "; import the missing box-score rows or resolve their names (nbaprops registry "
+                                  "unresolved), or lower [pipeline] minutes_block_below to accept them";
+      RETURN_IF_ERROR(ctx.store().WithWrite([&](Transaction& t) {
+        return engine::OpenIncident(t, blocked_key, "critical", message, "{}", ctx.clock().NowMillis());
+      }));
+      return FailedPreconditionError(message);
+    }
     ctx.expected_min_rows = 2 * played_games;
     int64_t not_in_schedule = 0;
     return ctx.CommitOutput([&](Transaction& t) -> Status {
+      const int64_t now = ctx.clock().NowMillis();
+      RETURN_IF_ERROR(engine::ResolveIncident(t, blocked_key, now));
+      if (low.empty()) {
+        RETURN_IF_ERROR(engine::ResolveIncident(t, low_key, now));
+      } else {
+        RETURN_IF_ERROR(engine::OpenIncident(t, low_key, "warning",
+                                             "box-score minutes cover less than " + Fmt(100 * alert_below_) + "% of " +
+                                                 std::to_string(low.size()) + " game(s) of " + date + ": " +
+                                                 Join(low, ", "),
+                                             "{}", now));
+      }
       RETURN_IF_ERROR(t.Exec("DELETE FROM analytics_player_game_summary WHERE game_date = ?", {date}).status());
       ASSIGN_OR_RETURN(auto st, t.Prepare(
           "INSERT INTO analytics_player_game_summary (game_date, game_id, player_id, player_name, team, opponent, "
@@ -141,10 +191,14 @@ class PlayerGameSummaryProcessor final : public engine::Processor {
       ctx.records_out = out;
       ctx.records_rejected = unresolved + duplicates;
       ctx.details = "{\"unresolved_players\":" + std::to_string(unresolved) + ",\"duplicate_rows\":" +
-                    std::to_string(duplicates) + ",\"games_not_in_schedule\":" + std::to_string(not_in_schedule) + "}";
+                    std::to_string(duplicates) + ",\"games_not_in_schedule\":" + std::to_string(not_in_schedule) +
+                    ",\"min_minutes_coverage\":" + Fmt(min_coverage) + "}";
       return OkStatus();
     });
   }
+
+ private:
+  double alert_below_, block_below_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -590,7 +644,7 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
 
 std::vector<std::unique_ptr<engine::Processor>> MakeAnalyticsProcessors(const Config& config) {
   std::vector<std::unique_ptr<engine::Processor>> out;
-  out.push_back(std::make_unique<PlayerGameSummaryProcessor>());
+  out.push_back(std::make_unique<PlayerGameSummaryProcessor>(config));
   out.push_back(std::make_unique<TeamSqlProcessor>("team_offense_game_summary", "player_game_summary",
                                                    "analytics_team_offense_game_summary", kTeamOffenseSql));
   out.push_back(std::make_unique<TeamSqlProcessor>("team_defense_game_summary", "team_offense_game_summary",

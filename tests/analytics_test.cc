@@ -43,7 +43,7 @@ class AnalyticsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = OpenTestStore(dir_.File("a.db"));
-    runner_ = std::move(MakeRunner(*store_, clock_, Config{}).value());
+    runner_ = std::move(MakeRunner(*store_, clock_, nbaprops::testing::SmallFixtureConfig()).value());
     dir_.Write("in/schedule.csv", kSchedule);
     dir_.Write("in/box.csv", kBox);
     dir_.Write("in/props.csv", kProps);

@@ -39,7 +39,7 @@ class IngestTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = OpenTestStore(dir_.File("i.db"));
-    Config config;
+    Config config = nbaprops::testing::SmallFixtureConfig();
     config.export_dir = dir_.File("exports");
     auto r = MakeRunner(*store_, clock_, config);
     ASSERT_TRUE(r.ok());
@@ -209,7 +209,7 @@ TEST_F(IngestTest, AliasingAnUnresolvedNameResolvesItsRowsAndRequeuesTheDate) {
 }
 
 TEST_F(IngestTest, TheScrapeScheduleImportsWhatIsNewInTheInbox) {
-  Config config;
+  Config config = nbaprops::testing::SmallFixtureConfig();
   config.inbox = dir_.File("inbox");
   dir_.Write("inbox/players.csv", kPlayers);
   auto runner = MakeRunner(*store_, clock_, config);

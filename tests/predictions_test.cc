@@ -76,7 +76,7 @@ class PredictionsTest : public ::testing::Test {
  protected:
   void SetUp() override {
     store_ = OpenTestStore(dir_.File("p.db"));
-    Config config;
+    Config config = nbaprops::testing::SmallFixtureConfig();
     config.export_dir = dir_.File("exports");
     runner_ = std::move(MakeRunner(*store_, clock_, config).value());
     dir_.Write("in/schedule.csv", kSchedule);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "base/config.h"
 #include "store/migrations.h"
 #include "store/store.h"
 
@@ -44,6 +45,15 @@ inline std::unique_ptr<store::Store> OpenTestStore(const std::string& path) {
   auto m = store::Migrate(**s);
   EXPECT_TRUE(m.ok()) << m.status().ToString();
   return std::move(s).value();
+}
+
+// Defaults, except that the minutes-coverage check is off: hand-written fixtures hold one or two
+// players per team, far below the 80% of team minutes a real box score covers.
+inline Config SmallFixtureConfig() {
+  Config c;
+  c.minutes_alert_below = 0;
+  c.minutes_block_below = 0;
+  return c;
 }
 
 inline int64_t Count(store::Store& s, const std::string& sql) {
