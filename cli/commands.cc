@@ -19,6 +19,7 @@
 #include "engine/ledger.h"
 #include "engine/scheduler.h"
 #include "pipeline/formats.h"
+#include "pipeline/guards.h"
 #include "pipeline/health.h"
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
@@ -244,9 +245,24 @@ int CmdStatus(const GlobalOptions& g, const std::string& date) {
     if (!s.ok()) return Fail(kExitStore, s.status().message());
     if (g.json) {
       std::printf("%s\n", api::SummaryJson(*s).c_str());
-    } else {
-      PrintSummary(*s);
+      return kExitOk;
     }
+    PrintSummary(*s);
+    // Deadlines and the model guard as they stand now, judged without writing (serve records them).
+    pipeline::GuardOptions go;
+    go.dry_run = true;
+    const int64_t now = env.runner->clock().NowMillis();
+    Table t({"check", "subject", "outcome", "summary"});
+    for (auto report : {pipeline::CheckDeadlines(*env.store, go, env.config.export_dir, now),
+                        pipeline::CheckModelGuard(*env.store, go, env.config.model_path,
+                                                  FormatIsoDate(EasternDate(now / 1000)), now)}) {
+      if (!report.ok()) {
+        LogWarn("guards: " + report.status().ToString());
+        continue;
+      }
+      for (const auto& c : report->checks) t.Add({c.check, c.subject, c.outcome, Truncate(c.summary, 90)});
+    }
+    std::printf("\ndeadlines and model guard (now):\n%s", t.Render().c_str());
     return kExitOk;
   }
   std::vector<engine::RunRecord> runs;

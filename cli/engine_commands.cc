@@ -13,6 +13,8 @@
 #include "engine/worker_pool.h"
 #include "engine/reconciler.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/export.h"
+#include "pipeline/guards.h"
 #include "pipeline/plan.h"
 
 namespace nbaprops::cli {
@@ -31,27 +33,42 @@ bool QueueSettled(store::Store& store) {
 
 // What `serve` runs beside the workers, on the reaper thread: the scheduler every tick, the
 // reconciler every `reconcile_every_ms` of `clock` (the scheduler's clock, simulated in a replay).
+// After each reconcile: deadlines and the model guard, and during game hours a fresh today.json
+// (the live export must never be more than 10 minutes old while games are on).
 struct Background {
   engine::Scheduler* scheduler = nullptr;
   engine::Reconciler* reconciler = nullptr;
   const Clock* clock = nullptr;
+  const Config* config = nullptr;
+  store::Store* store = nullptr;
   int64_t reconcile_every_ms = 0;
   int64_t next_reconcile_ms = 0;
+  int64_t next_today_export_ms = 0;
 };
 
 void Reconcile(Background& b) {
   if (!b.reconciler || b.reconcile_every_ms <= 0 || b.clock->NowMillis() < b.next_reconcile_ms) return;
-  b.next_reconcile_ms = b.clock->NowMillis() + b.reconcile_every_ms;
+  const int64_t now = b.clock->NowMillis();
+  b.next_reconcile_ms = now + b.reconcile_every_ms;
   auto r = b.reconciler->RunOnce(false);
-  if (!r.ok()) {
-    LogWarn("reconciler: " + r.status().ToString());
-    return;
-  }
-  for (const auto& d : r->unmet) {
+  if (!r.ok()) LogWarn("reconciler: " + r.status().ToString());
+  for (const auto& d : r.ok() ? r->unmet : std::vector<engine::HealDecision>{}) {
     if (d.decision == "enqueued") {
       LogInfo("self-heal: run " + std::to_string(d.run_id) + " " + d.expectation.processor + " " +
               d.expectation.partition_key + ": " + d.reason);
     }
+  }
+  const std::string today = FormatIsoDate(EasternDate(now / 1000));
+  pipeline::GuardOptions g;
+  auto hours = pipeline::GameHours(*b.store, g, today);
+  if (hours.ok() && *hours && now >= (*hours)->first && now <= (*hours)->second && now >= b.next_today_export_ms) {
+    b.next_today_export_ms = now + 5 * 60'000;
+    auto e = pipeline::ExportPredictions(*b.store, *b.clock, b.config->export_dir, today);
+    if (!e.ok()) LogWarn("refreshing today.json: " + e.status().ToString());
+  }
+  for (auto report : {pipeline::CheckDeadlines(*b.store, g, b.config->export_dir, now),
+                      pipeline::CheckModelGuard(*b.store, g, b.config->model_path, today, now)}) {
+    if (!report.ok()) LogWarn("guards: " + report.status().ToString());
   }
 }
 
@@ -118,6 +135,8 @@ int CmdServe(const GlobalOptions& g, const ServeOptions& o_in) {
   ro.max_heals_per_cycle = env.config.max_heals_per_cycle;
   Background background;
   background.reconcile_every_ms = int64_t{env.config.reconcile_every_s} * 1000;
+  background.config = &env.config;
+  background.store = env.store.get();
   if (o.replay_from.empty()) {
     engine::Scheduler scheduler(*env.store, env.runner->clock());
     Status st = pipeline::RegisterSchedules(scheduler, *env.runner);

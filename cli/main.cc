@@ -97,6 +97,8 @@ int main(int argc, char** argv) {
 
   auto* status = app.add_subcommand("status", "what is stored and how the runs went (--date D for one date)");
   bool summary = false, dry_run = false;
+  auto* breakers = app.add_subcommand("breakers", "circuit breakers of external sources: state, failures, next probe");
+  breakers->callback([&] { rc = CmdBreakers(g); });
   auto* heal = app.add_subcommand("heal", "compare what must exist with what does, and re-run what is missing");
   heal->add_option("--date", date, "one game date (default: the reconciler's window of recent dates)");
   heal->add_flag("--dry-run", dry_run, "show what would be healed; change nothing");

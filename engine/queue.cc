@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "engine/incidents.h"
+
 namespace nbaprops::engine {
 namespace {
 
@@ -119,6 +121,14 @@ Status Queue::ApplyFailure(store::Transaction& t, const RunRecord& run, const Fa
   }
   RETURN_IF_ERROR(t.Exec("UPDATE processor_runs SET status = 'dead' WHERE run_id = ?", {run.run_id}).status());
   RETURN_IF_ERROR(Ledger::Transition(t, run.run_id, "failed", "dead", now, "no retry: " + d.suggested_action));
+  // A dead letter is never silent: it is an incident until the partition succeeds or is discarded.
+  const std::string key = DeadLetterIncidentKey(run.processor, run.partition_key);
+  RETURN_IF_ERROR(OpenIncident(t, key, "warning",
+                               run.processor + " for " + run.partition_key + " is dead-lettered (" +
+                                   std::string(FailureCategoryName(f.category)) + "): " + f.message.substr(0, 300) +
+                                   "; " + d.suggested_action,
+                               "{}", now_ms));
+  RETURN_IF_ERROR(LinkIncidentRuns(t, key, {run.run_id}));
   return t
       .Exec("INSERT INTO dead_letters (run_id, processor, partition_key, data_date, category, error, input_ref, "
             "suggested_action, status, first_seen, last_seen, count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, 1) "
@@ -168,6 +178,7 @@ Status Queue::DiscardDeadLetter(store::Transaction& t, int64_t id, int64_t now_m
   ASSIGN_OR_RETURN(auto dl, GetDeadLetter(t, id));
   if (!dl) return NotFoundError("no dead letter " + std::to_string(id) + "; see `nbaprops dlq list`");
   if (dl->status != "open") return FailedPreconditionError("dead letter " + std::to_string(id) + " is already " + dl->status);
+  RETURN_IF_ERROR(ResolveIncident(t, DeadLetterIncidentKey(dl->processor, dl->partition_key), now_ms));
   return t.Exec("UPDATE dead_letters SET status = 'discarded', last_seen = ? WHERE id = ?", {now_ms / 1000, id})
       .status();
 }

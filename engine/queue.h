@@ -37,6 +37,11 @@ struct FailureInfo {
   int64_t defer_until_ms = 0;
 };
 
+// The incident that stands for an open dead letter of (processor, partition).
+inline std::string DeadLetterIncidentKey(const std::string& processor, const std::string& partition) {
+  return "dead_letter:" + processor + ":" + partition;
+}
+
 struct DeadLetter {
   int64_t id = 0, run_id = 0;
   std::string processor, partition_key, data_date, category, error, input_ref, suggested_action, status;

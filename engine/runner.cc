@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "base/time.h"
+#include "engine/incidents.h"
 
 namespace nbaprops::engine {
 namespace {
@@ -189,6 +190,9 @@ RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
   bool triggered = false;
   ctx.on_success = [&](store::Transaction& t) -> Status {
     RETURN_IF_ERROR(EnqueueDownstream(t, p, claimed.run, &triggered));
+    // A success ends any dead-letter episode of the partition (a heal, a retry or a manual run).
+    RETURN_IF_ERROR(
+        ResolveIncident(t, DeadLetterIncidentKey(p.name(), claimed.run.partition_key), clock_.NowMillis()));
     // The source answered: its breakers close in the same commit as the output.
     for (const std::string& source : sources) {
       RETURN_IF_ERROR(RecordSuccess(t, source, claimed.run.run_id, clock_.NowMillis(), options_.breaker));

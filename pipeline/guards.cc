@@ -124,30 +124,6 @@ struct DeadlineRow {
 
 bool Final(const std::string& status) { return status == "met" || status == "met_late"; }
 
-// The games of a date that will be played there (postponed ones excluded), with first and last
-// tip-off; an unknown tip-off counts as 19:00 ET, the usual first tip of an evening slate.
-struct Slate {
-  int64_t games = 0;
-  int64_t first_tip_s = 0, last_tip_s = 0;
-  bool tip_unknown = false;
-};
-
-StatusOr<Slate> SlateOf(Transaction& t, const std::string& date, int32_t day) {
-  ASSIGN_OR_RETURN(std::vector<Game> all, GamesOn(t, date));
-  Slate s;
-  s.first_tip_s = INT64_MAX;
-  s.last_tip_s = INT64_MIN;
-  for (const Game& g : all) {
-    if (g.postponed()) continue;
-    ++s.games;
-    s.tip_unknown = s.tip_unknown || !g.tipoff;
-    const int64_t tip = g.tipoff.value_or(EasternLocalToUtc(day, 19, 0));
-    s.first_tip_s = std::min(s.first_tip_s, tip);
-    s.last_tip_s = std::max(s.last_tip_s, tip);
-  }
-  return s;
-}
-
 // What the tables say about a one-shot deadline now.
 struct Observation {
   int64_t due_ms = 0;
@@ -473,6 +449,22 @@ Status JudgeTodayJson(Effects& fx, const GuardOptions& o, const std::string& dat
 }
 
 }  // namespace
+
+StatusOr<std::optional<std::pair<int64_t, int64_t>>> GameHours(store::Store& store, const GuardOptions& o,
+                                                               const std::string& date) {
+  std::optional<int32_t> day = ParseIsoDate(date);
+  if (!day) return InvalidArgumentError("game hours: '" + date + "' is not a date YYYY-MM-DD");
+  std::optional<std::pair<int64_t, int64_t>> out;
+  RETURN_IF_ERROR(store.WithRead([&](Transaction& t) -> Status {
+    ASSIGN_OR_RETURN(Slate slate, SlateOf(t, date, *day));
+    if (slate.games > 0) {
+      out = std::pair(slate.first_tip_s * 1000 - o.game_hours_before_first_tip_ms,
+                      slate.last_tip_s * 1000 + o.game_hours_after_last_tip_ms);
+    }
+    return OkStatus();
+  }));
+  return out;
+}
 
 StatusOr<GuardReport> CheckDeadlines(store::Store& store, const GuardOptions& options, const std::string& export_dir,
                                      int64_t now_ms) {

@@ -131,6 +131,11 @@ struct GuardReport {
 // Judges every deadline of the recent dates (see above) at `now_ms`, upserting their rows and
 // opening / resolving their incidents. `export_dir` is where predictions/today.json lives
 // (Config::export_dir).
+// Game hours of a date (first tip - 60 min .. last tip + 3 h, per the options), in Unix ms; nullopt
+// when the date has no games. During them today.json must stay fresh.
+StatusOr<std::optional<std::pair<int64_t, int64_t>>> GameHours(store::Store& store, const GuardOptions& options,
+                                                               const std::string& date);
+
 StatusOr<GuardReport> CheckDeadlines(store::Store& store, const GuardOptions& options, const std::string& export_dir,
                                      int64_t now_ms);
 

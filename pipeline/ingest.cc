@@ -373,7 +373,10 @@ Status ParsePayloadProcessor::Run(engine::RunContext& ctx) {
 Status ImportInboxProcessor::Run(engine::RunContext& ctx) {
   std::error_code ec;
   if (!fs::is_directory(inbox_, ec)) {
-    return InvalidArgumentError("inbox '" + inbox_ + "' is not a directory; fix [sources] inbox or NBAPROPS_INBOX");
+    // Transient, not a config error: an inbox is typically a mounted share or a directory another
+    // job fills, and its circuit breaker turns an outage into deferrals and one incident.
+    return UnavailableError("inbox '" + inbox_ + "' is not reachable (missing or not a directory): check the mount " +
+                            "or the job that fills it, or fix [sources] inbox / NBAPROPS_INBOX");
   }
   Ingestor ingestor(runner_);
   int64_t files = 0, fresh = 0, failed = 0, skipped = 0;

@@ -43,6 +43,8 @@ class ImportInboxProcessor final : public engine::Processor {
   std::string name() const override { return kImportInbox; }
   int phase() const override { return 1; }
   std::vector<std::string> output_tables() const override { return {"raw_payloads"}; }
+  // The inbox is the file-mode source: its breaker opens when it stays unreachable.
+  std::vector<std::string> sources() const override { return {"inbox"}; }
   Status Run(engine::RunContext& ctx) override;
 
  private:

@@ -68,4 +68,20 @@ StatusOr<std::vector<std::string>> FinalGameDates(store::Transaction& t, const s
   return dates;
 }
 
+StatusOr<Slate> SlateOf(store::Transaction& t, const std::string& date, int32_t day) {
+  ASSIGN_OR_RETURN(std::vector<Game> all, GamesOn(t, date));
+  Slate s;
+  s.first_tip_s = INT64_MAX;
+  s.last_tip_s = INT64_MIN;
+  for (const Game& g : all) {
+    if (g.postponed()) continue;
+    ++s.games;
+    s.tip_unknown = s.tip_unknown || !g.tipoff;
+    const int64_t tip = g.tipoff.value_or(EasternLocalToUtc(day, 19, 0));
+    s.first_tip_s = std::min(s.first_tip_s, tip);
+    s.last_tip_s = std::max(s.last_tip_s, tip);
+  }
+  return s;
+}
+
 }  // namespace nbaprops::pipeline

@@ -26,6 +26,15 @@ struct Game {
 // Every scheduled game of a date (any status), by game id.
 StatusOr<std::vector<Game>> GamesOn(store::Transaction& t, const std::string& date);
 
+// The games of a date that will be played there (postponed ones excluded), with first and last
+// tip-off; an unknown tip-off counts as 19:00 ET, the usual first tip of an evening slate.
+struct Slate {
+  int64_t games = 0;
+  int64_t first_tip_s = 0, last_tip_s = 0;
+  bool tip_unknown = false;
+};
+StatusOr<Slate> SlateOf(store::Transaction& t, const std::string& date, int32_t day);
+
 // The moment before which information counts as known for a game: its tip-off, or noon ET of the
 // game date when the tip-off is unknown (earlier than any regular NBA tip-off, so never late).
 int64_t Cutoff(const Game& g, int32_t day);

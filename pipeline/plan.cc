@@ -69,23 +69,12 @@ StatusOr<Expectation> Fresh(Transaction& t, const char* processor, const char* a
 StatusOr<std::vector<Expectation>> PlanDate(Transaction& t, const std::string& date, const PlanOptions& o) {
   std::optional<int32_t> day = ParseIsoDate(date);
   if (!day) return InvalidArgumentError("plan date '" + date + "' is not YYYY-MM-DD");
-  ASSIGN_OR_RETURN(std::vector<Game> all, GamesOn(t, date));
-  std::vector<Game> games;
-  for (const Game& g : all) {
-    if (!g.postponed()) games.push_back(g);
-  }
+  ASSIGN_OR_RETURN(Slate slate, SlateOf(t, date, *day));
   std::vector<Expectation> out;
-  if (games.empty()) return out;
-  int64_t first_tip = INT64_MAX, last_tip = INT64_MIN;
-  for (const Game& g : games) {
-    // An unknown tip-off counts as 19:00 ET, the usual first tip of an evening slate.
-    const int64_t tip = g.tipoff.value_or(EasternLocalToUtc(*day, 19, 0));
-    first_tip = std::min(first_tip, tip);
-    last_tip = std::max(last_tip, tip);
-  }
-  const int64_t pre_due = first_tip * 1000 - o.pregame_lead_ms;
-  const int64_t post_due = last_tip * 1000 + o.postgame_delay_ms;
-  const int64_t teams = 2 * static_cast<int64_t>(games.size());
+  if (slate.games == 0) return out;
+  const int64_t pre_due = slate.first_tip_s * 1000 - o.pregame_lead_ms;
+  const int64_t post_due = slate.last_tip_s * 1000 + o.postgame_delay_ms;
+  const int64_t teams = 2 * slate.games;
   const std::string live_games =
       " AND game_id IN (SELECT game_id FROM raw_schedule WHERE game_date = ?1 AND status != 'postponed')";
 
