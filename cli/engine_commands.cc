@@ -130,6 +130,7 @@ int CmdServe(const GlobalOptions& g, const ServeOptions& o_in) {
   if (int rc = OpenEnv(g, false, &env)) return rc;
   pipeline::PlanOptions plan;
   plan.lookback_days = env.config.reconcile_lookback_days;
+  plan.pregame_chain = pipeline::PreGameChain(*env.runner);
   pipeline::PipelinePlanner planner(plan);
   engine::ReconcilerOptions ro;
   ro.max_heals_per_cycle = env.config.max_heals_per_cycle;

@@ -29,7 +29,9 @@ std::string State(const engine::Expectation& e, int64_t now_ms) {
 StatusOr<std::vector<std::pair<int, engine::Expectation>>> DateExpectations(Env& env, const std::string& date) {
   std::vector<engine::Expectation> planned;
   RETURN_IF_ERROR(env.store->WithRead([&](store::Transaction& t) -> Status {
-    ASSIGN_OR_RETURN(planned, pipeline::PlanDate(t, date, pipeline::PlanOptions{}));
+    pipeline::PlanOptions po;
+    po.pregame_chain = pipeline::PreGameChain(*env.runner);
+    ASSIGN_OR_RETURN(planned, pipeline::PlanDate(t, date, po));
     return OkStatus();
   }));
   std::vector<std::pair<int, engine::Expectation>> out;
@@ -54,6 +56,7 @@ int CmdHeal(const GlobalOptions& g, const std::string& date, bool dry_run) {
   if (int rc = OpenEnv(g, false, &env)) return rc;
   pipeline::PlanOptions po;
   po.lookback_days = env.config.reconcile_lookback_days;
+  po.pregame_chain = pipeline::PreGameChain(*env.runner);
   pipeline::PipelinePlanner planner(po);
   engine::ReconcilerOptions ro;
   ro.max_heals_per_cycle = env.config.max_heals_per_cycle;

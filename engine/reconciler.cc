@@ -127,9 +127,14 @@ StatusOr<ReconcileResult> Reconciler::RunOnce(bool dry_run, const std::string& o
               RunStart start{p->name(), p->phase(), e.partition_key, e.data_date, "self_heal",
                              std::nullopt, 1, 0, std::nullopt};
               ASSIGN_OR_RETURN(d.run_id, Ledger::Enqueue(t, start, now_ms / 1000));
+              // The reason goes on the run (until it finishes and records its own details) and, for
+              // good, on its `queued` transition.
               const std::string details = "{\"heal_reason\":\"" + JsonEscape(d.reason) + "\"}";
               RETURN_IF_ERROR(
                   t.Exec("UPDATE processor_runs SET details = ? WHERE run_id = ?", {details, d.run_id}).status());
+              RETURN_IF_ERROR(t.Exec("UPDATE run_transitions SET reason = ? WHERE run_id = ? AND to_status = 'queued'",
+                                     {"trigger=self_heal: " + d.reason, d.run_id})
+                                  .status());
               ASSIGN_OR_RETURN(auto heals, t.QueryInt("SELECT heals FROM heal_state WHERE processor = ? AND "
                                                       "partition_key = ?",
                                                       {e.processor, e.partition_key}));

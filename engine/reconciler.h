@@ -12,7 +12,8 @@
 //      open dead letter of a permanent category (bad_input, schema_mismatch, config_error,
 //      internal: a person must act, and retrying would be a storm), or whose heal backoff has not
 //      elapsed (heal_state: base doubling per heal, capped), and stops at max_heals_per_cycle;
-//   4. enqueues each heal as a ledger row with trigger `self_heal` and the reason in `details`,
+//   4. enqueues each heal as a ledger row with trigger `self_heal` and the reason (in `details`
+//      until the run records its own, and for good on the run's `queued` transition),
 //      and opens the incident "heal:<processor>:<partition>" (info) with the run linked, in the
 //      same write transaction. The incident resolves, and the backoff resets, once the
 //      expectation is met;

@@ -78,6 +78,12 @@ StatusOr<std::vector<Expectation>> PlanDate(Transaction& t, const std::string& d
   const std::string live_games =
       " AND game_id IN (SELECT game_id FROM raw_schedule WHERE game_date = ?1 AND status != 'postponed')";
 
+  for (const std::string& p : o.pregame_chain) {
+    Expectation e{p, date, date, "a successful run of " + p, 1, 0, false, pre_due, ""};
+    ASSIGN_OR_RETURN(auto at, LastSuccess(t, p.c_str(), date));
+    e.actual = at ? 1 : 0;
+    out.push_back(std::move(e));
+  }
   auto add = [&](StatusOr<Expectation> e) -> Status {
     RETURN_IF_ERROR(e.status());
     out.push_back(std::move(e).value());
@@ -180,6 +186,14 @@ StatusOr<std::vector<Expectation>> PlanDate(Transaction& t, const std::string& d
   out.push_back(graded);
   RETURN_IF_ERROR(add(Fresh(t, "export_results", "prediction_accuracy", date,
                             "results exported after the latest grading", post_due)));
+  return out;
+}
+
+std::vector<std::string> PreGameChain(const engine::Runner& runner) {
+  std::vector<std::string> out;
+  for (int phase : {3, 4}) {
+    for (const engine::Processor* p : runner.InOrder(phase)) out.push_back(p->name());
+  }
   return out;
 }
 

@@ -3,6 +3,7 @@
 //
 // For a date with games (postponed ones excluded), with first and last tip-off from the schedule:
 //   before first tip - 90 min (predictions are due 60 min before it):
+//     every processor of the pre-game chain (phases 3-4) has succeeded for the date
 //     upcoming_team_game_context   a row per team playing
 //     upcoming_player_game_context rows for every team playing that has played this season
 //     ml_feature_store             a feature row per player with a line
@@ -31,6 +32,9 @@
 namespace nbaprops::pipeline {
 
 struct PlanOptions {
+  // Processors that must have succeeded for the date before predictions are due (phases 3-4: the
+  // runner's, see PreGameChain). Healing their roots lets triggers rebuild the whole chain.
+  std::vector<std::string> pregame_chain;
   int lookback_days = 3;
   int64_t pregame_lead_ms = 90 * 60'000;
   int64_t postgame_delay_ms = 4 * 3'600'000;
@@ -45,6 +49,9 @@ class PipelinePlanner final : public engine::Planner {
  private:
   PlanOptions options_;
 };
+
+// The date-partitioned processors of phases 3 and 4 registered on the runner, in order.
+std::vector<std::string> PreGameChain(const engine::Runner& runner);
 
 // The expectations of one date (met or not, due or not).
 StatusOr<std::vector<engine::Expectation>> PlanDate(store::Transaction& t, const std::string& date,
