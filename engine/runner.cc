@@ -201,7 +201,8 @@ RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
   };
   Status s;
   HoldLease(claimed.run.run_id, claimed.lease_token);
-  if (options_.block_ms > 0 && claimed.run.attempt == 1 && p.name() == options_.block_processor) {
+  if (options_.block_ms > 0 && claimed.run.attempt == 1 && p.name() == options_.block_processor &&
+      (options_.block_partition.empty() || options_.block_partition == claimed.run.partition_key)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(options_.block_ms));
   }
   s = p.Run(ctx);

@@ -43,6 +43,7 @@ struct EngineOptions {
   // Test hook for crash tests: the first attempt of this processor sleeps this long (while
   // heartbeating) before running, so a test can kill the worker in the middle of it.
   std::string block_processor;
+  std::string block_partition;  // empty: any partition
   int64_t block_ms = 0;
 };
 

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "base/log.h"
 #include "base/time.h"
 #include "engine/incidents.h"
 #include "pipeline/analytics.h"
@@ -26,12 +27,17 @@ engine::EngineOptions EngineOptionsFrom(const Config& config) {
   o.retry.base_ms = config.retry_base_ms;
   o.retry.cap_ms = config.retry_cap_ms;
   o.retry.defer_max_ms = int64_t{config.defer_max_hours} * 3600 * 1000;
-  // Test hook (crash tests): NBAPROPS_TEST_BLOCK="processor:ms" blocks that processor's first attempt.
+  // Test hook (crash tests): NBAPROPS_TEST_BLOCK="processor[/partition]:ms" blocks that processor's
+  // first attempt (on that partition only, when given).
   if (const char* v = std::getenv("NBAPROPS_TEST_BLOCK")) {
     std::string hook(v);
     size_t colon = hook.find(':');
     if (colon != std::string::npos) {
       o.block_processor = hook.substr(0, colon);
+      if (size_t slash = o.block_processor.find('/'); slash != std::string::npos) {
+        o.block_partition = o.block_processor.substr(slash + 1);
+        o.block_processor.resize(slash);
+      }
       o.block_ms = std::atoll(hook.c_str() + colon + 1);
     }
   }
@@ -119,6 +125,10 @@ DateRunResult ReparseDate(engine::Runner& runner, const std::string& date, const
 
 std::vector<DateRunResult> Backfill(engine::Runner& runner, const std::string& from, const std::string& to, int phase,
                                     const std::function<void(int, int, const std::string&)>& progress) {
+  // A backfill restarted after its process was killed finds that process's last run still
+  // "running": once its lease has lapsed it is failed and queued again here, so this backfill
+  // can claim it instead of reporting it as running elsewhere.
+  if (auto reaped = runner.Reap(); !reaped.ok()) LogWarn("backfill: reaping expired leases: " + reaped.status().ToString());
   std::vector<DateRunResult> out;
   int32_t a = ParseIsoDate(from).value_or(0), b = ParseIsoDate(to).value_or(-1);
   int total = b >= a ? b - a + 1 : 0;

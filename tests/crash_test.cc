@@ -127,5 +127,50 @@ TEST(CrashTest, KilledWorkerIsDetectedRetriedAndOutputsMatchACleanRun) {
   EXPECT_GT(Count(*store, "SELECT COUNT(*) FROM precompute_ml_feature_store"), 3000);
 }
 
+// 8. The process is killed during a backfill and restarted: the restarted backfill reaps the dead
+// process's run once its lease lapses, finishes the range, and every output matches a clean run.
+TEST(CrashTest, ABackfillKilledMidwayAndRestartedMatchesACleanRun) {
+  TempDir dir;
+  const std::string data = std::string(NBAPROPS_SOURCE_DIR) + "/data/2023-24";
+  const std::string clean = dir.File("clean.db"), crash = dir.File("crash.db");
+  const std::string range = " --from 2023-10-24 --to 2023-11-03";
+  for (const std::string& db : {clean, crash}) {
+    ASSERT_EQ(Sh(Bin() + " init --db " + db + " > /dev/null"), 0);
+    ASSERT_EQ(Sh(Bin() + " import -q " + data + " --db " + db + " > /dev/null"), 0);
+  }
+  ASSERT_EQ(Sh(Bin() + " backfill -q" + range + " --db " + clean + " > /dev/null"), 0);
+
+  const std::string lease = "NBAPROPS_LEASE_MS=1000 NBAPROPS_HEARTBEAT_MS=200";
+  // Midway: the backfill hangs inside the daily cache of its 6th date, having finished five.
+  pid_t b1 = Spawn(lease + " NBAPROPS_TEST_BLOCK=player_daily_cache/2023-10-29:600000",
+                   "backfill -q" + range + " --db " + crash, dir.File("b1.log"));
+  ASSERT_GT(b1, 0);
+  auto store = testing::OpenTestStore(crash);
+  int64_t run_id = 0;
+  for (int i = 0; i < 600 && run_id == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    run_id = Count(*store, "SELECT COALESCE(MAX(run_id), 0) FROM processor_runs WHERE status = 'running' AND "
+                           "processor = 'player_daily_cache' AND partition_key = '2023-10-29'");
+  }
+  ASSERT_GT(run_id, 0) << "the backfill never reached 2023-10-29";
+  ASSERT_EQ(::kill(b1, SIGKILL), 0);
+  for (int i = 0; i < 100 && Alive(b1); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE status = 'running'"), 1);  // left behind
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // its lease (1 s) lapses
+
+  ASSERT_EQ(Sh(lease + " " + Bin() + " backfill -q" + range + " --db " + crash + " > " + dir.File("b2.log") + " 2>&1"),
+            0);
+  EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE run_id = " + std::to_string(run_id) +
+                              " AND status = 'failed' AND error_category = 'lease_expired'"),
+            1);
+  EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE caused_by_run_id = " + std::to_string(run_id) +
+                              " AND attempt = 2 AND status = 'succeeded'"),
+            1);
+  EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE status IN ('queued', 'running', 'dead')"), 0);
+  auto clean_store = testing::OpenTestStore(clean);
+  EXPECT_EQ(Checksum(*store), Checksum(*clean_store));
+  EXPECT_GT(Count(*store, "SELECT COUNT(*) FROM precompute_ml_feature_store"), 1000);
+}
+
 }  // namespace
 }  // namespace nbaprops
