@@ -81,7 +81,9 @@ StatusOr<Config> LoadConfig(const std::string& path) {
     }
     if (auto* p = root["predictions"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*p, "predictions",
-                                {"sportsbooks", "line_policy", "min_edge", "min_probability", "model_path"}, path));
+                                {"sportsbooks", "line_policy", "min_edge", "min_probability", "model_path",
+                                 "wait_for_quality", "quality_gate_first", "quality_gate_final"},
+                                path));
       if (auto* books = (*p)["sportsbooks"].as_array()) {
         c.sportsbooks.clear();
         for (auto& b : *books) {
@@ -93,6 +95,9 @@ StatusOr<Config> LoadConfig(const std::string& path) {
       c.line_policy = (*p)["line_policy"].value_or(c.line_policy);
       c.min_edge = (*p)["min_edge"].value_or(c.min_edge);
       c.min_probability = (*p)["min_probability"].value_or(c.min_probability);
+      c.wait_for_quality = (*p)["wait_for_quality"].value_or(c.wait_for_quality);
+      c.quality_gate_first = (*p)["quality_gate_first"].value_or(c.quality_gate_first);
+      c.quality_gate_final = (*p)["quality_gate_final"].value_or(c.quality_gate_final);
       c.model_path = (*p)["model_path"].value_or(c.model_path);
     }
   }
@@ -125,6 +130,9 @@ StatusOr<Config> LoadConfig(const std::string& path) {
   }
   if (c.min_edge < 0 || c.min_probability < 0.5 || c.min_probability >= 1) {
     return InvalidArgumentError("predictions: min_edge must be >= 0 and min_probability in [0.5, 1)");
+  }
+  if (c.quality_gate_final < 0 || c.quality_gate_final > c.quality_gate_first || c.quality_gate_first > 1) {
+    return InvalidArgumentError("predictions: need 0 <= quality_gate_final <= quality_gate_first <= 1");
   }
   if (c.upcoming_roster_games < 1 || c.upcoming_roster_games > 82) {
     return InvalidArgumentError("pipeline.roster_lookback_games must be between 1 and 82");

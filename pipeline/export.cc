@@ -261,7 +261,8 @@ StatusOr<ExportResult> ExportPredictions(store::Store& store, const Clock& clock
                         {"recommendation", p.recommendation},
                         {"edge", Num(p.edge, 2)},
                         {"prob_over", Num(p.prob)},
-                        {"confidence", Opt(p.confidence)}});
+                        {"confidence", Opt(p.confidence)},
+                        {"quality_tier", Opt(p.quality_tier)}});
       }
       game_list.push_back({{"game_id", g.game_id},
                            {"home_team", g.home},

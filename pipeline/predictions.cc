@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <limits>
 #include <mutex>
+#include <set>
 
 #include "base/stats.h"
 #include "base/strings.h"
@@ -125,12 +126,56 @@ StatusOr<DatePredictions> PredictDate(const DateInputs& in, const Model* model, 
   return out;
 }
 
+QualityJudgement JudgeQuality(const DateInputs& in, int64_t first_tip_s, std::optional<int64_t> latest_injury_s,
+                              int64_t now_ms, const QualityOptions& o) {
+  QualityJudgement j;
+  std::set<std::string> ready;
+  for (const FeatureRow& r : in.rows) {
+    if (r.production_ready) ready.insert(r.player_id);
+  }
+  std::vector<std::string> missing;
+  for (const auto& [player, quotes] : in.quotes) {
+    auto p = in.players.find(player);
+    if (quotes.empty() || (p != in.players.end() && p->second.injury_status == "out")) continue;
+    ++j.expected;
+    if (ready.count(player)) {
+      ++j.ready;
+    } else if (missing.size() < 5) {
+      missing.push_back(p != in.players.end() ? p->second.name : player);
+    }
+  }
+  const double coverage = j.expected ? static_cast<double>(j.ready) / static_cast<double>(j.expected) : 1.0;
+  const int64_t reference_s = std::min(now_ms / 1000, first_tip_s);
+  j.injury_fresh = j.expected == 0 ||
+                   (latest_injury_s && reference_s - *latest_injury_s <= int64_t{o.injury_fresh_hours} * 3600);
+  j.tier = coverage >= o.first_gate && j.injury_fresh ? "gold" : coverage >= o.final_gate ? "silver" : "bronze";
+  char pct[64];
+  std::snprintf(pct, sizeof pct, "%lld of %lld players with a line (%.0f%%)", static_cast<long long>(j.ready),
+                static_cast<long long>(j.expected), 100 * coverage);
+  if (coverage < o.first_gate) {
+    j.reason = std::string(pct) + " have production-ready features; missing e.g. " + Join(missing, ", ");
+  }
+  if (!j.injury_fresh) {
+    j.reason += std::string(j.reason.empty() ? "" : "; ") + "no injury report in the " +
+                std::to_string(o.injury_fresh_hours) + " h before " + FormatIsoTimestamp(reference_s);
+  }
+  const int64_t final_from_ms = first_tip_s * 1000 - o.final_retry_lead_ms;
+  if (now_ms < final_from_ms && j.tier != "gold") {
+    j.wait = true;
+    j.wait_until_ms = final_from_ms;
+  } else if (now_ms < first_tip_s * 1000 && j.tier == "bronze") {
+    j.wait = true;
+  }
+  return j;
+}
+
 StatusOr<std::vector<StoredPrediction>> LoadLivePredictions(Transaction& t, const std::string& date) {
   std::vector<StoredPrediction> out;
   RETURN_IF_ERROR(t.Query(
       "SELECT prediction_id, system_id, model_version, game_id, player_id, player_name, team, opponent, home, "
       "predicted_points, line, edge, prob_over, sportsbook, line_source, confidence, over_price, under_price, "
-      "was_line_fallback, recommendation, line_captured_at FROM player_prop_predictions WHERE game_date = ? AND "
+      "was_line_fallback, recommendation, line_captured_at, quality_tier FROM player_prop_predictions WHERE "
+      "game_date = ? AND "
       "superseded_by IS NULL ORDER BY game_id, team, player_name, system_id, prediction_id",
       {date}, [&](const Row& r) {
         StoredPrediction p;
@@ -155,6 +200,7 @@ StatusOr<std::vector<StoredPrediction>> LoadLivePredictions(Transaction& t, cons
         p.fallback = r.Int(18) != 0;
         p.recommendation = r.Text(19);
         p.line_at = r.OptInt(20);
+        p.quality_tier = r.OptText(21);
         out.push_back(std::move(p));
         return OkStatus();
       }));
@@ -165,7 +211,12 @@ namespace {
 
 class PredictionProcessor final : public engine::Processor {
  public:
-  explicit PredictionProcessor(const Config& c) : config_(PredictionConfigFrom(c)), model_path_(c.model_path) {}
+  explicit PredictionProcessor(const Config& c) : config_(PredictionConfigFrom(c)), model_path_(c.model_path) {
+    quality_.injury_fresh_hours = c.injury_max_age_hours;
+    quality_.first_gate = c.quality_gate_first;
+    quality_.final_gate = c.quality_gate_final;
+    wait_for_quality_ = c.wait_for_quality;
+  }
   std::string name() const override { return "player_prop_predictions"; }
   int phase() const override { return 5; }
   std::vector<std::string> inputs() const override { return {"ml_feature_store"}; }
@@ -183,8 +234,16 @@ class PredictionProcessor final : public engine::Processor {
     std::shared_ptr<const Model> model = *current;
     DateInputs in;
     Spread ma_spread;
+    Slate slate;
+    std::optional<int64_t> latest_injury;
     RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
       ASSIGN_OR_RETURN(in, LoadDateInputs(t, date));
+      ASSIGN_OR_RETURN(slate, SlateOf(t, date, day));
+      ASSIGN_OR_RETURN(latest_injury,
+                       t.QueryInt("SELECT MAX(captured_at) FROM raw_injury_reports WHERE report_date BETWEEN ? AND ? "
+                                  "AND captured_at <= ?",
+                                  {FormatIsoDate(day - 1), date,
+                                   std::min(ctx.clock().NowSeconds(), slate.games ? slate.first_tip_s : INT64_MAX)}));
       if (!model) {
         // moving_average's inputs are plain daily-cache columns: no feature decoding needed.
         const int32_t since = std::max(SeasonStart(day), day - kSpreadHistoryDays);
@@ -202,6 +261,13 @@ class PredictionProcessor final : public engine::Processor {
       }
       return OkStatus();
     }));
+    const QualityJudgement quality =
+        JudgeQuality(in, slate.games ? slate.first_tip_s : 0, latest_injury, ctx.clock().NowMillis(), quality_);
+    if (quality.wait && wait_for_quality_) {
+      ctx.defer_until_ms = quality.wait_until_ms;
+      return FailedPreconditionError("predictions for " + date + " wait for better inputs (" + quality.tier +
+                                     " now): " + quality.reason);
+    }
     auto predicted = PredictDate(in, model.get(), ma_spread, config_);
     if (!predicted.ok()) {
       ctx.category_override = engine::FailureCategory::kConfigError;
@@ -212,7 +278,9 @@ class PredictionProcessor final : public engine::Processor {
     ctx.expected_min_rows = preds.players > 0 ? 1 : 0;
     ctx.details = "{\"players\":" + std::to_string(preds.players) + ",\"players_out\":" +
                   std::to_string(preds.players_out) + ",\"not_production_ready\":" + std::to_string(preds.not_ready) +
-                  ",\"no_line\":" + std::to_string(preds.no_line) + ",\"model\":\"" +
+                  ",\"no_line\":" + std::to_string(preds.no_line) + ",\"quality_tier\":\"" + quality.tier +
+                  "\",\"players_with_lines\":" + std::to_string(quality.expected) +
+                  ",\"production_ready_with_lines\":" + std::to_string(quality.ready) + ",\"model\":\"" +
                   (model ? model->version() : std::string("none: moving_average only")) + "\"}";
     const int64_t now = ctx.clock().NowSeconds();
     const int64_t run_id = ctx.run_id();
@@ -227,8 +295,8 @@ class PredictionProcessor final : public engine::Processor {
           "INSERT INTO player_prop_predictions (run_id, system_id, model_version, feature_version, game_date, "
           "game_id, player_id, player_name, team, opponent, home, predicted_points, prob_over, line, over_price, "
           "under_price, sportsbook, line_source, was_line_fallback, line_captured_at, recommendation, edge, "
-          "confidence, reason, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-          "?, ?, ?)"));
+          "confidence, reason, created_at, quality_tier) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+          "?, ?, ?, ?, ?, ?, ?, ?)"));
       auto opt = [](double v) { return std::isnan(v) ? store::Param() : store::Param(v); };
       auto text = [](const std::string& s) { return s.empty() ? store::Param() : store::Param(s); };
       for (const Prediction& p : preds.predictions) {
@@ -239,7 +307,8 @@ class PredictionProcessor final : public engine::Processor {
                                   l ? store::Param(l->over) : store::Param(), l ? store::Param(l->under) : store::Param(),
                                   l ? store::Param(l->book) : store::Param(), l ? store::Param(l->source) : store::Param(),
                                   p.was_line_fallback, l ? store::Param(l->captured_at) : store::Param(),
-                                  p.recommendation, opt(p.edge), text(p.confidence), text(p.reason), now})
+                                  p.recommendation, opt(p.edge), text(p.confidence), text(p.reason), now,
+                                  quality.tier})
                             .status());
       }
       RETURN_IF_ERROR(t.Exec("UPDATE player_prop_predictions SET superseded_by = COALESCE((SELECT n.prediction_id FROM "
@@ -292,6 +361,8 @@ class PredictionProcessor final : public engine::Processor {
   }
 
   PredictionConfig config_;
+  QualityOptions quality_;
+  bool wait_for_quality_ = true;
   std::string model_path_;
   std::mutex mu_;
   std::shared_ptr<const Model> model_;

@@ -74,12 +74,40 @@ StatusOr<DatePredictions> PredictDate(const DateInputs& in, const Model* model, 
 struct StoredPrediction {
   int64_t id = 0;
   std::string system, version, game_id, player_id, player, team, opponent, recommendation;
+  std::optional<std::string> quality_tier;
   int home = 0;
   bool fallback = false;
   std::optional<double> predicted, line, edge, prob;
   std::optional<std::string> book, source, confidence;
   std::optional<int64_t> over, under, line_at;
 };
+// Degraded mode. Predictions wait for complete inputs while waiting can still help, and accept
+// less as tip-off nears; each prediction records the tier it was made at:
+//   gold    >= first_gate (85%) of the players with a line (not listed OUT) have production-ready
+//           features, and an injury report was captured within injury_fresh_hours before
+//           min(now, first tip)
+//   silver  >= final_gate (70%)
+//   bronze  less (made only once waiting cannot help any more)
+// Gates by time: before first tip - final_retry_lead (2 h) a run needs gold, else it defers until
+// then (listing what is missing); from then until the first tip it needs silver; at or after the
+// first tip (including every backfill of past dates) it proceeds with whatever tier it has.
+struct QualityOptions {
+  double first_gate = 0.85, final_gate = 0.70;
+  int64_t final_retry_lead_ms = 2 * 3'600'000;
+  int injury_fresh_hours = 36;
+};
+struct QualityJudgement {
+  std::string tier;     // gold | silver | bronze
+  bool wait = false;    // defer: better inputs can still arrive in time
+  int64_t wait_until_ms = 0;
+  int64_t expected = 0, ready = 0;  // players with a line (not OUT); of them, production-ready
+  bool injury_fresh = true;
+  std::string reason;   // what falls short, for the deferral message and the run details
+};
+// `latest_injury_s`: the newest injury report captured at or before min(now, first tip).
+QualityJudgement JudgeQuality(const DateInputs& in, int64_t first_tip_s, std::optional<int64_t> latest_injury_s,
+                              int64_t now_ms, const QualityOptions& options);
+
 // The date's live predictions by game, team, player and system.
 StatusOr<std::vector<StoredPrediction>> LoadLivePredictions(store::Transaction& t, const std::string& date);
 

@@ -616,6 +616,10 @@ CREATE TABLE deadlines (
   PRIMARY KEY (deadline_key, data_date)
 );
 )SQL"},
+      {8, "degraded mode: the quality tier each prediction was made at",
+       R"SQL(
+ALTER TABLE player_prop_predictions ADD COLUMN quality_tier TEXT;
+)SQL"},
   };
   return kMigrations;
 }

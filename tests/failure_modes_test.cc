@@ -44,7 +44,8 @@ class FailureModesTest : public ::testing::Test {
   static void SetUpTestSuite() {
     template_dir_ = new TempDir();
     auto store = testing::OpenTestStore(template_dir_->File("template.db"));
-    // The template is built "before" every test's clock, so runs the tests make are newer.
+    // The template is built "before" every test's clock (imported on 2024-01-01), so runs the
+    // tests make are newer than anything in it.
     FakeClock clock(Ms("2024-01-01T00:00:00Z"));
     Config config;
     config.export_dir = template_dir_->File("exports");
@@ -53,7 +54,10 @@ class FailureModesTest : public ::testing::Test {
     for (const auto& r : ingestor.ImportPaths({std::string(NBAPROPS_SOURCE_DIR) + "/data/2023-24"}, std::nullopt)) {
       ASSERT_TRUE(r.status.ok()) << r.path << ": " << r.status.ToString();
     }
-    for (const auto& day : pipeline::Backfill(*runner, "2023-10-24", "2024-02-03", 0, nullptr)) {
+    // Each earlier date is run at 05:00 ET the morning after, as `results_yesterday` would.
+    for (int32_t d = *ParseIsoDate("2023-10-24"); d <= *ParseIsoDate("2024-02-03"); ++d) {
+      clock.SetMillis(EasternLocalToUtc(d + 1, 5, 0) * 1000);
+      pipeline::DateRunResult day = pipeline::RunDate(*runner, FormatIsoDate(d), 0, "backfill");
       ASSERT_TRUE(day.ok()) << day.date;
     }
   }
@@ -287,6 +291,10 @@ TEST_F(FailureModesTest, APoisonPayloadIsDeadLetteredAndTheDateProceeds) {
   const int64_t done = RunUntil(Ms("2024-02-04T19:00:00Z"), kMinute, [&] { return LivePredictions() > 0; });
   Report("predictions despite the poison payload after", done - t0);
   EXPECT_GT(LivePredictions(), 100);
+  // Inputs were complete at 08:00 ET, so nothing was degraded.
+  EXPECT_EQ(N(std::string("SELECT COUNT(*) FROM player_prop_predictions WHERE superseded_by IS NULL AND game_date = '") +
+              kDate + "' AND quality_tier != 'gold'"),
+            0);
   EXPECT_EQ(N("SELECT COUNT(*) FROM dead_letters WHERE status = 'open'"), 1);
 }
 
@@ -379,6 +387,27 @@ TEST_F(FailureModesTest, AStaleModelAndAZeroPickDayRaiseModelGuardIncidents) {
   Step(kMinute);
   EXPECT_FALSE(Open("model_stale"));
   EXPECT_FALSE(Open("zero_picks:2024-02-04"));
+}
+
+// Degraded mode: without a fresh injury report the 08:00 ET predictions wait (listing why),
+// and within two hours of the first tip they are made anyway, marked silver.
+TEST_F(FailureModesTest, WithoutAFreshInjuryReportPredictionsWaitThenAreMadeAsSilver) {
+  Exec("DELETE FROM raw_injury_reports WHERE report_date BETWEEN '2024-02-02' AND '2024-02-04'");
+  Start();
+  RunUntil(Ms("2024-02-04T17:00:00Z"), 5 * kMinute);
+  EXPECT_EQ(LivePredictions(), 0);
+  EXPECT_GT(N(std::string("SELECT COUNT(*) FROM processor_runs WHERE processor = 'player_prop_predictions' AND "
+                          "data_date = '") + kDate + "' AND status = 'deferred' AND error_message LIKE "
+                          "'%no injury report in the 36 h before%'"),
+            0);
+  const int64_t final_window = Ms("2024-02-04T18:00:00Z");  // first tip - 2 h
+  const int64_t made = RunUntil(Ms("2024-02-04T19:00:00Z"), kMinute, [&] { return LivePredictions() > 0; });
+  ASSERT_GT(LivePredictions(), 100);
+  Report("degraded predictions made after the final-retry window opened", made - final_window);
+  EXPECT_GE(made, final_window);
+  EXPECT_EQ(N(std::string("SELECT COUNT(*) FROM player_prop_predictions WHERE superseded_by IS NULL AND game_date = '") +
+              kDate + "' AND quality_tier != 'silver'"),
+            0);
 }
 
 }  // namespace

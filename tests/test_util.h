@@ -47,12 +47,14 @@ inline std::unique_ptr<store::Store> OpenTestStore(const std::string& path) {
   return std::move(s).value();
 }
 
-// Defaults, except that the minutes-coverage check is off: hand-written fixtures hold one or two
-// players per team, far below the 80% of team minutes a real box score covers.
+// Defaults, except that the completeness gates are off: hand-written fixtures hold one or two
+// players per team, far below the 80% of team minutes a real box score covers, and too little
+// history for production-ready features.
 inline Config SmallFixtureConfig() {
   Config c;
   c.minutes_alert_below = 0;
   c.minutes_block_below = 0;
+  c.wait_for_quality = false;
   return c;
 }
 
