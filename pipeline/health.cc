@@ -111,6 +111,16 @@ StatusOr<HealthSummary> BuildHealthSummary(Transaction& t, const std::string& da
   s.dead_letters_new = fresh.value_or(0);
   ASSIGN_OR_RETURN(auto incidents, engine::ListIncidents(t, true));
   for (const auto& i : incidents) s.open_incidents.push_back(i.severity + " " + i.key + ": " + i.summary);
+  RETURN_IF_ERROR(t.Query("SELECT deadline_key, status FROM deadlines WHERE data_date = ? ORDER BY due_at", {date},
+                          [&](const Row& r) {
+                            s.deadlines.emplace_back(r.Text(0), r.Text(1));
+                            return OkStatus();
+                          }));
+  RETURN_IF_ERROR(t.Query("SELECT source, state FROM circuit_breakers WHERE state != 'closed' ORDER BY source", {},
+                          [&](const Row& r) {
+                            s.breakers.emplace_back(r.Text(0), r.Text(1));
+                            return OkStatus();
+                          }));
   return s;
 }
 
@@ -132,8 +142,10 @@ std::string HealthSummaryJson(const HealthSummary& s) {
                          {"mae_model", sys.window_mae_model},
                          {"mae_line", sys.window_mae_line}}}});
   }
-  json runs = json::object();
+  json runs = json::object(), deadlines = json::object(), breakers = json::object();
   for (const auto& [status, n] : s.runs_by_status) runs[status] = n;
+  for (const auto& [key, status] : s.deadlines) deadlines[key] = status;
+  for (const auto& [source, state] : s.breakers) breakers[source] = state;
   return json{{"date", s.date},
               {"generated_at", FormatIsoTimestamp(s.generated_at_ms / 1000)},
               {"games", {{"scheduled", s.games}, {"final", s.games_final}, {"postponed", s.games_postponed}}},
@@ -141,7 +153,9 @@ std::string HealthSummaryJson(const HealthSummary& s) {
               {"runs_last_24h", runs},
               {"heals_last_24h", s.heals},
               {"dead_letters", {{"open", s.dead_letters_open}, {"new_last_24h", s.dead_letters_new}}},
-              {"open_incidents", s.open_incidents}}
+              {"open_incidents", s.open_incidents},
+              {"deadlines", deadlines},
+              {"breakers_not_closed", breakers}}
       .dump(2);
 }
 
@@ -170,6 +184,14 @@ std::string HealthSummaryText(const HealthSummary& s) {
   out += "; heals " + std::to_string(s.heals) + "\n";
   out += "dead letters: " + std::to_string(s.dead_letters_open) + " open (" + std::to_string(s.dead_letters_new) +
          " new)\n";
+  if (!s.deadlines.empty()) {
+    out += "deadlines:";
+    for (const auto& [key, status] : s.deadlines) out += " " + key + " " + status;
+    out += "\n";
+  }
+  out += "breakers not closed: " + std::to_string(s.breakers.size());
+  for (const auto& [source, state] : s.breakers) out += " " + source + " (" + state + ")";
+  out += "\n";
   out += "open incidents: " + std::to_string(s.open_incidents.size()) + "\n";
   for (const auto& i : s.open_incidents) out += "  " + i + "\n";
   return out;

@@ -10,6 +10,8 @@
 //   runs             runs queued in the 24 hours before `now`, by state; heals (trigger self_heal)
 //   dead_letters     open, and first seen in those 24 hours
 //   incidents        every open incident (severity, key, summary)
+//   deadlines        the date's deadlines and how each went (pipeline/guards.h)
+//   breakers         circuit breakers that are not closed
 //
 // The processor `daily_health_summary` (phase 7, operations: run by the 07:00 ET schedule for
 // yesterday, never by a date backfill) writes it to health_summaries, replacing the date's row.
@@ -49,6 +51,8 @@ struct HealthSummary {
   int64_t heals = 0;
   int64_t dead_letters_open = 0, dead_letters_new = 0;
   std::vector<std::string> open_incidents;  // "severity key: summary"
+  std::vector<std::pair<std::string, std::string>> deadlines;  // key -> pending | at_risk | met | missed | met_late
+  std::vector<std::pair<std::string, std::string>> breakers;   // source -> open | half_open
 };
 
 StatusOr<HealthSummary> BuildHealthSummary(store::Transaction& t, const std::string& date, int64_t now_ms);

@@ -28,6 +28,12 @@ void SeedPerformance(store::Store& s) {
                                         "source, payload_id) VALUES ('g1', '2024-03-10', 'OKC', 'DEN', 'final', 't', 1), "
                                         "('g2', '2024-03-10', 'ATL', 'BOS', 'postponed', 't', 1)")
                                      .status());
+                 RETURN_IF_ERROR(t.Exec("INSERT INTO deadlines (deadline_key, data_date, due_at, status, checked_at) "
+                                        "VALUES ('predictions', '2024-03-10', 0, 'met_late', 0)")
+                                     .status());
+                 RETURN_IF_ERROR(t.Exec("INSERT INTO circuit_breakers (source, state, last_change_at) VALUES "
+                                        "('odds_api', 'open', 0), ('inbox', 'closed', 0)")
+                                     .status());
                  return engine::OpenIncident(t, "k", "warning", "something odd", "{}", 1000);
                }).ok());
 }
@@ -60,6 +66,9 @@ TEST(HealthSummaryTest, CountsTheDayAndTheLastFourteenGradedDays) {
   auto j = nlohmann::json::parse(HealthSummaryJson(s));
   EXPECT_EQ(j["systems"][0]["last_14_graded_days"]["days"], 14);
   EXPECT_EQ(j["games"]["postponed"], 1);
+  EXPECT_EQ(j["deadlines"]["predictions"], "met_late");
+  EXPECT_EQ(j["breakers_not_closed"], nlohmann::json({{"odds_api", "open"}}));
+  EXPECT_THAT(HealthSummaryText(s), HasSubstr("breakers not closed: 1 odds_api (open)"));
 
   // Day 3 (2024-02-05) only has three graded days up to it.
   ASSERT_TRUE(store->WithRead([&](store::Transaction& t) -> Status {

@@ -101,6 +101,47 @@ TEST(CliTest, ImportRunStatusOnASmallDirectory) {
   EXPECT_NE(st.out.find("complete"), std::string::npos);
   Result js = RunCli("status --json" + db);
   EXPECT_NE(js.out.find("\"player_games\": 2"), std::string::npos) << js.out;
+
+  // Expected vs actual: every output of the date is there.
+  Result dj = RunCli("status --date 2024-01-31 --json" + db);
+  ASSERT_EQ(dj.code, 0) << dj.out;
+  auto date = nlohmann::json::parse(dj.out, nullptr, false);
+  ASSERT_FALSE(date.is_discarded()) << dj.out;
+  EXPECT_TRUE(date["complete"].get<bool>()) << dj.out;
+  EXPECT_EQ(date["overdue"], 0);
+  EXPECT_GT(date["expected"].size(), 10u);
+  Result healthy = RunCli("heal --dry-run --date 2024-01-31" + db);
+  EXPECT_NE(healthy.out.find("checked, 0 unmet; 0 heal run(s)"), std::string::npos) << healthy.out;
+  // A bad write loses the date's summaries: status says so and exits 1; heal re-runs the step.
+  {
+    auto store = testing::OpenTestStore(dir.File("a.db"));
+    ASSERT_TRUE(store->WithWrite([](store::Transaction& t) {
+                       return t.Exec("DELETE FROM analytics_player_game_summary").status();
+                     }).ok());
+  }
+  Result broken = RunCli("status --date 2024-01-31" + db);
+  EXPECT_EQ(broken.code, 1) << broken.out;
+  EXPECT_NE(broken.out.find("MISSING"), std::string::npos) << broken.out;
+  EXPECT_NE(broken.out.find("nbaprops heal --date 2024-01-31"), std::string::npos) << broken.out;
+  Result dry = RunCli("heal --dry-run --date 2024-01-31" + db);
+  EXPECT_EQ(dry.code, 0) << dry.out;
+  EXPECT_NE(dry.out.find("would enqueue"), std::string::npos) << dry.out;
+  Result heal = RunCli("heal --date 2024-01-31 --json" + db);
+  ASSERT_EQ(heal.code, 0) << heal.out;
+  auto hj = nlohmann::json::parse(heal.out, nullptr, false);
+  ASSERT_FALSE(hj.is_discarded()) << heal.out;
+  EXPECT_EQ(hj["enqueued"], 1);
+  EXPECT_EQ(hj["unmet"][0]["processor"], "player_game_summary");
+  EXPECT_EQ(hj["runs_failed"], 0);
+  EXPECT_EQ(RunCli("status --date 2024-01-31" + db).code, 0);
+  auto store = testing::OpenTestStore(dir.File("a.db"));
+  EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE trigger = 'self_heal' AND status = "
+                                   "'succeeded'"),
+            1);
+  // No external source has run, so there are no breakers yet.
+  Result br = RunCli("breakers --json" + db);
+  EXPECT_EQ(br.code, 0) << br.out;
+  EXPECT_EQ(nlohmann::json::parse(br.out, nullptr, false), nlohmann::json::array()) << br.out;
 }
 
 TEST(CliTest, DeadLettersCanBeListedShownAndDiscarded) {
