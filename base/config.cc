@@ -1,6 +1,12 @@
 #include "base/config.h"
 
+#include <sys/stat.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <toml++/toml.h>
 
@@ -22,6 +28,21 @@ Status CheckKeys(const toml::table& t, const std::string& section, const std::se
 
 }  // namespace
 
+StatusOr<std::string> ReadSecretFile(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    return InvalidArgumentError("secret file '" + path + "' cannot be read: " + std::strerror(errno));
+  }
+  if ((st.st_mode & 077) != 0) {
+    return InvalidArgumentError("secret file '" + path + "' is readable by group or others; run: chmod 600 " + path);
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  if (s.empty()) return InvalidArgumentError("secret file '" + path + "' is empty");
+  return s;
+}
+
 StatusOr<Config> LoadConfig(const std::string& path) {
   Config c;
   if (!path.empty()) {
@@ -32,7 +53,8 @@ StatusOr<Config> LoadConfig(const std::string& path) {
       return InvalidArgumentError("config '" + path + "': " + std::string(e.description()) +
                                   " at line " + std::to_string(e.source().begin.line));
     }
-    RETURN_IF_ERROR(CheckKeys(root, "", {"database", "log", "demo", "pipeline", "engine", "sources", "predictions", "export"}, path));
+    RETURN_IF_ERROR(CheckKeys(root, "", {"database", "log", "demo", "pipeline", "engine", "sources", "predictions", "export", "http"},
+                              path));
     if (auto* db = root["database"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*db, "database", {"path"}, path));
       c.db_path = db->get("path") ? (*db)["path"].value_or(c.db_path) : c.db_path;
@@ -75,6 +97,13 @@ StatusOr<Config> LoadConfig(const std::string& path) {
       c.max_heals_per_cycle = (*e)["max_heals_per_cycle"].value_or(c.max_heals_per_cycle);
       c.workers = (*e)["workers"].value_or(c.workers);
     }
+    if (auto* h = root["http"].as_table()) {
+      RETURN_IF_ERROR(CheckKeys(*h, "http", {"listen", "token_file"}, path));
+      c.http_listen = (*h)["listen"].value_or(c.http_listen);
+      if (auto file = (*h)["token_file"].value<std::string>()) {
+        ASSIGN_OR_RETURN(c.http_token, ReadSecretFile(*file));
+      }
+    }
     if (auto* e = root["export"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*e, "export", {"dir"}, path));
       c.export_dir = (*e)["dir"].value_or(c.export_dir);
@@ -109,6 +138,8 @@ StatusOr<Config> LoadConfig(const std::string& path) {
   if (const char* v = std::getenv("NBAPROPS_LOG_LEVEL")) c.log_level = v;
   if (const char* v = std::getenv("NBAPROPS_DATA_DIR")) c.data_dir = v;
   if (const char* v = std::getenv("NBAPROPS_INBOX")) c.inbox = v;
+  if (const char* v = std::getenv("NBAPROPS_HTTP_LISTEN")) c.http_listen = v;
+  if (const char* v = std::getenv("NBAPROPS_HTTP_TOKEN")) c.http_token = v;
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "error", "off"};
   if (!kLevels.count(c.log_level)) {
     return InvalidArgumentError("log level '" + c.log_level + "' is not one of debug, info, warn, error, off");

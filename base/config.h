@@ -40,7 +40,16 @@ struct Config {
   double quality_gate_final = 0.70;     // quality_gate_final: accepted within 2 h of the first tip
   std::string model_path;               // model_path / NBAPROPS_MODEL: the xgboost model file
   std::string export_dir = "exports";   // [export] dir / NBAPROPS_EXPORT_DIR: JSON documents (phase 6)
+  // [http]
+  std::string http_listen = "127.0.0.1:8080";  // listen / NBAPROPS_HTTP_LISTEN: `serve --http` default
+  // Bearer token for mutating endpoints: NBAPROPS_HTTP_TOKEN, or [http] token_file (mode 0600).
+  // Empty: mutating endpoints answer 401. A secret: never logged.
+  std::string http_token;
 };
+
+// Reads a secret from a file that only its owner may read (no group or other permission bits),
+// trimming a trailing newline. The error names the file and the chmod that fixes it.
+StatusOr<std::string> ReadSecretFile(const std::string& path);
 
 // Reads `path` (empty: defaults only), then applies environment overrides.
 StatusOr<Config> LoadConfig(const std::string& path);

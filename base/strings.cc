@@ -86,4 +86,19 @@ std::string Sha256Hex(std::string_view data) {
   return out;
 }
 
+std::string JsonQuoted(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
 }  // namespace nbaprops

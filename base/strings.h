@@ -17,6 +17,10 @@ std::vector<std::string> Split(std::string_view s, char sep);
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 bool StartsWith(std::string_view s, std::string_view prefix);
 
+// `s` as a JSON string literal, quotes included (for small JSON objects built by hand where a
+// JSON library would be a heavy include). Control characters become spaces.
+std::string JsonQuoted(std::string_view s);
+
 // Whole-string numbers (surrounding spaces allowed); nullopt on anything else.
 std::optional<int64_t> ParseInt(std::string_view s);
 std::optional<double> ParseDouble(std::string_view s);

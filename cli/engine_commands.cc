@@ -128,12 +128,8 @@ int CmdServe(const GlobalOptions& g, const ServeOptions& o_in) {
   ServeOptions o = o_in;
   Env env;
   if (int rc = OpenEnv(g, false, &env)) return rc;
-  pipeline::PlanOptions plan;
-  plan.lookback_days = env.config.reconcile_lookback_days;
-  plan.pregame_chain = pipeline::PreGameChain(*env.runner);
-  pipeline::PipelinePlanner planner(plan);
-  engine::ReconcilerOptions ro;
-  ro.max_heals_per_cycle = env.config.max_heals_per_cycle;
+  pipeline::PipelinePlanner planner(pipeline::PlanOptionsFrom(env.config, *env.runner));
+  const engine::ReconcilerOptions ro = pipeline::ReconcilerOptionsFrom(env.config);
   Background background;
   background.reconcile_every_ms = int64_t{env.config.reconcile_every_s} * 1000;
   background.config = &env.config;

@@ -29,9 +29,7 @@ std::string State(const engine::Expectation& e, int64_t now_ms) {
 StatusOr<std::vector<std::pair<int, engine::Expectation>>> DateExpectations(Env& env, const std::string& date) {
   std::vector<engine::Expectation> planned;
   RETURN_IF_ERROR(env.store->WithRead([&](store::Transaction& t) -> Status {
-    pipeline::PlanOptions po;
-    po.pregame_chain = pipeline::PreGameChain(*env.runner);
-    ASSIGN_OR_RETURN(planned, pipeline::PlanDate(t, date, po));
+    ASSIGN_OR_RETURN(planned, pipeline::PlanDate(t, date, pipeline::PlanOptionsFrom(env.config, *env.runner)));
     return OkStatus();
   }));
   std::vector<std::pair<int, engine::Expectation>> out;
@@ -54,13 +52,9 @@ int CmdHeal(const GlobalOptions& g, const std::string& date, bool dry_run) {
   }
   Env env;
   if (int rc = OpenEnv(g, false, &env)) return rc;
-  pipeline::PlanOptions po;
-  po.lookback_days = env.config.reconcile_lookback_days;
-  po.pregame_chain = pipeline::PreGameChain(*env.runner);
-  pipeline::PipelinePlanner planner(po);
-  engine::ReconcilerOptions ro;
-  ro.max_heals_per_cycle = env.config.max_heals_per_cycle;
-  engine::Reconciler reconciler(*env.runner, planner, env.runner->clock(), ro);
+  pipeline::PipelinePlanner planner(pipeline::PlanOptionsFrom(env.config, *env.runner));
+  engine::Reconciler reconciler(*env.runner, planner, env.runner->clock(),
+                                pipeline::ReconcilerOptionsFrom(env.config));
   auto res = reconciler.RunOnce(dry_run, date);
   if (!res.ok()) return Fail(kExitStore, res.status().message());
   std::vector<engine::RunOutcome> outcomes;

@@ -68,21 +68,6 @@ StatusOr<CircuitBreaker> Load(store::Transaction& t, const std::string& source, 
 // Rounded up, so "open until" never names a time at which the breaker still denies.
 std::string FormatMillis(int64_t ms) { return FormatIsoTimestamp((ms + 999) / 1000); }
 
-std::string JsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 // Starts a new tumbling window when the current one is over, then counts one outcome in it.
 void CountInWindow(CircuitBreaker& b, bool failed, int64_t now_ms, const BreakerOptions& o) {
   if (now_ms - b.window_start >= o.window_ms) {
@@ -122,11 +107,11 @@ Status Trip(store::Transaction& t, CircuitBreaker& b, int64_t run_id, int64_t co
       "circuit breaker for " + b.source + " opened (" + why + "; last error: " + Truncate(b.last_error, 200) +
           "); runs that need it are deferred until a probe at " + FormatMillis(*b.next_probe_at) +
           " succeeds; check the source, see `nbaprops breakers`",
-      "{\"source\":" + JsonString(b.source) + ",\"reason\":" + JsonString(why) + ",\"consecutive_failures\":" +
+      "{\"source\":" + JsonQuoted(b.source) + ",\"reason\":" + JsonQuoted(why) + ",\"consecutive_failures\":" +
           std::to_string(b.consecutive_failures) + ",\"window_failures\":" + std::to_string(b.window_failures) +
           ",\"window_requests\":" + std::to_string(b.window_requests) + ",\"cooldown_ms\":" +
           std::to_string(cooldown_ms) + ",\"next_probe_at_ms\":" + std::to_string(*b.next_probe_at) +
-          ",\"last_error\":" + JsonString(Truncate(b.last_error, 500)) + "}",
+          ",\"last_error\":" + JsonQuoted(Truncate(b.last_error, 500)) + "}",
       now_ms));
   return LinkIncidentRuns(t, key, {run_id});
 }

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "base/strings.h"
 #include "engine/incidents.h"
 #include "engine/ledger.h"
 
@@ -17,21 +18,6 @@ std::string Reason(const Expectation& e) {
   if (e.stale) r += ", older than its inputs";
   if (!e.missing.empty()) r += " (missing: " + e.missing + ")";
   return r;
-}
-
-std::string JsonEscape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += ' ';
-    } else {
-      out += c;
-    }
-  }
-  return out;
 }
 
 // Every processor `name` reads from, directly or through other processors.
@@ -129,7 +115,7 @@ StatusOr<ReconcileResult> Reconciler::RunOnce(bool dry_run, const std::string& o
               ASSIGN_OR_RETURN(d.run_id, Ledger::Enqueue(t, start, now_ms / 1000));
               // The reason goes on the run (until it finishes and records its own details) and, for
               // good, on its `queued` transition.
-              const std::string details = "{\"heal_reason\":\"" + JsonEscape(d.reason) + "\"}";
+              const std::string details = "{\"heal_reason\":" + JsonQuoted(d.reason) + "}";
               RETURN_IF_ERROR(
                   t.Exec("UPDATE processor_runs SET details = ? WHERE run_id = ?", {details, d.run_id}).status());
               RETURN_IF_ERROR(t.Exec("UPDATE run_transitions SET reason = ? WHERE run_id = ? AND to_status = 'queued'",

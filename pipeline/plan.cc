@@ -197,6 +197,19 @@ std::vector<std::string> PreGameChain(const engine::Runner& runner) {
   return out;
 }
 
+PlanOptions PlanOptionsFrom(const Config& config, const engine::Runner& runner) {
+  PlanOptions o;
+  o.lookback_days = config.reconcile_lookback_days;
+  o.pregame_chain = PreGameChain(runner);
+  return o;
+}
+
+engine::ReconcilerOptions ReconcilerOptionsFrom(const Config& config) {
+  engine::ReconcilerOptions o;
+  o.max_heals_per_cycle = config.max_heals_per_cycle;
+  return o;
+}
+
 StatusOr<std::vector<Expectation>> PipelinePlanner::Plan(Transaction& t, int64_t now_ms, const std::string& only_date) {
   if (!only_date.empty()) return PlanDate(t, only_date, options_);
   std::vector<Expectation> out;

@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "base/config.h"
 #include "engine/reconciler.h"
 
 namespace nbaprops::pipeline {
@@ -52,6 +53,10 @@ class PipelinePlanner final : public engine::Planner {
 
 // The date-partitioned processors of phases 3 and 4 registered on the runner, in order.
 std::vector<std::string> PreGameChain(const engine::Runner& runner);
+
+// The options `serve` and `nbaprops heal` plan and reconcile with ([engine] reconcile_*).
+PlanOptions PlanOptionsFrom(const Config& config, const engine::Runner& runner);
+engine::ReconcilerOptions ReconcilerOptionsFrom(const Config& config);
 
 // The expectations of one date (met or not, due or not).
 StatusOr<std::vector<engine::Expectation>> PlanDate(store::Transaction& t, const std::string& date,

@@ -8,6 +8,7 @@ PACKAGES=(
   libsqlite3-dev sqlite3 libssl-dev libutf8proc-dev libtomlplusplus-dev
   nlohmann-json3-dev libcli11-dev libxgboost-dev libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
+  libcurl4-openssl-dev libcpp-httplib-dev libbrotli-dev zlib1g-dev chromium
 )
 
 missing=()
