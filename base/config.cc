@@ -10,6 +10,8 @@
 #include <set>
 #include <toml++/toml.h>
 
+#include "base/strings.h"
+
 namespace nbaprops {
 namespace {
 
@@ -22,6 +24,104 @@ Status CheckKeys(const toml::table& t, const std::string& section, const std::se
                                   (section.empty() ? key : section + "." + key) +
                                   "'; remove it or fix its spelling (see docs/configuration.md)");
     }
+  }
+  return OkStatus();
+}
+
+// A secret named by `<what>_env` (an environment variable) or `<what>_file` (a 0600 file). The
+// errors name the variable or file, never the value. Empty when neither key is set.
+StatusOr<std::string> ChannelSecret(const toml::table& ch, const std::string& channel, const std::string& what,
+                                    const std::string& path) {
+  const auto env = ch[what + "_env"].value<std::string>();
+  const auto file = ch[what + "_file"].value<std::string>();
+  const std::string where = "config '" + path + "': alerts channel '" + channel + "': ";
+  if (env && file) return InvalidArgumentError(where + "set " + what + "_env or " + what + "_file, not both");
+  if (env) {
+    const char* v = std::getenv(env->c_str());
+    if (!v || !*v) {
+      return InvalidArgumentError(where + "environment variable " + *env + " (" + what +
+                                  "_env) is not set; export it, or remove the channel");
+    }
+    return std::string(v);
+  }
+  if (file) {
+    auto s = ReadSecretFile(*file);
+    if (!s.ok()) return s.status().WithContext(where + what + "_file");
+    return s;
+  }
+  return std::string();
+}
+
+Status ParseAlerts(const toml::table& a, const std::string& path, AlertsConfig* out) {
+  RETURN_IF_ERROR(CheckKeys(a, "alerts", {"channels", "group_window_s", "repeat_after_s", "broken_after_s"}, path));
+  out->group_window_s = a["group_window_s"].value_or(out->group_window_s);
+  out->repeat_after_s = a["repeat_after_s"].value_or(out->repeat_after_s);
+  out->broken_after_s = a["broken_after_s"].value_or(out->broken_after_s);
+  if (out->group_window_s < 0 || out->group_window_s > 3600 || out->repeat_after_s < 0 || out->broken_after_s < 1) {
+    return InvalidArgumentError("config '" + path +
+                                "': alerts: need 0 <= group_window_s <= 3600, repeat_after_s >= 0 (0 = never "
+                                "repeat) and broken_after_s >= 1");
+  }
+  const toml::node* channels = a.get("channels");
+  if (!channels) return OkStatus();
+  const toml::array* list = channels->as_array();
+  if (!list) {
+    return InvalidArgumentError("config '" + path + "': alerts.channels must be an array of tables: write each "
+                                "channel as [[alerts.channels]]");
+  }
+  std::set<std::string> names;
+  for (size_t i = 0; i < list->size(); ++i) {
+    const toml::table* ch = (*list)[i].as_table();
+    const std::string section = "alerts.channels[" + std::to_string(i) + "]";
+    if (!ch) return InvalidArgumentError("config '" + path + "': " + section + " is not a table");
+    RETURN_IF_ERROR(CheckKeys(*ch, section,
+                              {"name", "kind", "min_severity", "url_env", "url_file", "secret_env", "secret_file",
+                               "path", "rate_per_s", "burst"},
+                              path));
+    AlertChannelConfig c;
+    c.name = (*ch)["name"].value_or(std::string());
+    const std::string where = "config '" + path + "': " + section + " ('" + c.name + "'): ";
+    if (c.name.empty() || c.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos) {
+      return InvalidArgumentError(where + "name is required and may use only a-z, 0-9, '_' and '-'");
+    }
+    if (!names.insert(c.name).second) return InvalidArgumentError(where + "another channel has the same name");
+    c.kind = (*ch)["kind"].value_or(std::string());
+    if (c.kind != "slack" && c.kind != "webhook" && c.kind != "log") {
+      return InvalidArgumentError(where + "kind '" + c.kind + "' is not one of slack, webhook, log");
+    }
+    c.min_severity = (*ch)["min_severity"].value_or(c.min_severity);
+    if (c.min_severity != "info" && c.min_severity != "warning" && c.min_severity != "critical") {
+      return InvalidArgumentError(where + "min_severity '" + c.min_severity + "' is not one of info, warning, critical");
+    }
+    ASSIGN_OR_RETURN(c.url, ChannelSecret(*ch, c.name, "url", path));
+    ASSIGN_OR_RETURN(c.secret, ChannelSecret(*ch, c.name, "secret", path));
+    c.path = (*ch)["path"].value_or(std::string());
+    if (c.kind == "log") {
+      if (c.path.empty()) return InvalidArgumentError(where + "a log channel needs path (the JSON-lines file)");
+      if (!c.url.empty() || !c.secret.empty()) {
+        return InvalidArgumentError(where + "a log channel takes path only, not url_* or secret_*");
+      }
+      c.rate_per_s = 0;  // a local file needs no rate limit unless asked
+    } else {
+      // The URL is not quoted in the error: it is the secret.
+      if (!StartsWith(c.url, "https://") && !StartsWith(c.url, "http://")) {
+        return InvalidArgumentError(where + "needs url_env or url_file holding an https:// (or http://) URL");
+      }
+      if (!c.path.empty()) return InvalidArgumentError(where + "path is only for log channels");
+      if (c.kind == "webhook" && c.secret.empty()) {
+        return InvalidArgumentError(where + "a webhook channel needs secret_env or secret_file (the HMAC-SHA256 key "
+                                            "receivers verify X-Nbaprops-Signature with)");
+      }
+      if (c.kind == "slack" && !c.secret.empty()) {
+        return InvalidArgumentError(where + "secret_* is only for webhook channels (Slack does not verify one)");
+      }
+    }
+    c.rate_per_s = (*ch)["rate_per_s"].value_or(c.rate_per_s);
+    c.burst = (*ch)["burst"].value_or(c.burst);
+    if (c.rate_per_s < 0 || c.burst < 1) {
+      return InvalidArgumentError(where + "need rate_per_s >= 0 (0 = unlimited) and burst >= 1");
+    }
+    out->channels.push_back(std::move(c));
   }
   return OkStatus();
 }
@@ -53,7 +153,8 @@ StatusOr<Config> LoadConfig(const std::string& path) {
       return InvalidArgumentError("config '" + path + "': " + std::string(e.description()) +
                                   " at line " + std::to_string(e.source().begin.line));
     }
-    RETURN_IF_ERROR(CheckKeys(root, "", {"database", "log", "demo", "pipeline", "engine", "sources", "predictions", "export", "http"},
+    RETURN_IF_ERROR(CheckKeys(root, "", {"database", "log", "demo", "pipeline", "engine", "sources", "predictions", "export", "http",
+                                     "alerts"},
                               path));
     if (auto* db = root["database"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*db, "database", {"path"}, path));
@@ -103,6 +204,9 @@ StatusOr<Config> LoadConfig(const std::string& path) {
       if (auto file = (*h)["token_file"].value<std::string>()) {
         ASSIGN_OR_RETURN(c.http_token, ReadSecretFile(*file));
       }
+    }
+    if (auto* a = root["alerts"].as_table()) {
+      RETURN_IF_ERROR(ParseAlerts(*a, path, &c.alerts));
     }
     if (auto* e = root["export"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*e, "export", {"dir"}, path));

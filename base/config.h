@@ -10,6 +10,26 @@
 
 namespace nbaprops {
 
+// One alert channel: [[alerts.channels]]. The URL and the HMAC key are secrets, read from the
+// environment variable or 0600 file the config names; the config file itself holds no secret.
+struct AlertChannelConfig {
+  std::string name;                      // name: [a-z0-9_-], unique; shown instead of the URL
+  std::string kind;                      // kind: slack | webhook | log
+  std::string min_severity = "warning";  // min_severity: info | warning | critical
+  std::string url;                       // url_env or url_file (slack, webhook). A secret: never logged.
+  std::string secret;                    // secret_env or secret_file (webhook: HMAC-SHA256 key). A secret.
+  std::string path;                      // path (log): JSON lines appended here
+  double rate_per_s = 1;                 // rate_per_s: token bucket refill (0 = unlimited; log default 0)
+  int burst = 20;                        // burst: token bucket size
+};
+
+struct AlertsConfig {
+  std::vector<AlertChannelConfig> channels;  // [[alerts.channels]]; none = alerts off
+  int group_window_s = 30;                   // group_window_s: incidents this close share a message (0 = never)
+  int repeat_after_s = 4 * 3600;             // repeat_after_s: remind of a still-open incident (0 = never)
+  int broken_after_s = 3600;                 // broken_after_s: a channel failing this long is broken
+};
+
 struct Config {
   std::string db_path = "nbaprops.db";  // [database] path       / NBAPROPS_DB
   std::string log_level = "warn";       // [log] level           / NBAPROPS_LOG_LEVEL
@@ -45,6 +65,7 @@ struct Config {
   // Bearer token for mutating endpoints: NBAPROPS_HTTP_TOKEN, or [http] token_file (mode 0600).
   // Empty: mutating endpoints answer 401. A secret: never logged.
   std::string http_token;
+  AlertsConfig alerts;                  // [alerts]
 };
 
 // Reads a secret from a file that only its owner may read (no group or other permission bits),

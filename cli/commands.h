@@ -72,6 +72,8 @@ struct ServeOptions {
   std::string replay_from;  // serve: run the scheduler on simulated days from this date
   double speed = 3600;      // simulated seconds per real second
   int replay_days = 0;      // 0: through the last date of the stored schedule
+  bool http = false;        // serve: also run the HTTP API, /metrics and the dashboard (api/server.h)
+  std::string http_listen;  // HOST:PORT; empty: Config::http_listen
 };
 int CmdServe(const GlobalOptions& g, const ServeOptions& o);   // scheduler + reaper + workers
 int CmdWorker(const GlobalOptions& g, const ServeOptions& o);  // reaper + workers only

@@ -1,11 +1,14 @@
 // `nbaprops serve`, `worker` and `dlq ...`.
 #include <csignal>
 #include <cstdio>
+#include <memory>
 #include <thread>
 
+#include "api/server.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "base/time.h"
+#include "cli/alert_commands.h"
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "engine/queue.h"
@@ -44,6 +47,7 @@ struct Background {
   int64_t reconcile_every_ms = 0;
   int64_t next_reconcile_ms = 0;
   int64_t next_today_export_ms = 0;
+  api::ApiServer* http = nullptr;  // `serve --http`: stopped first on SIGTERM, before the workers drain
 };
 
 void Reconcile(Background& b) {
@@ -115,6 +119,7 @@ int RunPool(Env& env, const ServeOptions& o, const char* what, Background* backg
     sigwait(&set, &sig);
   }
   if (sig > 0) std::fprintf(stderr, "%s: %s received, draining\n", what, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  if (background && background->http) background->http->Stop();
   pool.Stop();
   std::printf("%s: %lld run(s) executed, %lld failed, %lld lease expiries reaped\n", what,
               static_cast<long long>(pool.runs_executed()), static_cast<long long>(pool.runs_failed()),
@@ -128,12 +133,39 @@ int CmdServe(const GlobalOptions& g, const ServeOptions& o_in) {
   ServeOptions o = o_in;
   Env env;
   if (int rc = OpenEnv(g, false, &env)) return rc;
+  // Alert delivery on its own thread: a slow webhook must not hold up the lease reaper. Real time
+  // even in a replay (rate limits and Retry-After are real). Null when no channel is configured.
+  auto alerts = MakeAlertLoop(env, env.runner->clock());
+  if (!alerts.ok()) return Fail(kExitUsage, alerts.status().message());
+  if (*alerts) (*alerts)->Start();
   pipeline::PipelinePlanner planner(pipeline::PlanOptionsFrom(env.config, *env.runner));
   const engine::ReconcilerOptions ro = pipeline::ReconcilerOptionsFrom(env.config);
   Background background;
   background.reconcile_every_ms = int64_t{env.config.reconcile_every_s} * 1000;
   background.config = &env.config;
   background.store = env.store.get();
+  std::unique_ptr<api::ApiServer> http;
+  if (o.http) {
+    auto addr = api::ParseListenAddress(o.http_listen.empty() ? env.config.http_listen : o.http_listen);
+    if (!addr.ok()) return Fail(kExitUsage, "--http: " + addr.status().message());
+    // Threads inherit the signal mask: block SIGTERM/SIGINT before the HTTP threads exist, so
+    // that only RunPool's sigwait receives them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    api::ApiServerOptions ho;
+    ho.export_dir = env.config.export_dir;
+    ho.token = env.config.http_token;
+    http = std::make_unique<api::ApiServer>(*env.runner, ho);
+    auto port = http->Start(addr->first, addr->second);
+    if (!port.ok()) return Fail(kExitFailed, port.status().message());
+    std::fprintf(stderr, "serve: HTTP API and dashboard on http://%s:%d/ (%s)\n", addr->first.c_str(), *port,
+                 ho.token.empty() ? "no token configured: mutating endpoints answer 401"
+                                  : "mutating endpoints need the bearer token");
+    background.http = http.get();
+  }
   if (o.replay_from.empty()) {
     engine::Scheduler scheduler(*env.store, env.runner->clock());
     Status st = pipeline::RegisterSchedules(scheduler, *env.runner);

@@ -3,7 +3,9 @@
 
 #include <cstdio>
 
+#include "cli/alert_commands.h"
 #include "cli/commands.h"
+#include "cli/doctor_commands.h"
 
 int main(int argc, char** argv) {
   using namespace nbaprops::cli;
@@ -126,12 +128,31 @@ int main(int argc, char** argv) {
                     "replay: run the scheduler on simulated days from this date (e.g. 2024-01-24)");
   serve->add_option("--speed", serve_opts.speed, "replay speed, simulated seconds per second (default 3600)");
   serve->add_option("--replay-days", serve_opts.replay_days, "replay this many days (default: to the season's end)");
-  serve->callback([&] { rc = CmdServe(g, serve_opts); });
+  auto* http = serve->add_option("--http", serve_opts.http_listen,
+                                 "also serve the HTTP API, /metrics and the dashboard on HOST:PORT (default [http] "
+                                 "listen, 127.0.0.1:8080)")
+                   ->expected(0, 1);
+  serve->callback([&] {
+    serve_opts.http = http->count() > 0;
+    rc = CmdServe(g, serve_opts);
+  });
   auto* worker = app.add_subcommand("worker", "run worker threads (and the reaper) against the database until SIGTERM");
   worker->add_option("--workers", serve_opts.workers, "worker threads (default [engine] workers)")
       ->check(CLI::Range(1, 64));
   worker->add_flag("--until-idle", serve_opts.until_idle, "exit once nothing is queued or running");
   worker->callback([&] { rc = CmdWorker(g, serve_opts); });
+
+  auto* alerts = app.add_subcommand("alerts", "alert channels (Slack, webhook, log file)");
+  alerts->require_subcommand(1);
+  std::string alert_channel;
+  auto* alerts_test = alerts->add_subcommand("test", "send a test message on every channel (or --channel NAME) and "
+                                                     "print the HTTP result; exit 1 when one failed");
+  alerts_test->add_option("--channel", alert_channel, "only this channel (a name from [[alerts.channels]])");
+  alerts_test->callback([&] { rc = CmdAlertsTest(g, alert_channel); });
+
+  auto* doctor = app.add_subcommand("doctor", "check config, store, migrations, alert channels, schedules, model, "
+                                              "disk; exit 0 only when healthy");
+  doctor->callback([&] { rc = CmdDoctor(g); });
 
   auto* dlq = app.add_subcommand("dlq", "dead letters: runs that will not be retried automatically");
   dlq->require_subcommand(1);

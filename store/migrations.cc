@@ -620,6 +620,49 @@ CREATE TABLE deadlines (
        R"SQL(
 ALTER TABLE player_prop_predictions ADD COLUMN quality_tier TEXT;
 )SQL"},
+      {9, "alert delivery: channel state and token buckets, per-channel notices of incidents, the outbox (ms)",
+       R"SQL(
+CREATE TABLE alert_channels (
+  name TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('ok', 'broken')),
+  broken_reason TEXT,
+  broken_at INTEGER,
+  first_failure_at INTEGER,
+  last_success_at INTEGER,
+  last_failure_at INTEGER,
+  consecutive_failures INTEGER NOT NULL DEFAULT 0,
+  paused_until INTEGER NOT NULL DEFAULT 0,
+  tokens REAL NOT NULL,
+  tokens_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE alert_notices (
+  channel TEXT NOT NULL,
+  incident_id INTEGER NOT NULL,
+  opened_at INTEGER NOT NULL,
+  last_noticed_at INTEGER NOT NULL,
+  resolved_at INTEGER,
+  PRIMARY KEY (channel, incident_id)
+);
+CREATE TABLE alert_outbox (
+  id INTEGER PRIMARY KEY,
+  channel TEXT NOT NULL,
+  incident_ids TEXT NOT NULL,
+  event TEXT NOT NULL CHECK (event IN ('open', 'resolve', 'repeat', 'test', 'summary')),
+  severity TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'dead')),
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  last_attempt_at INTEGER,
+  last_http_status INTEGER,
+  last_error TEXT,
+  created_at INTEGER NOT NULL,
+  sent_at INTEGER
+);
+CREATE INDEX alert_outbox_due ON alert_outbox (channel, status, next_attempt_at);
+)SQL"},
   };
   return kMigrations;
 }

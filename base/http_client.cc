@@ -1,0 +1,126 @@
+#include "base/http_client.h"
+
+#include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <algorithm>
+#include <mutex>
+
+#include "base/strings.h"
+
+namespace nbaprops {
+namespace {
+
+// Bodies larger than this are cut: callers only keep a snippet of an answer for diagnosis.
+constexpr size_t kMaxBody = 1 << 20;
+
+size_t OnBody(char* data, size_t size, size_t n, void* user) {
+  auto* out = static_cast<std::string*>(user);
+  const size_t len = size * n;
+  if (out->size() < kMaxBody) out->append(data, std::min(len, kMaxBody - out->size()));
+  return len;
+}
+
+size_t OnHeader(char* data, size_t size, size_t n, void* user) {
+  auto* headers = static_cast<std::map<std::string, std::string>*>(user);
+  const size_t len = size * n;
+  std::string_view line(data, len);
+  // A status line starts a new response (after a 100 Continue): keep only the final one's headers.
+  if (StartsWith(line, "HTTP/")) {
+    headers->clear();
+    return len;
+  }
+  const size_t colon = line.find(':');
+  if (colon != std::string_view::npos) {
+    (*headers)[ToLower(Trim(line.substr(0, colon)))] = std::string(Trim(line.substr(colon + 1)));
+  }
+  return len;
+}
+
+}  // namespace
+
+std::string HttpResponse::Header(std::string_view name) const {
+  auto it = headers.find(ToLower(name));
+  return it == headers.end() ? "" : it->second;
+}
+
+CurlHttpClient::CurlHttpClient() {
+  // curl_global_init is not thread-safe and must run once before any handle exists.
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+HttpResponse CurlHttpClient::Send(const HttpRequest& request) {
+  HttpResponse response;
+  if (!StartsWith(request.url, "https://") && !StartsWith(request.url, "http://")) {
+    response.transport_error = "the URL does not start with https:// or http://";
+    return response;
+  }
+  CURL* curl = curl_easy_init();
+  if (!curl) {
+    response.transport_error = "libcurl could not create a handle (out of memory?)";
+    return response;
+  }
+  curl_slist* headers = nullptr;
+  for (const auto& [name, value] : request.headers) {
+    headers = curl_slist_append(headers, (name + ": " + value).c_str());
+  }
+  // Without this, curl waits up to a second for "100 Continue" before sending larger bodies.
+  headers = curl_slist_append(headers, "Expect:");
+
+  curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // timeouts without SIGALRM: safe in threads
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(request.connect_timeout_ms));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(request.total_timeout_ms));
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "nbaprops");
+  if (request.method == "GET") {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  } else {
+    if (request.method != "POST") curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, request.method.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, request.body.data());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
+  }
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
+
+  const CURLcode code = curl_easy_perform(curl);
+  if (code == CURLE_OK) {
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    response.status = static_cast<int>(status);
+  } else {
+    // curl_easy_strerror is generic ("Timeout was reached"); the detailed error buffer would
+    // name the host and could name the URL, which may be a secret.
+    response.transport_error = curl_easy_strerror(code);
+    response.timed_out = code == CURLE_OPERATION_TIMEDOUT;
+    response.headers.clear();
+    response.body.clear();
+  }
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(curl);
+  return response;
+}
+
+std::string HmacSha256Hex(std::string_view key, std::string_view data) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  static const char kEmpty[1] = {0};  // OpenSSL reads a null key as "reuse the last key"
+  HMAC(EVP_sha256(), key.empty() ? kEmpty : key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(len * 2);
+  for (unsigned i = 0; i < len; ++i) {
+    out += kHex[md[i] >> 4];
+    out += kHex[md[i] & 15];
+  }
+  return out;
+}
+
+}  // namespace nbaprops
