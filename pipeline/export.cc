@@ -201,14 +201,17 @@ StatusOr<json> StatusDoc(Transaction& t, int64_t now) {
                               {"queued_runs", r.Int(5)}});
         return OkStatus();
       }));
-  json incidents = json::array();
+  json incidents = json::array(), broken_channels = json::array();
+  constexpr std::string_view kBroken = "alert_channel_broken:";
   RETURN_IF_ERROR(t.Query("SELECT incident_key, severity, summary, opened_at FROM incidents WHERE status = 'open' "
                           "ORDER BY opened_at",
                           {}, [&](const Row& r) {
-                            incidents.push_back({{"key", r.Text(0)},
+                            const std::string key = r.Text(0);
+                            incidents.push_back({{"key", key},
                                                  {"severity", r.Text(1)},
                                                  {"summary", r.Text(2)},
-                                                 {"opened_at", FormatIsoTimestamp(r.Int(3))}});
+                                                 {"opened_at", FormatIsoTimestamp(r.Int(3) / 1000)}});  // ms
+                            if (key.rfind(kBroken, 0) == 0) broken_channels.push_back(key.substr(kBroken.size()));
                             return OkStatus();
                           }));
   ASSIGN_OR_RETURN(auto dead, t.QueryInt("SELECT COUNT(*) FROM dead_letters WHERE status = 'open'"));
@@ -216,6 +219,8 @@ StatusOr<json> StatusDoc(Transaction& t, int64_t now) {
               {"generated_at", FormatIsoTimestamp(now)},
               {"processors", processors},
               {"incidents", incidents},
+              // A broken alert channel means incidents may reach nobody: said on its own line.
+              {"broken_alert_channels", broken_channels},
               {"dead_letters_open", dead.value_or(0)}};
 }
 

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "base/time.h"
+#include "engine/incidents.h"
 #include "pipeline/evaluation.h"
 #include "pipeline/export.h"
 #include "pipeline/ingest.h"
@@ -244,6 +246,11 @@ std::vector<std::string> SchemaErrors(const std::string& exports) {
 TEST_F(GradingTest, ExportsValidateAgainstTheirSchemas) {
   Pick("ensemble", "1627750", "0022300653", "OVER", 17.5);  // a best bet with reasons
   Grade();
+  // A broken alert channel is said in status.json on its own line (and its incident listed).
+  ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) {
+                      return engine::OpenIncident(t, "alert_channel_broken:slack", "critical", "slack answered 404",
+                                                  "{}", clock_.NowMillis());
+                    }).ok());
   auto p = ExportPredictions(*store_, clock_, dir_.File("exports"), "2024-01-31");
   ASSERT_TRUE(p.ok()) << p.status().ToString();
   EXPECT_EQ(p->halt_reason, "");
@@ -255,6 +262,10 @@ TEST_F(GradingTest, ExportsValidateAgainstTheirSchemas) {
     EXPECT_TRUE(std::filesystem::exists(dir_.File("exports/") + f)) << f;
   }
   for (const std::string& e : SchemaErrors(dir_.File("exports"))) ADD_FAILURE() << e;
+  auto status = nlohmann::json::parse(ReadFile(dir_.File("exports/status.json")).value());
+  EXPECT_EQ(status["broken_alert_channels"], nlohmann::json::array({"slack"}));
+  ASSERT_EQ(status["incidents"].size(), 1u);
+  EXPECT_EQ(status["incidents"][0]["opened_at"], FormatIsoTimestamp(clock_.NowSeconds()));
   auto best = nlohmann::json::parse(ReadFile(dir_.File("exports/best-bets/2024-01-31.json")).value());
   ASSERT_EQ(best["picks"].size(), 1u);
   EXPECT_EQ(best["system"], "ensemble");
