@@ -9,6 +9,7 @@
 #include <thread>
 
 #include <array>
+#include <map>
 #include <cstdio>
 #include <string>
 
@@ -337,6 +338,55 @@ TEST(CliTest, TrainPredictEvaluateRightAfterImport) {
   EXPECT_TRUE(std::filesystem::exists(dir.File("eval/reliability.svg")));
   EXPECT_TRUE(std::filesystem::exists(dir.File("eval/cumulative.svg")));
   EXPECT_EQ(RunCli("evaluate" + eval).out, first.out);  // deterministic
+}
+
+// doctor: a fresh database is not healthy (no scheduler has run, no model, no alert channel),
+// and each failing row says what to do; a channel that does not answer fails its dry request.
+TEST(CliTest, DoctorExitsNonZeroAndSaysWhy) {
+  TempDir dir;
+  const std::string db = " --db " + dir.File("d.db");
+  EXPECT_EQ(RunCli("doctor" + db).code, 1);  // no database at all
+  ASSERT_EQ(RunCli("init" + db).code, 0);
+  Result r = RunCli("doctor --json" + db);
+  EXPECT_EQ(r.code, 1) << r.out;
+  auto j = nlohmann::json::parse(r.out, nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.out;
+  EXPECT_FALSE(j["healthy"].get<bool>());
+  std::map<std::string, std::string> status;
+  for (const auto& c : j["checks"]) status[c["check"]] = c["status"];
+  EXPECT_EQ(status["config"], "ok");
+  EXPECT_EQ(status["store"], "ok");
+  EXPECT_EQ(status["migrations"], "ok");
+  EXPECT_EQ(status["schedules"], "FAIL");
+  EXPECT_EQ(status["model"], "FAIL");
+  EXPECT_EQ(status["alert channels"], "FAIL");
+  EXPECT_EQ(status["critical incidents"], "ok");
+  EXPECT_EQ(status["disk (database)"], "ok");
+
+  // A log channel that can be written passes; a webhook on a closed port fails its dry request.
+  const std::string cfg = dir.Write("c.toml",
+                                    "[[alerts.channels]]\nname = \"file\"\nkind = \"log\"\npath = \"" +
+                                        dir.File("alerts.jsonl") +
+                                        "\"\n\n[[alerts.channels]]\nname = \"hook\"\nkind = \"webhook\"\n"
+                                        "url_env = \"DOCTOR_TEST_URL\"\nsecret_env = \"DOCTOR_TEST_KEY\"\n");
+  Result c = RunCli("doctor --config " + cfg + db);
+  EXPECT_EQ(c.code, 1) << c.out;  // the URL variable is not set: the config row fails, naming it
+  EXPECT_NE(c.out.find("config  FAIL"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("DOCTOR_TEST_URL"), std::string::npos) << c.out;
+  ::setenv("DOCTOR_TEST_URL", "http://127.0.0.1:1/hook", 1);
+  ::setenv("DOCTOR_TEST_KEY", "k", 1);
+  c = RunCli("doctor --json --config " + cfg + db);
+  ::unsetenv("DOCTOR_TEST_URL");
+  ::unsetenv("DOCTOR_TEST_KEY");
+  EXPECT_EQ(c.code, 1) << c.out;
+  auto cj = nlohmann::json::parse(c.out, nullptr, false);
+  ASSERT_FALSE(cj.is_discarded()) << c.out;
+  std::map<std::string, std::pair<std::string, std::string>> by;
+  for (const auto& x : cj["checks"]) by[x["check"]] = {x["status"], x["detail"]};
+  EXPECT_EQ(by["channel file (log)"].first, "ok");
+  EXPECT_EQ(by["channel hook (webhook)"].first, "FAIL");
+  EXPECT_NE(by["channel hook (webhook)"].second.find("dry request failed"), std::string::npos);
+  EXPECT_EQ(c.out.find("127.0.0.1:1/hook"), std::string::npos) << "the URL is a secret: " << c.out;
 }
 
 }  // namespace
