@@ -222,6 +222,20 @@ std::string Render(const AlertChannel& ch, const Message& m, int64_t id, int64_t
   return ch.kind == AlertChannelKind::kSlack ? RenderSlack(m, now) : RenderJson(m, ch.name, id, now);
 }
 
+// An announcement: Slack gets the title and the body as preformatted text; the webhook and the
+// log get the usual object with "text" and no incidents.
+std::string RenderAnnouncement(const AlertChannel& ch, const std::string& severity, const std::string& title,
+                               const std::string& body, int64_t id, int64_t now) {
+  if (ch.kind == AlertChannelKind::kSlack) {
+    return "{\"text\":" + Json(title) + ",\"blocks\":[{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\",\"text\":" +
+           Json("*" + SlackEscape(title) + "*") + "}},{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\",\"text\":" +
+           Json(Clip("```" + SlackEscape(body) + "```", 2900)) + "}}]}";
+  }
+  return "{\"id\":" + std::to_string(id) + ",\"source\":" + Json(kProduct) + ",\"channel\":" + Json(ch.name) +
+         ",\"event\":\"summary\",\"severity\":" + Json(severity) + ",\"title\":" + Json(title) +
+         ",\"text\":" + Json(body) + ",\"created_at_ms\":" + std::to_string(now) + ",\"incidents\":[]}";
+}
+
 // Appends one line with a single write(2) on an O_APPEND descriptor, so concurrent writers
 // (serve and `alerts test`) never interleave within a line.
 Status AppendLine(const std::string& path, const std::string& line) {
@@ -493,6 +507,7 @@ Status Dispatcher::Notice(store::Transaction& t, const AlertChannel& ch, int64_t
                               return OkStatus();
                             }));
   }
+  RETURN_IF_ERROR(NoticeAnnouncements(t, ch, resolved_since, now, r));
   if (events.empty()) return OkStatus();
   std::sort(events.begin(), events.end(),
             [](const Event& a, const Event& b) { return a.at != b.at ? a.at < b.at : a.incident.id < b.incident.id; });
@@ -541,6 +556,56 @@ Status Dispatcher::Notice(store::Transaction& t, const AlertChannel& ch, int64_t
     }
     ++r->queued;
     r->events += static_cast<int>(m.events.size());
+  }
+  return OkStatus();
+}
+
+Status Announce(store::Transaction& t, const std::string& key, const std::string& severity, const std::string& title,
+                const std::string& body, int64_t now_ms) {
+  if (!ValidSeverity(severity)) {
+    return InvalidArgumentError("announcement '" + key + "': severity '" + severity +
+                                "' is not one of info, warning, critical");
+  }
+  return t
+      .Exec("INSERT INTO alert_announcements (announcement_key, severity, title, body, created_at) VALUES (?, ?, ?, "
+            "?, ?) ON CONFLICT (announcement_key) DO NOTHING",
+            {key, severity, title, body, now_ms})
+      .status();
+}
+
+// Announcements this channel has not queued, made since `since` (as for incidents: nothing from
+// before the channel existed, nothing stale), each as its own message.
+Status Dispatcher::NoticeAnnouncements(store::Transaction& t, const AlertChannel& ch, int64_t since, int64_t now,
+                                       DispatchResult* r) {
+  struct Pending {
+    std::string key, severity, title, body;
+  };
+  std::vector<Pending> pending;
+  RETURN_IF_ERROR(t.Query("SELECT a.announcement_key, a.severity, a.title, a.body FROM alert_announcements a WHERE "
+                          "a.created_at >= ? AND NOT EXISTS (SELECT 1 FROM alert_announcement_notices n WHERE "
+                          "n.announcement_key = a.announcement_key AND n.channel = ?) ORDER BY a.created_at",
+                          {since, ch.name}, [&](const store::Row& row) {
+                            pending.push_back({row.Text(0), row.Text(1), row.Text(2), row.Text(3)});
+                            return OkStatus();
+                          }));
+  for (const Pending& a : pending) {
+    if (SeverityRank(a.severity) >= SeverityRank(ch.min_severity)) {
+      RETURN_IF_ERROR(t.Exec("INSERT INTO alert_outbox (channel, incident_ids, event, severity, payload, status, "
+                             "attempts, next_attempt_at, created_at) VALUES (?, '', 'summary', ?, '', 'pending', 0, "
+                             "?, ?)",
+                             {ch.name, a.severity, now, now})
+                          .status());
+      ASSIGN_OR_RETURN(int64_t id, t.LastInsertId());
+      RETURN_IF_ERROR(t.Exec("UPDATE alert_outbox SET payload = ? WHERE id = ?",
+                             {RenderAnnouncement(ch, a.severity, a.title, a.body, id, now), id})
+                          .status());
+      ++r->queued;
+    }
+    // Recorded for channels it does not reach too, so it is judged once per channel.
+    RETURN_IF_ERROR(t.Exec("INSERT INTO alert_announcement_notices (announcement_key, channel, queued_at) VALUES "
+                           "(?, ?, ?)",
+                           {a.key, ch.name, now})
+                        .status());
   }
   return OkStatus();
 }

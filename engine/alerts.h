@@ -119,6 +119,13 @@ std::string AlertChannelBrokenKey(const std::string& channel);
 
 StatusOr<std::vector<AlertChannelState>> ListAlertChannels(store::Transaction& t);
 
+// An announcement: a report that is not an incident (the daily health summary), sent once on
+// every channel whose min_severity it meets, as its own message (event "summary"). Announcing a
+// key again changes nothing: the first text is the one sent. Works inside the caller's
+// transaction, so the report and its announcement commit together.
+Status Announce(store::Transaction& t, const std::string& key, const std::string& severity, const std::string& title,
+                const std::string& body, int64_t now_ms);
+
 class Dispatcher {
  public:
   // Channels are validated by Prepare: unique names, a URL for slack and webhook, an HMAC key
@@ -144,6 +151,8 @@ class Dispatcher {
   struct Claimed;  // an outbox row claimed for one attempt
   struct Attempt;  // what one attempt got back
   Status Notice(store::Transaction& t, const AlertChannel& ch, int64_t now, DispatchResult* r);
+  Status NoticeAnnouncements(store::Transaction& t, const AlertChannel& ch, int64_t since, int64_t now,
+                             DispatchResult* r);
   Status Deliver(const AlertChannel& ch, DispatchResult* r);
   Attempt Send(const AlertChannel& ch, const Claimed& row);
   // Marks the row and the channel after an attempt; *paused when the channel must wait.

@@ -701,6 +701,34 @@ TEST_F(AlertsTest, LogChannelAppendsOneJsonLinePerMessage) {
   EXPECT_EQ(lines[1]["incidents"][0]["status"], "resolved");
 }
 
+// Announcements (the daily health summary): one message per channel whose min_severity the
+// announcement meets, sent once however often it is announced.
+TEST_F(AlertsTest, AnAnnouncementIsSentOnceToEachChannelItReaches) {
+  AlertChannel pager = Hook();
+  pager.min_severity = "critical";
+  auto d = Make({Slack(), pager});
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) {
+                  return Announce(t, "daily_health:2024-02-04", "warning", "daily health for 2024-02-04",
+                                  i == 0 ? "games: 9 scheduled, 9 final" : "a second text is ignored",
+                                  clock_.NowMillis());
+                }).ok());
+    Run(*d);
+    clock_.AdvanceMillis(60 * kSec);
+    Run(*d);
+  }
+  auto slack = receiver_.Requests(kSlackPath);
+  ASSERT_EQ(slack.size(), 1u);
+  auto body = nlohmann::json::parse(slack[0].body);
+  EXPECT_EQ(body["text"], "daily health for 2024-02-04");
+  EXPECT_NE(body.dump().find("games: 9 scheduled, 9 final"), std::string::npos) << body.dump();
+  EXPECT_TRUE(receiver_.Requests(kHookPath).empty());  // a critical-only pager is not sent reports
+  Status bad = store_->WithWrite([&](store::Transaction& t) {
+    return Announce(t, "x", "loud", "t", "b", clock_.NowMillis());
+  });
+  EXPECT_EQ(bad.code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(AlertsTest, SendTestReportsTheHttpResult) {
   auto d = Make({Slack(), Hook("gone", "/hooks/gone")});
   receiver_.Script("/hooks/gone", {{410, "", "gone"}});

@@ -7,6 +7,7 @@
 
 #include "base/stats.h"
 #include "base/time.h"
+#include "engine/alerts.h"
 #include "engine/incidents.h"
 #include "pipeline/partition.h"
 
@@ -213,10 +214,11 @@ class HealthSummaryProcessor final : public engine::Processor {
     int32_t day;
     RETURN_IF_ERROR(RequireDate(ctx, &day));
     const int64_t now = ctx.clock().NowMillis();
-    std::string body;
+    std::string body, text;
     RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
       ASSIGN_OR_RETURN(HealthSummary s, BuildHealthSummary(t, ctx.data_date(), now));
       body = HealthSummaryJson(s);
+      text = HealthSummaryText(s);
       return OkStatus();
     }));
     ctx.expected_min_rows = 1;
@@ -226,7 +228,10 @@ class HealthSummaryProcessor final : public engine::Processor {
                                          "generated_at = excluded.generated_at, body = excluded.body",
                                          {ctx.data_date(), now, body}));
       ctx.records_out = n;
-      return OkStatus();
+      // Sent once on the alert channels, with the summary in the same commit. Routed as a warning
+      // so the usual (warning) channel gets the daily report and a critical-only pager does not.
+      return engine::Announce(t, "daily_health:" + ctx.data_date(), "warning",
+                              "nbaprops daily health for " + ctx.data_date(), text, now);
     });
   }
 };

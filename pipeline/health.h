@@ -14,7 +14,8 @@
 //   breakers         circuit breakers that are not closed
 //
 // The processor `daily_health_summary` (phase 7, operations: run by the 07:00 ET schedule for
-// yesterday, never by a date backfill) writes it to health_summaries, replacing the date's row.
+// yesterday, never by a date backfill) writes it to health_summaries, replacing the date's row,
+// and announces its text once on the alert channels (engine/alerts.h Announce).
 #ifndef NBAPROPS_PIPELINE_HEALTH_H_
 #define NBAPROPS_PIPELINE_HEALTH_H_
 

@@ -663,6 +663,22 @@ CREATE TABLE alert_outbox (
 );
 CREATE INDEX alert_outbox_due ON alert_outbox (channel, status, next_attempt_at);
 )SQL"},
+      {10, "announcements: reports (the daily health summary) sent once on the alert channels",
+       R"SQL(
+CREATE TABLE alert_announcements (
+  announcement_key TEXT PRIMARY KEY,
+  severity TEXT NOT NULL,
+  title TEXT NOT NULL,
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE alert_announcement_notices (
+  announcement_key TEXT NOT NULL,
+  channel TEXT NOT NULL,
+  queued_at INTEGER NOT NULL,
+  PRIMARY KEY (announcement_key, channel)
+);
+)SQL"},
   };
   return kMigrations;
 }

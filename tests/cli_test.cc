@@ -214,6 +214,10 @@ TEST(CliTest, ReplayRunsTheSchedulerOnSimulatedDays) {
   auto summary = nlohmann::json::parse(body, nullptr, false);
   ASSERT_FALSE(summary.is_discarded()) << body;
   EXPECT_EQ(summary["games"]["final"], 1);
+  // ...and announced it for the alert channels, once per date.
+  EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM alert_announcements WHERE announcement_key LIKE "
+                                   "'daily_health:2024-01-%' AND body LIKE '%daily health for%'"),
+            2);
 }
 
 TEST(CliTest, SigtermDrainsTheRunInHandAndExitsZero) {
