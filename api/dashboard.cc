@@ -68,6 +68,7 @@ std::string Pct(double v) {
 }
 
 const char* kStyle = R"CSS(
+.banner { background: #b00020; color: #fff; padding: 10px 14px; font-weight: bold; margin: 0 0 12px 0; }
 body{font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:16px;color:#1d2329;background:#f6f7f9}
 h1{font-size:20px;margin:0 0 4px} h2{font-size:16px;margin:0 0 8px}
 section{background:#fff;border:1px solid #dde1e6;border-radius:6px;padding:12px;margin:0 0 12px}
@@ -200,6 +201,22 @@ Status Grid(Transaction& t, const DashboardOptions& o, Page& p) {
   p.Add(
       "</tbody></table><p class=\"muted\">Each cell: the latest run of every processor of the phase for the date "
       "(the worst state shows; hover for each processor). n/m = succeeded of all.</p></section>\n");
+  return OkStatus();
+}
+
+// Above everything else: with a broken alert channel, incidents may reach nobody.
+Status BrokenChannelBanner(Transaction& t, Page& p) {
+  std::vector<std::string> broken;
+  RETURN_IF_ERROR(t.Query("SELECT incident_key FROM incidents WHERE status = 'open' AND incident_key LIKE "
+                          "'alert_channel_broken:%' ORDER BY incident_key",
+                          {}, [&](const store::Row& r) {
+                            broken.push_back(HtmlEscape(r.Text(0).substr(std::string("alert_channel_broken:").size())));
+                            return OkStatus();
+                          }));
+  if (broken.empty()) return OkStatus();
+  p.Add("<div id=\"banner\" class=\"banner\" role=\"alert\">Alert channel" + std::string(broken.size() > 1 ? "s" : "") +
+        " broken: " + Join(broken, ", ") +
+        ". Incidents may reach nobody there: fix the URL, then <code>nbaprops alerts test</code>.</div>\n");
   return OkStatus();
 }
 
@@ -426,6 +443,7 @@ StatusOr<std::string> RenderDashboard(store::Store& store, int64_t now_ms, const
         " s. JSON: <a href=\"/v1/status.json\">status</a> <a href=\"/v1/runs\">runs</a> <a href=\"/v1/dlq\">dead "
         "letters</a> <a href=\"/v1/incidents\">incidents</a> <a href=\"/metrics\">metrics</a></p></header>\n");
   RETURN_IF_ERROR(store.WithRead([&](Transaction& t) -> Status {
+    RETURN_IF_ERROR(BrokenChannelBanner(t, p));
     RETURN_IF_ERROR(Summary(t, now_ms, p));
     RETURN_IF_ERROR(Grid(t, o, p));
     p.Add("<div class=\"cols\">\n");

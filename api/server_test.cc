@@ -809,6 +809,7 @@ TEST_F(ServerTest, DashboardShowsThePipelineWithoutExternalAssets) {
   EXPECT_FALSE(has("schedule_missed:old"));
   EXPECT_TRUE(
       has("<ul id=\"alert-channels\"><li class=\"alert-channel severity-critical\" data-channel=\"slack-ops\""));
+  EXPECT_TRUE(has("<div id=\"banner\" class=\"banner\" role=\"alert\">Alert channel broken: slack-ops."));
   EXPECT_TRUE(has("<table id=\"dead-letters\">"));
   EXPECT_TRUE(has("<tr data-id=\"" + std::to_string(dead_letter_) + "\">"));
   EXPECT_TRUE(has("<tr class=\"breaker state-open\" data-source=\"odds_api\">"));
