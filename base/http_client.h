@@ -56,8 +56,6 @@ class CurlHttpClient final : public HttpClient {
   HttpResponse Send(const HttpRequest& request) override;
 };
 
-// Lower-case hex HMAC-SHA256 of `data` under `key` (webhook request signatures).
-std::string HmacSha256Hex(std::string_view key, std::string_view data);
 
 }  // namespace nbaprops
 

@@ -30,6 +30,8 @@ std::string Truncate(std::string_view s, size_t max = 2048);
 
 // Content hash: lower-case hex SHA-256.
 std::string Sha256Hex(std::string_view data);
+// Lower-case hex HMAC-SHA256 of `data` under `key` (webhook request signatures).
+std::string HmacSha256Hex(std::string_view key, std::string_view data);
 
 }  // namespace nbaprops
 

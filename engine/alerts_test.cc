@@ -20,6 +20,7 @@
 
 #include "base/config.h"
 #include "base/log.h"
+#include "base/strings.h"
 #include "engine/incidents.h"
 #include "tests/test_util.h"
 
