@@ -39,6 +39,7 @@ bench: build
 	$(BUILD)/bench/queue_bench
 	$(BUILD)/bench/model_bench
 	bench/daily_cache_peer.sh
+	bench/http_bench.sh
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
