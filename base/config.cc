@@ -185,7 +185,8 @@ StatusOr<Config> LoadConfig(const std::string& path) {
     if (auto* e = root["engine"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*e, "engine",
                                 {"lease_ms", "heartbeat_ms", "max_attempts", "retry_base_ms", "retry_cap_ms", "defer_max_hours",
-                                 "reconcile_every_s", "reconcile_lookback_days", "max_heals_per_cycle", "workers"},
+                                 "reconcile_every_s", "reconcile_lookback_days", "max_heals_per_cycle",
+                                 "breaker_failures", "breaker_cooldown_s", "workers"},
                                 path));
       c.lease_ms = (*e)["lease_ms"].value_or(c.lease_ms);
       c.heartbeat_ms = (*e)["heartbeat_ms"].value_or(c.heartbeat_ms);
@@ -196,6 +197,8 @@ StatusOr<Config> LoadConfig(const std::string& path) {
       c.reconcile_every_s = (*e)["reconcile_every_s"].value_or(c.reconcile_every_s);
       c.reconcile_lookback_days = (*e)["reconcile_lookback_days"].value_or(c.reconcile_lookback_days);
       c.max_heals_per_cycle = (*e)["max_heals_per_cycle"].value_or(c.max_heals_per_cycle);
+      c.breaker_failures = (*e)["breaker_failures"].value_or(c.breaker_failures);
+      c.breaker_cooldown_s = (*e)["breaker_cooldown_s"].value_or(c.breaker_cooldown_s);
       c.workers = (*e)["workers"].value_or(c.workers);
     }
     if (auto* h = root["http"].as_table()) {
@@ -255,9 +258,10 @@ StatusOr<Config> LoadConfig(const std::string& path) {
   }
   if (c.max_attempts < 1 || c.workers < 1 || c.retry_base_ms < 0 || c.retry_cap_ms < c.retry_base_ms ||
       c.defer_max_hours < 1 || c.reconcile_every_s < 0 || c.reconcile_lookback_days < 0 ||
-      c.max_heals_per_cycle < 1) {
+      c.max_heals_per_cycle < 1 || c.breaker_failures < 1 || c.breaker_cooldown_s < 1) {
     return InvalidArgumentError(
-        "engine: max_attempts, workers, defer_max_hours and max_heals_per_cycle must be >= 1, reconcile_every_s "
+        "engine: max_attempts, workers, defer_max_hours, max_heals_per_cycle, breaker_failures and "
+        "breaker_cooldown_s must be >= 1, reconcile_every_s "
         "and reconcile_lookback_days >= 0, and retry_cap_ms >= retry_base_ms");
   }
   if (c.line_policy != "opening" && c.line_policy != "latest") {

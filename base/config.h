@@ -49,6 +49,8 @@ struct Config {
   int reconcile_every_s = 60;           // reconcile_every_s: self-heal cycle in `serve` (0 = off)
   int reconcile_lookback_days = 3;      // reconcile_lookback_days: dates before today the reconciler checks
   int max_heals_per_cycle = 10;         // max_heals_per_cycle
+  int breaker_failures = 5;             // breaker_failures: consecutive source failures that open a breaker
+  int breaker_cooldown_s = 60;          // breaker_cooldown_s: first wait before a half-open probe (doubles)
   int workers = 2;                      // workers (serve / worker default)
   // [predictions]
   std::vector<std::string> sportsbooks = {"draftkings", "fanduel", "betmgm", "pointsbet", "caesars"};  // chain

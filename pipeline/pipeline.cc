@@ -27,6 +27,8 @@ engine::EngineOptions EngineOptionsFrom(const Config& config) {
   o.retry.base_ms = config.retry_base_ms;
   o.retry.cap_ms = config.retry_cap_ms;
   o.retry.defer_max_ms = int64_t{config.defer_max_hours} * 3600 * 1000;
+  o.breaker.consecutive_failures_to_open = config.breaker_failures;
+  o.breaker.cooldown_ms = int64_t{config.breaker_cooldown_s} * 1000;
   // Test hook (crash tests): NBAPROPS_TEST_BLOCK="processor[/partition]:ms" blocks that processor's
   // first attempt (on that partition only, when given).
   if (const char* v = std::getenv("NBAPROPS_TEST_BLOCK")) {
