@@ -113,36 +113,10 @@ std::optional<int64_t> ParseRetryAfterMs(const std::string& value, int64_t now_m
   return std::max<int64_t>(0, static_cast<int64_t>(::timegm(&tm)) * 1000 - now_ms);
 }
 
-struct IncidentRow {
-  int64_t id = 0;
-  std::string key, severity, status, summary, details;
-  int64_t opened_at = 0;
-  std::optional<int64_t> resolved_at;
-  int64_t last_seen_at = 0, count = 0;
-};
-
-constexpr const char* kIncidentCols =
-    "i.id, i.incident_key, i.severity, i.status, i.summary, i.details, i.opened_at, i.resolved_at, i.last_seen_at, "
-    "i.count";
-
-IncidentRow IncidentFrom(const store::Row& r) {
-  IncidentRow i;
-  i.id = r.Int(0);
-  i.key = r.Text(1);
-  i.severity = r.Text(2);
-  i.status = r.Text(3);
-  i.summary = r.Text(4);
-  i.details = r.IsNull(5) ? "" : r.Text(5);
-  i.opened_at = r.Int(6);
-  i.resolved_at = r.OptInt(7);
-  i.last_seen_at = r.Int(8);
-  i.count = r.Int(9);
-  return i;
-}
 
 // One thing a channel has to say about one incident.
 struct Event {
-  IncidentRow incident;
+  Incident incident;
   std::string kind;              // open | resolve | repeat
   bool never_announced = false;  // resolve of an incident this channel never announced open
   int64_t at = 0;                // when it happened (grouping looks at the oldest)
@@ -155,7 +129,7 @@ std::string EventTitle(const Event& e) {
 }
 
 std::string EventFacts(const Event& e, int64_t now) {
-  const IncidentRow& i = e.incident;
+  const Incident& i = e.incident;
   const int64_t end = i.resolved_at.value_or(now);
   std::string facts = e.kind == "open" ? "" : "open " + Duration(end - i.opened_at) + ", ";
   return facts + "seen " + Plural(i.count, "time") + ", since " + FormatIsoTimestamp(i.opened_at / 1000);
@@ -190,7 +164,7 @@ std::string RenderSlack(const Message& m, int64_t now) {
   std::string blocks =
       "{\"type\":\"section\",\"text\":{\"type\":\"mrkdwn\",\"text\":" + Json("*" + SlackEscape(m.title) + "*") + "}}";
   for (const Event* e : m.events) {
-    const IncidentRow& i = e->incident;
+    const Incident& i = e->incident;
     std::string text = (e->kind == "resolve" ? std::string(":white_check_mark:") : SeverityMark(i.severity)) + " *" +
                        EventTitle(*e) + "* [" + i.severity + "] `" + SlackEscape(i.key) + "`\n" +
                        SlackEscape(Clip(i.summary, 1200)) + "\n_" + EventFacts(*e, now) + "_";
@@ -204,7 +178,7 @@ std::string RenderSlack(const Message& m, int64_t now) {
 std::string RenderJson(const Message& m, const std::string& channel, int64_t id, int64_t now) {
   std::string incidents;
   for (const Event* e : m.events) {
-    const IncidentRow& i = e->incident;
+    const Incident& i = e->incident;
     if (!incidents.empty()) incidents += ",";
     incidents += "{\"id\":" + std::to_string(i.id) + ",\"key\":" + Json(i.key) + ",\"event\":" + Json(e->kind) +
                  ",\"severity\":" + Json(i.severity) + ",\"status\":" + Json(i.status) +
@@ -462,12 +436,12 @@ Status Dispatcher::Notice(store::Transaction& t, const AlertChannel& ch, int64_t
   // the channel was configured is not replayed) and recently enough to matter (a dispatcher
   // that was down for days does not announce long-gone incidents; this also bounds the scan).
   const int64_t resolved_since = std::max(c.created_at, now - options_.give_up_after_ms);
-  RETURN_IF_ERROR(t.Query(std::string("SELECT ") + kIncidentCols +
+  RETURN_IF_ERROR(t.Query("SELECT " + IncidentColumns("i") +
                               " FROM incidents i WHERE (i.status = 'open' OR i.resolved_at >= ?) AND NOT EXISTS "
                               "(SELECT 1 FROM alert_notices n WHERE n.channel = ? AND n.incident_id = i.id) "
                               "ORDER BY i.id",
                           {resolved_since, ch.name}, [&](const store::Row& row) {
-                            IncidentRow i = IncidentFrom(row);
+                            Incident i = IncidentFromRow(row);
                             // A broken channel cannot carry the news of its own breakage.
                             if (SeverityRank(i.severity) < SeverityRank(ch.min_severity) || i.key == own_broken_key) {
                               return OkStatus();
@@ -481,12 +455,12 @@ Status Dispatcher::Notice(store::Transaction& t, const AlertChannel& ch, int64_t
                             return OkStatus();
                           }));
   // Announced open, now resolved.
-  RETURN_IF_ERROR(t.Query(std::string("SELECT ") + kIncidentCols +
+  RETURN_IF_ERROR(t.Query("SELECT " + IncidentColumns("i") +
                               " FROM incidents i JOIN alert_notices n ON n.incident_id = i.id WHERE n.channel = ? "
                               "AND n.resolved_at IS NULL AND i.status = 'resolved' ORDER BY i.id",
                           {ch.name}, [&](const store::Row& row) {
                             Event e;
-                            e.incident = IncidentFrom(row);
+                            e.incident = IncidentFromRow(row);
                             e.kind = "resolve";
                             e.at = e.incident.resolved_at.value_or(now);
                             events.push_back(std::move(e));
@@ -494,15 +468,15 @@ Status Dispatcher::Notice(store::Transaction& t, const AlertChannel& ch, int64_t
                           }));
   // Still open a whole repeat interval after the last notice.
   if (options_.repeat_after_ms > 0) {
-    RETURN_IF_ERROR(t.Query(std::string("SELECT ") + kIncidentCols +
+    RETURN_IF_ERROR(t.Query("SELECT " + IncidentColumns("i") +
                                 ", n.last_noticed_at FROM incidents i JOIN alert_notices n ON n.incident_id = i.id "
                                 "WHERE n.channel = ? AND n.resolved_at IS NULL AND i.status = 'open' "
                                 "AND n.last_noticed_at <= ? ORDER BY i.id",
                             {ch.name, now - options_.repeat_after_ms}, [&](const store::Row& row) {
                               Event e;
-                              e.incident = IncidentFrom(row);
+                              e.incident = IncidentFromRow(row);
                               e.kind = "repeat";
-                              e.at = row.Int(10) + options_.repeat_after_ms;
+                              e.at = row.Int(11) + options_.repeat_after_ms;  // after the incident's columns
                               events.push_back(std::move(e));
                               return OkStatus();
                             }));

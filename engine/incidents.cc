@@ -3,12 +3,17 @@
 #include <algorithm>
 
 namespace nbaprops::engine {
-namespace {
 
-constexpr const char* kColumns =
-    "id, incident_key, severity, status, summary, details, opened_at, resolved_at, last_seen_at, count, related_runs";
+std::string IncidentColumns(std::string_view alias) {
+  std::string out;
+  for (const char* c : {"id", "incident_key", "severity", "status", "summary", "details", "opened_at", "resolved_at",
+                        "last_seen_at", "count", "related_runs"}) {
+    out += (out.empty() ? "" : ", ") + (alias.empty() ? std::string() : std::string(alias) + ".") + c;
+  }
+  return out;
+}
 
-Incident FromRow(const store::Row& r) {
+Incident IncidentFromRow(const store::Row& r) {
   Incident i;
   i.id = r.Int(0);
   i.key = r.Text(1);
@@ -33,8 +38,6 @@ Incident FromRow(const store::Row& r) {
   }
   return i;
 }
-
-}  // namespace
 
 Status OpenIncident(store::Transaction& t, const std::string& key, const std::string& severity,
                     const std::string& summary, const std::string& details, int64_t now_ms) {
@@ -84,9 +87,9 @@ Status ResolveIncident(store::Transaction& t, const std::string& key, int64_t no
 StatusOr<std::optional<Incident>> GetOpenIncident(store::Transaction& t, const std::string& key) {
   std::optional<Incident> out;
   RETURN_IF_ERROR(
-      t.Query(std::string("SELECT ") + kColumns + " FROM incidents WHERE incident_key = ? AND status = 'open'", {key},
+      t.Query("SELECT " + IncidentColumns("") + " FROM incidents WHERE incident_key = ? AND status = 'open'", {key},
               [&](const store::Row& r) {
-                out = FromRow(r);
+                out = IncidentFromRow(r);
                 return OkStatus();
               }));
   return out;
@@ -94,10 +97,10 @@ StatusOr<std::optional<Incident>> GetOpenIncident(store::Transaction& t, const s
 
 StatusOr<std::vector<Incident>> ListIncidents(store::Transaction& t, bool open_only) {
   std::vector<Incident> out;
-  std::string sql = std::string("SELECT ") + kColumns + " FROM incidents" +
+  std::string sql = "SELECT " + IncidentColumns("") + " FROM incidents" +
                     (open_only ? " WHERE status = 'open'" : "") + " ORDER BY last_seen_at DESC, id DESC";
   RETURN_IF_ERROR(t.Query(sql, {}, [&](const store::Row& r) {
-    out.push_back(FromRow(r));
+    out.push_back(IncidentFromRow(r));
     return OkStatus();
   }));
   return out;

@@ -36,6 +36,11 @@ struct Incident {
   std::vector<int64_t> related_runs;  // runs that caused or healed it, oldest first (at most 50)
 };
 
+// The columns IncidentFromRow reads, in its order, each prefixed with `alias.` when given (for
+// queries that join the incidents table); further columns may follow them.
+std::string IncidentColumns(std::string_view alias);
+Incident IncidentFromRow(const store::Row& r);
+
 // Opens the incident for `key`, or bumps the open one. Fails with kInvalidArgument for a
 // severity other than info, warning or critical, and for an empty key.
 Status OpenIncident(store::Transaction& t, const std::string& key, const std::string& severity,
