@@ -595,15 +595,12 @@ ModelInForce FindModel(const std::string& model_path, const std::string& date) {
   return m;
 }
 
-struct Window {
-  std::string system, from, to;
-  int64_t days = 0, wins = 0, losses = 0, n_mae = 0;
-  std::optional<double> mae_model, mae_line;
-};
+using Window = GradedWindow;
 
-StatusOr<std::vector<Window>> LoadWindows(Transaction& t, const std::string& date, int days) {
+}  // namespace
+
+StatusOr<std::vector<GradedWindow>> LoadGradedWindows(Transaction& t, const std::string& date, int days) {
   std::vector<Window> out;
-  // The last `days` graded rows per system up to the date (as pipeline/health.cc counts them).
   RETURN_IF_ERROR(t.Query(
       "SELECT system_id, COUNT(*), MIN(game_date), MAX(game_date), SUM(wins), SUM(losses), SUM(n_mae), "
       "SUM(mae_model * n_mae) / NULLIF(SUM(CASE WHEN mae_model IS NULL THEN 0 ELSE n_mae END), 0), "
@@ -627,6 +624,8 @@ StatusOr<std::vector<Window>> LoadWindows(Transaction& t, const std::string& dat
       }));
   return out;
 }
+
+namespace {
 
 std::string WindowText(const Window& w) {
   return "the last " + std::to_string(w.days) + " graded days (" + w.from + ".." + w.to + ")";
@@ -832,7 +831,7 @@ StatusOr<GuardReport> CheckModelGuard(store::Store& store, const GuardOptions& o
   const ModelInForce model = model_path.empty() ? ModelInForce{} : FindModel(model_path, date);
   auto body = [&](Transaction& t) -> Status {
     Effects fx(t, options, now_ms, &report);
-    ASSIGN_OR_RETURN(std::vector<Window> windows, LoadWindows(t, date, options.window_graded_days));
+    ASSIGN_OR_RETURN(std::vector<Window> windows, LoadGradedWindows(t, date, options.window_graded_days));
     for (const Window& w : windows) {
       RETURN_IF_ERROR(JudgeHitRate(fx, options, w, &report));
       RETURN_IF_ERROR(JudgeMae(fx, options, w, &report));

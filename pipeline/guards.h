@@ -136,6 +136,17 @@ struct GuardReport {
 StatusOr<std::optional<std::pair<int64_t, int64_t>>> GameHours(store::Store& store, const GuardOptions& options,
                                                                const std::string& date);
 
+// The last `days` graded days (rows of prediction_performance_daily, so a break in the schedule
+// does not shrink the window) up to `date`, per system: record, and the MAE of the model and of
+// the line over the graded picks with errors. The model guard and the daily health summary
+// both judge the model on this window.
+struct GradedWindow {
+  std::string system, from, to;
+  int64_t days = 0, wins = 0, losses = 0, n_mae = 0;
+  std::optional<double> mae_model, mae_line;
+};
+StatusOr<std::vector<GradedWindow>> LoadGradedWindows(store::Transaction& t, const std::string& date, int days);
+
 StatusOr<GuardReport> CheckDeadlines(store::Store& store, const GuardOptions& options, const std::string& export_dir,
                                      int64_t now_ms);
 

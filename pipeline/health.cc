@@ -9,6 +9,7 @@
 #include "base/time.h"
 #include "engine/alerts.h"
 #include "engine/incidents.h"
+#include "pipeline/guards.h"
 #include "pipeline/partition.h"
 
 namespace nbaprops::pipeline {
@@ -71,30 +72,23 @@ StatusOr<HealthSummary> BuildHealthSummary(Transaction& t, const std::string& da
                             sys.units = r.Double(5);
                             return OkStatus();
                           }));
-  // The window counts graded days (rows), so a break in the schedule does not shrink it.
-  RETURN_IF_ERROR(t.Query(
-      "SELECT system_id, COUNT(*), SUM(wins), SUM(losses), SUM(n_mae), "
-      "SUM(mae_model * n_mae) / NULLIF(SUM(n_mae), 0), SUM(mae_line * n_mae) / NULLIF(SUM(n_mae), 0) "
-      "FROM (SELECT * FROM prediction_performance_daily p WHERE game_date <= ? AND game_date > COALESCE(("
-      "SELECT game_date FROM prediction_performance_daily q WHERE q.system_id = p.system_id AND q.game_date <= ? "
-      "ORDER BY game_date DESC LIMIT 1 OFFSET ?), '')) GROUP BY system_id ORDER BY system_id",
-      {date, date, kModelWindowDays}, [&](const Row& r) {
-        auto& sys = SystemOf(s, r.Text(0));
-        sys.window_days = r.Int(1);
-        sys.window_wins = r.Int(2);
-        sys.window_losses = r.Int(3);
-        sys.window_n_mae = r.Int(4);
-        sys.window_mae_model = r.OptDouble(5).value_or(0);
-        sys.window_mae_line = r.OptDouble(6).value_or(0);
-        const int64_t n = sys.window_wins + sys.window_losses;
-        if (n > 0) {
-          sys.window_hit_rate = static_cast<double>(sys.window_wins) / static_cast<double>(n);
-          Interval ci = WilsonInterval(sys.window_wins, n);
-          sys.window_ci_lo = ci.lo;
-          sys.window_ci_hi = ci.hi;
-        }
-        return OkStatus();
-      }));
+  ASSIGN_OR_RETURN(std::vector<GradedWindow> windows, LoadGradedWindows(t, date, kModelWindowDays));
+  for (const GradedWindow& w : windows) {
+    auto& sys = SystemOf(s, w.system);
+    sys.window_days = w.days;
+    sys.window_wins = w.wins;
+    sys.window_losses = w.losses;
+    sys.window_n_mae = w.n_mae;
+    sys.window_mae_model = w.mae_model.value_or(0);
+    sys.window_mae_line = w.mae_line.value_or(0);
+    const int64_t n = sys.window_wins + sys.window_losses;
+    if (n > 0) {
+      sys.window_hit_rate = static_cast<double>(sys.window_wins) / static_cast<double>(n);
+      Interval ci = WilsonInterval(sys.window_wins, n);
+      sys.window_ci_lo = ci.lo;
+      sys.window_ci_hi = ci.hi;
+    }
+  }
   const int64_t since_s = now_ms / 1000 - 24 * 3600;
   RETURN_IF_ERROR(t.Query("SELECT status, COUNT(*) FROM processor_runs WHERE queued_at >= ? GROUP BY status "
                           "ORDER BY status",
