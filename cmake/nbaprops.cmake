@@ -12,8 +12,14 @@ function(nbaprops_library name)
   target_link_libraries(${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
 endfunction()
 
+# POSTGRES: the test runs conformance cases on PostgreSQL too, so it needs the `pg` fixture (the
+# throwaway cluster of tests/pg_cluster.sh).
 function(nbaprops_test name)
-  cmake_parse_arguments(ARG "" "" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "POSTGRES" "" "SRCS;DEPS" ${ARGN})
+  set(fixture "")
+  if(ARG_POSTGRES)
+    set(fixture FIXTURES_REQUIRED pg)
+  endif()
   add_executable(${name} ${ARG_SRCS})
   target_compile_options(${name} PRIVATE ${NBAPROPS_WARNINGS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest_main GTest::gmock)
@@ -21,5 +27,5 @@ function(nbaprops_test name)
     NBAPROPS_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     NBAPROPS_BINARY="$<TARGET_FILE:nbaprops>")
   gtest_discover_tests(${name} WORKING_DIRECTORY ${PROJECT_BINARY_DIR} DISCOVERY_TIMEOUT 60
-    PROPERTIES TIMEOUT 300 ENVIRONMENT "NBAPROPS_EXPORT_DIR=${PROJECT_BINARY_DIR}/test-exports")
+    PROPERTIES TIMEOUT 300 ENVIRONMENT "NBAPROPS_EXPORT_DIR=${PROJECT_BINARY_DIR}/test-exports" ${fixture})
 endfunction()

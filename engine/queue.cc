@@ -33,17 +33,19 @@ StatusOr<ClaimedRun> Queue::ClaimRun(store::Transaction& t, int64_t run_id, cons
 StatusOr<std::optional<ClaimedRun>> Queue::ClaimNext(store::Store& store, const std::string& worker_id,
                                                      int64_t now_ms, int64_t lease_ms, int64_t token) {
   std::optional<ClaimedRun> out;
-  RETURN_IF_ERROR(store.WithWrite([&](store::Transaction& t) -> Status {
-    // PostgreSQL: the same SELECT with FOR UPDATE SKIP LOCKED.
-    // Walks processor_runs_claim in order; runs waiting for their not_before are skipped.
-    ASSIGN_OR_RETURN(auto id, t.QueryInt("SELECT run_id FROM processor_runs WHERE status = 'queued' AND "
-                                         "(not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, "
-                                         "data_date, run_id LIMIT 1",
-                                         {now_ms}));
-    if (!id) return OkStatus();
-    ASSIGN_OR_RETURN(out, ClaimRun(t, *id, worker_id, now_ms, lease_ms, token));
-    return OkStatus();
-  }));
+  // kClaim: on PostgreSQL claimers lock rows instead of taking the writer lock, and SKIP LOCKED
+  // passes over a row another claimer holds; ClaimRun's conditional UPDATE is the final check.
+  // On SQLite this is an ordinary write transaction.
+  static const std::string kSelect =
+      "SELECT run_id FROM processor_runs WHERE status = 'queued' AND (not_before IS NULL OR not_before <= ?) "
+      "ORDER BY priority DESC, data_date, run_id LIMIT 1";
+  const std::string sql = kSelect + std::string(store.claim_lock_clause());
+  ASSIGN_OR_RETURN(auto txn, store.Begin(store::TxnMode::kClaim));
+  // Walks processor_runs_claim in order; runs waiting for their not_before are skipped.
+  ASSIGN_OR_RETURN(auto id, txn->QueryInt(sql, {now_ms}));
+  if (!id) return out;
+  ASSIGN_OR_RETURN(out, ClaimRun(*txn, *id, worker_id, now_ms, lease_ms, token));
+  RETURN_IF_ERROR(txn->Commit());
   return out;
 }
 

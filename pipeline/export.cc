@@ -190,7 +190,7 @@ StatusOr<json> StatusDoc(Transaction& t, int64_t now) {
   RETURN_IF_ERROR(t.Query(
       "SELECT p.processor, p.phase, p.last_ok, l.status, p.failed, p.queued FROM (SELECT processor, phase, "
       "MAX(CASE WHEN status = 'succeeded' THEN finished_at END) AS last_ok, MAX(run_id) AS last_id, "
-      "SUM(status IN ('failed', 'dead')) AS failed, SUM(status = 'queued') AS queued FROM processor_runs "
+      "SUM(CASE WHEN status IN ('failed', 'dead') THEN 1 ELSE 0 END) AS failed, SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END) AS queued FROM processor_runs "
       "GROUP BY processor, phase) p JOIN processor_runs l ON l.run_id = p.last_id ORDER BY p.phase, p.processor",
       {}, [&](const Row& r) {
         processors.push_back({{"processor", r.Text(0)},

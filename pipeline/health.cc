@@ -44,7 +44,7 @@ StatusOr<HealthSummary> BuildHealthSummary(Transaction& t, const std::string& da
   HealthSummary s;
   s.date = date;
   s.generated_at_ms = now_ms;
-  RETURN_IF_ERROR(t.Query("SELECT COUNT(*), COALESCE(SUM(status = 'final'), 0), COALESCE(SUM(status = 'postponed'), 0) "
+  RETURN_IF_ERROR(t.Query("SELECT COUNT(*), COALESCE(SUM(CASE WHEN status = 'final' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN status = 'postponed' THEN 1 ELSE 0 END), 0) "
                           "FROM raw_schedule WHERE game_date = ?",
                           {date}, [&](const Row& r) {
                             s.games = r.Int(0);
@@ -52,7 +52,7 @@ StatusOr<HealthSummary> BuildHealthSummary(Transaction& t, const std::string& da
                             s.games_postponed = r.Int(2);
                             return OkStatus();
                           }));
-  RETURN_IF_ERROR(t.Query("SELECT system_id, COUNT(*), COALESCE(SUM(recommendation IN ('OVER', 'UNDER')), 0) "
+  RETURN_IF_ERROR(t.Query("SELECT system_id, COUNT(*), COALESCE(SUM(CASE WHEN recommendation IN ('OVER', 'UNDER') THEN 1 ELSE 0 END), 0) "
                           "FROM player_prop_predictions WHERE game_date = ? AND superseded_by IS NULL "
                           "GROUP BY system_id ORDER BY system_id",
                           {date}, [&](const Row& r) {

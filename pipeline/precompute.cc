@@ -94,7 +94,7 @@ StatusOr<std::map<std::string, std::vector<PlayedGame>>> SeasonGamesBefore(Trans
       "COALESCE(p.two_pt_points, 0), COALESCE(p.three_pt_points, 0), COALESCE(p.ft_points, 0) "
       "FROM analytics_upcoming_player_game_context u JOIN analytics_player_game_summary p "
       "ON p.player_id = u.player_id WHERE u.game_date = ? AND p.game_date >= ? AND p.game_date < ? "
-      "AND p.minutes > 0",
+      "AND p.minutes > 0 ORDER BY p.player_id, p.game_date",
       {date, since, date}, [&](const Row& r) {
         // Rows arrive grouped by player, and a season has ~170 distinct dates: look each up once.
         std::string pid = r.Text(0);

@@ -137,7 +137,7 @@ Status RefreshUnresolved(store::Transaction& t, const UnresolvedNames& names, in
       " UNION ALL SELECT game_date, COALESCE('vs ' || opponent, '') FROM raw_player_props"
       "   WHERE player_id IS NULL AND source = ? AND name_key = ?"
       " UNION ALL SELECT report_date, team FROM raw_injury_reports"
-      "   WHERE player_id IS NULL AND source = ? AND name_key = ?) ORDER BY game_date";
+      "   WHERE player_id IS NULL AND source = ? AND name_key = ?) u ORDER BY game_date";
   for (const auto& [sk, info] : names) {
     const auto& [source, key] = sk;
     int64_t n = 0;

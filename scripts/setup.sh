@@ -5,18 +5,32 @@ set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config python3
-  libsqlite3-dev sqlite3 libssl-dev libutf8proc-dev libtomlplusplus-dev
+  libsqlite3-dev sqlite3 libpq-dev libssl-dev libutf8proc-dev libtomlplusplus-dev
   nlohmann-json3-dev libcli11-dev libxgboost-dev libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libcpp-httplib-dev libbrotli-dev zlib1g-dev chromium
 )
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
-    missing+=("$p")
+# Wanted but not required: the PostgreSQL server, for the tests that run the PostgreSQL backend
+# against a throwaway cluster (tests/pg_cluster.sh). Without it those tests skip and say why.
+OPTIONAL=(postgresql)
+
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
+
+optional_missing=()
+for p in "${OPTIONAL[@]}"; do installed "$p" || optional_missing+=("$p"); done
+if [ ${#optional_missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "installing (optional): ${optional_missing[*]}" >&2
+    (apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      "${optional_missing[@]}" >&2) || echo "warning: could not install ${optional_missing[*]}; PostgreSQL tests will be skipped" >&2
+  else
+    echo "note: PostgreSQL tests will be skipped; to run them: sudo apt-get install -y ${optional_missing[*]}" >&2
   fi
-done
+fi
+
+missing=()
+for p in "${PACKAGES[@]}"; do installed "$p" || missing+=("$p"); done
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0

@@ -706,8 +706,11 @@ int LatestSchemaVersion() { return Migrations().back().version; }
 StatusOr<int> SchemaVersion(Store& store) {
   int version = 0;
   RETURN_IF_ERROR(store.WithRead([&](Transaction& t) -> Status {
-    ASSIGN_OR_RETURN(auto exists,
-                     t.QueryInt("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='schema_migrations'"));
+    ASSIGN_OR_RETURN(auto exists, t.QueryInt(store.backend() == "postgresql"
+                                                  ? "SELECT COUNT(*) FROM information_schema.tables WHERE "
+                                                    "table_schema = current_schema() AND table_name = 'schema_migrations'"
+                                                  : "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND "
+                                                    "name = 'schema_migrations'"));
     if (!exists || *exists == 0) return OkStatus();
     ASSIGN_OR_RETURN(auto v, t.QueryInt("SELECT MAX(version) FROM schema_migrations"));
     version = v ? static_cast<int>(*v) : 0;

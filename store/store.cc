@@ -1,6 +1,7 @@
 #include "store/store.h"
 
 #include "base/strings.h"
+#include "store/postgres/pg_store.h"
 #include "store/sqlite/sqlite_store.h"
 
 namespace nbaprops::store {
@@ -37,7 +38,7 @@ Status Store::WithRead(const std::function<Status(Transaction&)>& fn) {
 
 StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url) {
   if (StartsWith(url, "postgresql://") || StartsWith(url, "postgres://")) {
-    return UnimplementedError("the PostgreSQL backend is not built yet; use a SQLite file path");
+    return postgres::OpenPostgresStore(url);
   }
   std::string path = StartsWith(url, "sqlite:") ? url.substr(7) : url;
   if (path.empty()) return InvalidArgumentError("empty database path; pass --db FILE");

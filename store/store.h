@@ -63,6 +63,7 @@ class Row {
   virtual int64_t Int(int col) const = 0;
   virtual double Double(int col) const = 0;
   virtual std::string Text(int col) const = 0;
+  virtual std::string ColumnName(int col) const = 0;
   std::optional<int64_t> OptInt(int col) const { return IsNull(col) ? std::nullopt : std::optional(Int(col)); }
   std::optional<double> OptDouble(int col) const {
     return IsNull(col) ? std::nullopt : std::optional(Double(col));
@@ -96,8 +97,16 @@ class Transaction {
 };
 
 enum class TxnMode {
-  kRead,
-  kWrite,  // takes the write lock at BEGIN (SQLite: BEGIN IMMEDIATE) so claims are atomic
+  kRead,   // a consistent snapshot (PostgreSQL: REPEATABLE READ)
+  // Writers are serialized, as on SQLite, so a read-then-write inside one transaction is never
+  // raced: SQLite takes the write lock at BEGIN IMMEDIATE; PostgreSQL takes one transaction-scoped
+  // advisory lock. Every write in the code base was written against this guarantee.
+  kWrite,
+  // For the queue's claims only: row locks instead of the writer lock, so claims on PostgreSQL do
+  // not wait for each other or for other writers. The statements must be safe under READ
+  // COMMITTED on their own: select with claim_lock_clause(), then a conditional UPDATE. On SQLite
+  // this is kWrite.
+  kClaim,
 };
 
 class Store {
@@ -106,14 +115,18 @@ class Store {
   virtual StatusOr<std::unique_ptr<Transaction>> Begin(TxnMode mode) = 0;
   virtual std::string backend() const = 0;     // "sqlite" | "postgresql"
   virtual std::string description() const = 0;  // path or redacted URL, safe to print
+  // Appended to the SELECT of a kClaim transaction: " FOR UPDATE SKIP LOCKED" on PostgreSQL, so
+  // concurrent claimers pass over each other's rows; "" on SQLite, whose writer lock suffices.
+  virtual std::string_view claim_lock_clause() const { return ""; }
 
   // Runs fn in a write transaction and commits it; rolls back when fn fails.
   Status WithWrite(const std::function<Status(Transaction&)>& fn);
   Status WithRead(const std::function<Status(Transaction&)>& fn);
 };
 
-// Opens "sqlite:PATH", "sqlite::memory:" or a plain file path, creating the file if needed.
-// Does not run migrations (see migrations.h).
+// Opens "sqlite:PATH", "sqlite::memory:" or a plain file path, creating the file if needed, or
+// "postgresql://..." / "postgres://..." (a libpq connection URI). Does not run migrations (see
+// migrations.h).
 StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url);
 
 }  // namespace nbaprops::store

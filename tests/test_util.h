@@ -1,13 +1,18 @@
-// Test helpers: a real SQLite file in a fresh temporary directory, migrated.
+// Test helpers: a real SQLite file in a fresh temporary directory, migrated; or, for the
+// conformance tests that run on both backends, a fresh schema in the throwaway PostgreSQL
+// cluster that ctest starts (tests/pg_cluster.sh).
 #ifndef NBAPROPS_TESTS_TEST_UTIL_H_
 #define NBAPROPS_TESTS_TEST_UTIL_H_
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "base/config.h"
@@ -45,6 +50,49 @@ inline std::unique_ptr<store::Store> OpenTestStore(const std::string& path) {
   auto m = store::Migrate(**s);
   EXPECT_TRUE(m.ok()) << m.status().ToString();
   return std::move(s).value();
+}
+
+// The backends every conformance test runs on (INSTANTIATE_TEST_SUITE_P(..., BackendValues(),
+// BackendName)).
+inline auto BackendValues() { return ::testing::Values(std::string("sqlite"), std::string("postgresql")); }
+inline std::string BackendName(const ::testing::TestParamInfo<std::string>& info) { return info.param; }
+
+// The URL of the test PostgreSQL cluster: NBAPROPS_TEST_PG_URL, else the one ctest's fixture
+// started. Empty when there is none, with the reason in *why.
+inline std::string PgClusterUrl(std::string* why) {
+  if (const char* env = std::getenv("NBAPROPS_TEST_PG_URL"); env && *env) return env;
+  const std::string dir = NBAPROPS_PG_DIR;
+  std::string line;
+  if (std::ifstream(dir + "/url") >> line) return line;
+  if (std::ifstream skip(dir + "/skip"); skip) {
+    std::getline(skip, line);
+    *why = "PostgreSQL tests skipped: " + line;
+  } else {
+    *why = "PostgreSQL tests skipped: no test cluster (run them through ctest, which starts one with "
+           "tests/pg_cluster.sh, or set NBAPROPS_TEST_PG_URL)";
+  }
+  return "";
+}
+
+// A URL for a new, empty schema of its own in the test cluster (tests run in parallel).
+inline std::string NewPgSchemaUrl(const std::string& cluster) {
+  static std::atomic<int> counter{0};
+  std::string schema = "t" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
+                       std::to_string(std::random_device{}() % 100000);
+  auto admin = store::OpenStore(cluster);
+  EXPECT_TRUE(admin.ok()) << admin.status().ToString();
+  if (!admin.ok()) return "";
+  EXPECT_TRUE((*admin)->WithWrite([&](store::Transaction& t) {
+                      return t.Exec("CREATE SCHEMA " + schema).status();
+                    }).ok());
+  return cluster + (cluster.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + schema;
+}
+
+// The URL of a fresh database on `backend` ("sqlite": a file in dir), or "" with *skip set.
+inline std::string NewBackendUrl(const std::string& backend, const TempDir& dir, std::string* skip) {
+  if (backend == "sqlite") return dir.File("conformance.db");
+  std::string cluster = PgClusterUrl(skip);
+  return cluster.empty() ? "" : NewPgSchemaUrl(cluster);
 }
 
 // Defaults, except that the completeness gates are off: hand-written fixtures hold one or two

@@ -41,6 +41,7 @@ class SqliteRow final : public Row {
     auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st_, c));
     return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(st_, c))) : std::string();
   }
+  std::string ColumnName(int c) const override { return sqlite3_column_name(st_, c); }
 
  private:
   sqlite3_stmt* st_;
@@ -206,9 +207,9 @@ class SqliteStore final : public Store {
     // Writers of this process queue on a mutex instead of spinning on SQLITE_BUSY (whose retry
     // sleeps cost milliseconds); other processes still serialize on the database lock.
     std::unique_lock<std::mutex> write_lock;
-    if (mode == TxnMode::kWrite) write_lock = std::unique_lock<std::mutex>(write_mu_);
+    if (mode != TxnMode::kRead) write_lock = std::unique_lock<std::mutex>(write_mu_);
     ASSIGN_OR_RETURN(auto conn, Acquire());
-    const char* sql = mode == TxnMode::kWrite ? "BEGIN IMMEDIATE" : "BEGIN";
+    const char* sql = mode != TxnMode::kRead ? "BEGIN IMMEDIATE" : "BEGIN";
     char* err = nullptr;
     int rc = sqlite3_exec(conn->db, sql, nullptr, nullptr, &err);
     if (err) sqlite3_free(err);

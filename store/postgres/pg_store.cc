@@ -1,0 +1,339 @@
+#include "store/postgres/pg_store.h"
+
+#include <libpq-fe.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "store/postgres/pg_sql.h"
+
+namespace nbaprops::store::postgres {
+namespace {
+
+constexpr Oid kByteaOid = 17;
+// The one advisory lock that serializes kWrite transactions ("nbaprops" in ASCII, truncated).
+constexpr const char* kWriterLockSql = "SELECT pg_advisory_xact_lock(7953066445824847219)";
+constexpr size_t kMaxIdle = 16;
+
+struct Prepared {
+  std::string name;
+  std::vector<Oid> types;
+};
+
+struct Connection {
+  PGconn* conn = nullptr;
+  std::unordered_map<std::string, Prepared> cache;
+  bool broken = false;
+  ~Connection() {
+    if (conn) PQfinish(conn);
+  }
+};
+
+using Result = std::unique_ptr<PGresult, decltype(&PQclear)>;
+
+// SQLSTATE classes: 08 connection, 57P0x shutdown, 53 resources, 40 serialization/deadlock,
+// 23 integrity.
+Status PgError(Connection& c, const PGresult* res, std::string_view what) {
+  const char* state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : nullptr;
+  std::string code = state ? state : "";
+  std::string detail = res ? PQresultErrorMessage(res) : "";
+  if (detail.empty()) detail = PQerrorMessage(c.conn);
+  while (!detail.empty() && (detail.back() == '\n' || detail.back() == ' ')) detail.pop_back();
+  std::string msg = std::string(what) + ": " + detail;
+  if (PQstatus(c.conn) == CONNECTION_BAD || code.rfind("08", 0) == 0 || code.rfind("57P", 0) == 0) {
+    c.broken = true;
+    return UnavailableError(msg + " (lost the connection to PostgreSQL; retry)");
+  }
+  if (code.rfind("53", 0) == 0 || code.rfind("40", 0) == 0) return UnavailableError(msg + " (retry)");
+  if (code.rfind("23", 0) == 0) return AlreadyExistsError(msg);
+  return InternalError(msg);
+}
+
+bool Ok(const PGresult* res) {
+  ExecStatusType st = PQresultStatus(res);
+  return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+std::string DoubleText(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+class PgRow final : public Row {
+ public:
+  PgRow(const PGresult* res, int row) : res_(res), row_(row) {}
+  int size() const override { return PQnfields(res_); }
+  bool IsNull(int c) const override { return PQgetisnull(res_, row_, c); }
+  // Values arrive as text. Booleans ('t'/'f') read as 1/0, and a fractional value (AVG, numeric)
+  // is truncated as SQLite's column_int64 does.
+  int64_t Int(int c) const override {
+    const char* v = PQgetvalue(res_, row_, c);
+    if (v[0] == 't' && v[1] == '\0') return 1;
+    if (v[0] == 'f' && v[1] == '\0') return 0;
+    char* end = nullptr;
+    long long x = std::strtoll(v, &end, 10);
+    if (*end == '\0') return x;
+    return static_cast<int64_t>(std::strtod(v, nullptr));
+  }
+  double Double(int c) const override {
+    const char* v = PQgetvalue(res_, row_, c);
+    if (v[0] == 't' && v[1] == '\0') return 1;
+    if (v[0] == 'f' && v[1] == '\0') return 0;
+    return std::strtod(v, nullptr);
+  }
+  std::string Text(int c) const override {
+    const char* v = PQgetvalue(res_, row_, c);
+    if (PQftype(res_, c) != kByteaOid) return std::string(v, static_cast<size_t>(PQgetlength(res_, row_, c)));
+    size_t n = 0;
+    unsigned char* bytes = PQunescapeBytea(reinterpret_cast<const unsigned char*>(v), &n);
+    std::string out(reinterpret_cast<const char*>(bytes), n);
+    PQfreemem(bytes);
+    return out;
+  }
+  std::string ColumnName(int c) const override { return PQfname(res_, c); }
+
+ private:
+  const PGresult* res_;
+  int row_;
+};
+
+class PgStore;
+
+class PgTransaction final : public Transaction {
+ public:
+  PgTransaction(PgStore* store, std::unique_ptr<Connection> conn) : store_(store), conn_(std::move(conn)) {}
+  ~PgTransaction() override;
+
+  // Runs one statement; rows go to fn when given.
+  StatusOr<int64_t> Run(std::string_view sql, const Params& params, const RowFn* fn) {
+    if (done_) return FailedPreconditionError("transaction already finished");
+    ASSIGN_OR_RETURN(const Prepared* p, Get(sql));
+    if (p->types.size() != params.size()) {
+      return InternalError("statement expects " + std::to_string(p->types.size()) + " parameters, got " +
+                           std::to_string(params.size()) + ": " + std::string(sql));
+    }
+    const size_t n = params.size();
+    std::vector<std::string> storage(n);
+    std::vector<const char*> values(n, nullptr);
+    std::vector<int> lengths(n, 0), formats(n, 0);
+    for (size_t i = 0; i < n; ++i) {
+      const Param& v = params[i];
+      switch (v.type()) {
+        case Param::Type::kNull: continue;
+        case Param::Type::kInt: storage[i] = std::to_string(v.int_value()); break;
+        case Param::Type::kDouble: storage[i] = DoubleText(v.double_value()); break;
+        case Param::Type::kText:
+          storage[i] = std::string(v.text_value());
+          if (p->types[i] == kByteaOid) formats[i] = 1;  // raw bytes, no escaping
+          break;
+      }
+      values[i] = storage[i].c_str();
+      lengths[i] = static_cast<int>(storage[i].size());
+    }
+    Result res(PQexecPrepared(conn_->conn, p->name.c_str(), static_cast<int>(n), values.data(), lengths.data(),
+                              formats.data(), 0),
+               &PQclear);
+    if (!Ok(res.get())) return PgError(*conn_, res.get(), "executing " + std::string(sql));
+    if (fn) {
+      const int rows = PQntuples(res.get());
+      for (int r = 0; r < rows; ++r) RETURN_IF_ERROR((*fn)(PgRow(res.get(), r)));
+    }
+    const char* changed = PQcmdTuples(res.get());
+    return changed[0] ? std::strtoll(changed, nullptr, 10) : 0;
+  }
+
+  StatusOr<const Prepared*> Get(std::string_view sql) {
+    std::string key(sql);
+    auto it = conn_->cache.find(key);
+    if (it != conn_->cache.end()) return &it->second;
+    TranslatedSql t = TranslateSql(sql);
+    Prepared p{"s" + std::to_string(conn_->cache.size()), {}};
+    Result prep(PQprepare(conn_->conn, p.name.c_str(), t.sql.c_str(), 0, nullptr), &PQclear);
+    if (!Ok(prep.get())) return PgError(*conn_, prep.get(), "preparing " + key);
+    Result desc(PQdescribePrepared(conn_->conn, p.name.c_str()), &PQclear);
+    if (!Ok(desc.get())) return PgError(*conn_, desc.get(), "describing " + key);
+    for (int i = 0; i < PQnparams(desc.get()); ++i) p.types.push_back(PQparamtype(desc.get(), i));
+    return &conn_->cache.emplace(std::move(key), std::move(p)).first->second;
+  }
+
+  StatusOr<int64_t> Exec(std::string_view sql, const Params& params) override { return Run(sql, params, nullptr); }
+
+  Status Query(std::string_view sql, const Params& params, const RowFn& fn) override {
+    return Run(sql, params, &fn).status();
+  }
+
+  StatusOr<std::unique_ptr<Statement>> Prepare(std::string_view sql) override;
+
+  StatusOr<int64_t> LastInsertId() override {
+    ASSIGN_OR_RETURN(auto id, QueryInt("SELECT lastval()"));
+    return id.value_or(0);
+  }
+
+  Status Commit() override {
+    if (done_) return FailedPreconditionError("transaction already finished");
+    Result res(PQexec(conn_->conn, "COMMIT"), &PQclear);
+    if (!Ok(res.get())) return PgError(*conn_, res.get(), "commit");
+    done_ = true;
+    // After an error PostgreSQL answers COMMIT by rolling back.
+    if (std::strcmp(PQcmdStatus(res.get()), "COMMIT") != 0) {
+      return AbortedError("commit: PostgreSQL rolled the transaction back after an earlier error");
+    }
+    return OkStatus();
+  }
+
+ private:
+  PgStore* store_;
+  std::unique_ptr<Connection> conn_;
+  bool done_ = false;
+};
+
+class PgStatement final : public Statement {
+ public:
+  PgStatement(PgTransaction* t, std::string sql) : t_(t), sql_(std::move(sql)) {}
+  StatusOr<int64_t> Exec(const Params& params) override { return t_->Run(sql_, params, nullptr); }
+
+ private:
+  PgTransaction* t_;
+  std::string sql_;
+};
+
+StatusOr<std::unique_ptr<Statement>> PgTransaction::Prepare(std::string_view sql) {
+  RETURN_IF_ERROR(Get(sql).status());
+  return std::unique_ptr<Statement>(new PgStatement(this, std::string(sql)));
+}
+
+class PgStore final : public Store {
+ public:
+  explicit PgStore(std::string url) : url_(std::move(url)), description_(RedactPostgresUrl(url_)) {}
+
+  // A new connection, retried with backoff while the server is unreachable (restarting).
+  StatusOr<std::unique_ptr<Connection>> Connect() {
+    const char* keys[] = {"dbname", "connect_timeout", "application_name", nullptr};
+    const char* vals[] = {url_.c_str(), "5", "nbaprops", nullptr};
+    std::string last;
+    int delay_ms = 50;
+    for (int attempt = 0; attempt < 8; ++attempt) {
+      if (attempt > 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+        delay_ms *= 2;
+      }
+      auto c = std::make_unique<Connection>();
+      c->conn = PQconnectdbParams(keys, vals, 1);
+      if (c->conn && PQstatus(c->conn) == CONNECTION_OK) {
+        PQsetNoticeProcessor(c->conn, [](void*, const char*) {}, nullptr);  // "already exists, skipping"
+        return c;
+      }
+      last = c->conn ? PQerrorMessage(c->conn) : "out of memory";
+      while (!last.empty() && (last.back() == '\n' || last.back() == ' ')) last.pop_back();
+      // A bad password or database name will not fix itself.
+      if (last.find("authentication") != std::string::npos || last.find("does not exist") != std::string::npos) break;
+    }
+    return UnavailableError("cannot connect to PostgreSQL at " + description_ + ": " + last);
+  }
+
+  StatusOr<std::unique_ptr<Connection>> Acquire() {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!idle_.empty()) {
+        auto c = std::move(idle_.back());
+        idle_.pop_back();
+        return c;
+      }
+    }
+    return Connect();
+  }
+
+  void Release(std::unique_ptr<Connection> c) {
+    if (c->broken || PQstatus(c->conn) != CONNECTION_OK) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    if (idle_.size() < kMaxIdle) idle_.push_back(std::move(c));
+  }
+
+  void DropIdle() {
+    std::lock_guard<std::mutex> lock(mu_);
+    idle_.clear();
+  }
+
+  StatusOr<std::unique_ptr<Transaction>> Begin(TxnMode mode) override {
+    const char* begin = mode == TxnMode::kRead ? "BEGIN ISOLATION LEVEL REPEATABLE READ" : "BEGIN";
+    // A pooled connection may have died with a server restart; that shows only when it is used,
+    // so a failed BEGIN on a broken connection is retried on a fresh one.
+    Status last;
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      ASSIGN_OR_RETURN(auto c, Acquire());
+      Result res(PQexec(c->conn, begin), &PQclear);
+      if (Ok(res.get()) && mode == TxnMode::kWrite) res.reset(PQexec(c->conn, kWriterLockSql));
+      if (Ok(res.get())) return std::unique_ptr<Transaction>(new PgTransaction(this, std::move(c)));
+      last = PgError(*c, res.get(), begin);
+      if (!c->broken) return last;
+      DropIdle();  // the others most likely died with it
+    }
+    return last;
+  }
+
+  std::string backend() const override { return "postgresql"; }
+  std::string description() const override { return description_; }
+  std::string_view claim_lock_clause() const override { return " FOR UPDATE SKIP LOCKED"; }
+
+ private:
+  std::string url_;
+  std::string description_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
+};
+
+PgTransaction::~PgTransaction() {
+  if (!done_ && conn_ && !conn_->broken) {
+    Result res(PQexec(conn_->conn, "ROLLBACK"), &PQclear);
+    if (!Ok(res.get())) conn_->broken = true;
+  }
+  if (conn_) store_->Release(std::move(conn_));
+}
+
+}  // namespace
+
+std::string RedactPostgresUrl(const std::string& url) {
+  char* err = nullptr;
+  PQconninfoOption* opts = PQconninfoParse(url.c_str(), &err);
+  if (!opts) {
+    if (err) PQfreemem(err);
+    return "postgresql://(unparsable URL)";
+  }
+  std::string user, host, port, db;
+  for (PQconninfoOption* o = opts; o->keyword; ++o) {
+    if (!o->val) continue;
+    std::string k = o->keyword;
+    if (k == "user") user = o->val;
+    if (k == "host") host = o->val;
+    if (k == "port") port = o->val;
+    if (k == "dbname") db = o->val;
+  }
+  PQconninfoFree(opts);
+  std::string out = "postgresql://" + (user.empty() ? "" : user + "@");
+  if (!host.empty() && host[0] == '/') {
+    out += (port.empty() ? "" : ":" + port) + "/" + db + "?host=" + host;
+  } else {
+    out += host + (port.empty() ? "" : ":" + port) + "/" + db;
+  }
+  return out;
+}
+
+StatusOr<std::unique_ptr<Store>> OpenPostgresStore(const std::string& url) {
+  auto store = std::make_unique<PgStore>(url);
+  // Connect once now so a wrong URL fails here with a clear message.
+  ASSIGN_OR_RETURN(auto conn, store->Acquire());
+  store->Release(std::move(conn));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace nbaprops::store::postgres
