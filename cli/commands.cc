@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <algorithm>
 #include <map>
 
 #include "api/status_json.h"
@@ -47,16 +48,23 @@ int OpenEnv(const GlobalOptions& g, bool create, Env* env) {
                                                           {"off", LogLevel::kOff}};
   SetLogLevel(kLevels.at(env->config.log_level));
   const std::string& path = env->config.db_path;
-  std::error_code ec;
-  if (!create && !std::filesystem::exists(path, ec)) {
-    return Fail(kExitStore, "database '" + path + "' does not exist; run `nbaprops init --db " + path +
+  const std::string shown = store::PrintableDatabaseUrl(path);
+  auto not_created = [&] {
+    return Fail(kExitStore, "database '" + shown + "' does not exist; run `nbaprops init --db " + shown +
                                 "` (or `make demo`) first, or pass --db");
-  }
+  };
+  std::error_code ec;
+  if (!create && !store::IsPostgresUrl(path) && !std::filesystem::exists(path, ec)) return not_created();
   auto store = store::OpenStore(path);
   if (!store.ok()) return Fail(kExitStore, store.status().message());
   env->store = std::move(store).value();
+  if (!create && store::IsPostgresUrl(path)) {  // the server exists; has nbaprops been set up in it?
+    auto version = store::SchemaVersion(*env->store);
+    if (!version.ok()) return Fail(kExitStore, version.status().message());
+    if (*version == 0) return not_created();
+  }
   auto applied = store::Migrate(*env->store);
-  if (!applied.ok()) return Fail(kExitStore, "migrating " + path + ": " + applied.status().message());
+  if (!applied.ok()) return Fail(kExitStore, "migrating " + shown + ": " + applied.status().message());
   auto runner = pipeline::MakeRunner(*env->store, SystemClock::Default(), env->config);
   if (!runner.ok()) return Fail(kExitFailed, runner.status().message());
   env->runner = std::move(runner).value();
@@ -100,8 +108,10 @@ int ImportInto(Env& env, const std::vector<std::string>& paths, std::optional<pi
   std::printf("import: %zu files (%d skipped, %d failed); records read %lld = stored %lld + rejected %lld\n",
               results.size(), skipped, failed, static_cast<long long>(read), static_cast<long long>(stored),
               static_cast<long long>(rejected));
-  if (rejected > 0) std::printf("  see rejected records: sqlite3 %s 'SELECT location, reason FROM rejected_records'\n",
-                                env.config.db_path.c_str());
+  if (rejected > 0) {
+    std::printf("  see rejected records: %s %s 'SELECT location, reason FROM rejected_records'\n",
+                env.store->backend() == "sqlite" ? "sqlite3" : "psql", env.store->description().c_str());
+  }
   return failed ? kExitFailed : kExitOk;
 }
 
@@ -160,7 +170,7 @@ int CmdInit(const GlobalOptions& g) {
   Env env;
   if (int rc = OpenEnv(g, true, &env)) return rc;
   auto v = store::SchemaVersion(*env.store);
-  std::printf("database %s ready (schema version %d)\n", env.config.db_path.c_str(), v.ok() ? *v : -1);
+  std::printf("database %s ready (schema version %d)\n", env.store->description().c_str(), v.ok() ? *v : -1);
   return kExitOk;
 }
 
@@ -405,18 +415,40 @@ int CmdRegistryPlayers(const GlobalOptions& g, const std::string& query) {
   Env env;
   if (int rc = OpenEnv(g, false, &env)) return rc;
   Table t({"player_id", "name", "teams", "aliases"});
+  // One row per (player, team, alias); joined here rather than with GROUP_CONCAT, which only SQLite has.
+  struct Found {
+    std::string name;
+    std::vector<std::string> teams, aliases;
+  };
+  std::vector<std::string> order;
+  std::map<std::string, Found> found;
+  auto add = [](std::vector<std::string>& v, std::optional<std::string> x) {
+    if (x && std::find(v.begin(), v.end(), *x) == v.end()) v.push_back(std::move(*x));
+  };
   Status st = env.store->WithRead([&](store::Transaction& tx) {
     return tx.Query(
-        "SELECT p.player_id, p.canonical_name, "
-        "(SELECT GROUP_CONCAT(team, ' ') FROM reference_player_teams t WHERE t.player_id = p.player_id), "
-        "(SELECT GROUP_CONCAT(alias, '; ') FROM reference_player_aliases a WHERE a.player_id = p.player_id) "
-        "FROM reference_players p WHERE p.canonical_name LIKE ? OR EXISTS (SELECT 1 FROM reference_player_aliases a "
-        "WHERE a.player_id = p.player_id AND a.alias LIKE ?) ORDER BY p.canonical_name LIMIT 200",
+        "SELECT p.player_id, p.canonical_name, t.team, a.alias FROM reference_players p "
+        "LEFT JOIN reference_player_teams t ON t.player_id = p.player_id "
+        "LEFT JOIN reference_player_aliases a ON a.player_id = p.player_id "
+        "WHERE p.player_id IN (SELECT player_id FROM reference_players WHERE canonical_name LIKE ? UNION "
+        "SELECT player_id FROM reference_player_aliases WHERE alias LIKE ?) "
+        "ORDER BY p.canonical_name, p.player_id, t.first_game_date, t.team, a.alias",
         {"%" + query + "%", "%" + query + "%"}, [&](const store::Row& r) {
-          t.Add({r.Text(0), r.Text(1), r.Text(2), Truncate(r.Text(3), 60)});
+          if (order.size() == 200 && !found.count(r.Text(0))) return OkStatus();  // the first 200 players
+          auto [it, fresh] = found.try_emplace(r.Text(0));
+          if (fresh) {
+            order.push_back(it->first);
+            it->second.name = r.Text(1);
+          }
+          add(it->second.teams, r.OptText(2));
+          add(it->second.aliases, r.OptText(3));
           return OkStatus();
         });
   });
+  for (const std::string& id : order) {
+    const Found& f = found[id];
+    t.Add({id, f.name, Join(f.teams, " "), Truncate(Join(f.aliases, "; "), 60)});
+  }
   if (!st.ok()) return Fail(kExitStore, st.message());
   std::printf("%s", t.Render().c_str());
   return kExitOk;
@@ -436,7 +468,7 @@ int CmdDemo(const GlobalOptions& g, const std::string& data_dir_in) {
   auto runner = pipeline::MakeRunner(*env.store, SystemClock::Default(), env.config);
   if (!runner.ok()) return Fail(kExitFailed, runner.status().message());
   env.runner = std::move(runner).value();
-  std::printf("== nbaprops demo: database %s, data %s, models %s/, exports %s/\n", env.config.db_path.c_str(),
+  std::printf("== nbaprops demo: database %s, data %s, models %s/, exports %s/\n", env.store->description().c_str(),
               data_dir.c_str(), env.config.model_path.c_str(), env.config.export_dir.c_str());
   auto t0 = std::chrono::steady_clock::now();
   int rc_import = ImportInto(env, {data_dir}, std::nullopt, false);

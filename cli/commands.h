@@ -81,7 +81,9 @@ int CmdDlqList(const GlobalOptions& g, const std::string& status);
 int CmdDlqShow(const GlobalOptions& g, int64_t id);
 int CmdDlqRetry(const GlobalOptions& g, int64_t id);
 int CmdDlqDiscard(const GlobalOptions& g, int64_t id);
-int CmdBreakers(const GlobalOptions& g);  // cli/breaker_commands.cc: circuit breakers (--json)
+int CmdBreakers(const GlobalOptions& g);
+// cli/migrate_command.cc: copies a whole database between backends (SQLite file -> PostgreSQL).
+int CmdMigrate(const GlobalOptions& g, const std::string& from, const std::string& to);  // cli/breaker_commands.cc: circuit breakers (--json)
 
 // cli/model_commands.cc
 int CmdTrain(const GlobalOptions& g, const std::string& until, const std::string& out);

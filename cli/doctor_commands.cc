@@ -105,7 +105,7 @@ int CmdDoctor(const GlobalOptions& g) {
   std::error_code ec;
   if (!config.ok()) {
     // Nothing else can be judged without a config.
-  } else if (!std::filesystem::exists(db, ec)) {
+  } else if (!store::IsPostgresUrl(db) && !std::filesystem::exists(db, ec)) {
     checks.push_back({"store", "FAIL", "database '" + db + "' does not exist; run `nbaprops init --db " + db + "`"});
   } else if (auto store = store::OpenStore(db); !store.ok()) {
     checks.push_back({"store", "FAIL", store.status().message()});
@@ -177,7 +177,7 @@ int CmdDoctor(const GlobalOptions& g) {
     });
     checks.push_back({"critical incidents", critical ? "FAIL" : "ok",
                       critical ? std::to_string(critical) + " open, e.g. " + Truncate(first, 120) : "none open"});
-    checks.push_back(Disk("database", env.config.db_path));
+    if (!store::IsPostgresUrl(env.config.db_path)) checks.push_back(Disk("database", env.config.db_path));
     checks.push_back(Disk("exports", env.config.export_dir));
   }
   bool healthy = true;

@@ -14,7 +14,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();  // global flags are accepted before or after the subcommand
   GlobalOptions g;
-  app.add_option("--db", g.db, "SQLite database file (default ./nbaprops.db, or [database] path, or NBAPROPS_DB)");
+  app.add_option("--db", g.db,
+                 "SQLite database file or postgresql://... URL (default ./nbaprops.db, or [database] path, or "
+                 "NBAPROPS_DB)");
   app.add_option("--config", g.config, "TOML config file (see docs/configuration.md)");
   app.add_flag("--json", g.json, "machine-readable JSON output where supported");
   app.add_flag("-q,--quiet", g.quiet, "less output (no progress bars)");
@@ -99,6 +101,12 @@ int main(int argc, char** argv) {
 
   auto* status = app.add_subcommand("status", "what is stored and how the runs went (--date D for one date)");
   bool summary = false, dry_run = false;
+  std::string migrate_from, migrate_to;
+  auto* migrate = app.add_subcommand("migrate", "copy a whole database to another backend (e.g. SQLite -> PostgreSQL)");
+  migrate->add_option("--from", migrate_from, "source: sqlite:FILE, a file path, or postgresql://...")->required();
+  migrate->add_option("--to", migrate_to, "target (empty): postgresql://... or sqlite:FILE")->required();
+  migrate->callback([&] { rc = CmdMigrate(g, migrate_from, migrate_to); });
+
   auto* breakers = app.add_subcommand("breakers", "circuit breakers of external sources: state, failures, next probe");
   breakers->callback([&] { rc = CmdBreakers(g); });
   auto* heal = app.add_subcommand("heal", "compare what must exist with what does, and re-run what is missing");

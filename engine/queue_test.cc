@@ -1,7 +1,11 @@
 // Leases, heartbeats, the reaper, fencing, retries and dead letters, on a fake clock (no sleeps).
+// Conformance: every case runs on SQLite and on PostgreSQL.
 #include "engine/queue.h"
 
 #include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
 
 #include "engine/runner.h"
 #include "tests/side_table_processor.h"
@@ -18,10 +22,13 @@ constexpr int64_t kT0 = 1'706'745'600'000;  // 2024-02-01T00:00:00Z
 
 using nbaprops::testing::SideTableProcessor;
 
-class QueueTest : public ::testing::Test {
+class QueueTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    store_ = OpenTestStore(dir_.File("q.db"));
+    std::string skip;
+    const std::string url = nbaprops::testing::NewBackendUrl(GetParam(), dir_, &skip);
+    if (url.empty()) GTEST_SKIP() << skip;
+    store_ = OpenTestStore(url);
     ASSERT_TRUE(store_->WithWrite([](store::Transaction& t) {
                   return t.Exec(SideTableProcessor::kTableSql).status();
                 }).ok());
@@ -66,7 +73,10 @@ class QueueTest : public ::testing::Test {
   SideTableProcessor* side_ = nullptr;
 };
 
-TEST_F(QueueTest, NeverHeartbeatedRunIsReapedWhenItsLeaseExpires) {
+// Conformance: every case runs on SQLite and on PostgreSQL.
+INSTANTIATE_TEST_SUITE_P(Backends, QueueTest, nbaprops::testing::BackendValues(), nbaprops::testing::BackendName);
+
+TEST_P(QueueTest, NeverHeartbeatedRunIsReapedWhenItsLeaseExpires) {
   int64_t id = Enqueue("p1");
   Claim();
   clock_.AdvanceMillis(29'999);
@@ -82,7 +92,7 @@ TEST_F(QueueTest, NeverHeartbeatedRunIsReapedWhenItsLeaseExpires) {
             1);
 }
 
-TEST_F(QueueTest, HeartbeatJustBeforeExpiryKeepsTheLease) {
+TEST_P(QueueTest, HeartbeatJustBeforeExpiryKeepsTheLease) {
   int64_t id = Enqueue("p1");
   ClaimedRun c = Claim();
   clock_.AdvanceMillis(29'999);
@@ -94,7 +104,7 @@ TEST_F(QueueTest, HeartbeatJustBeforeExpiryKeepsTheLease) {
   EXPECT_EQ(runner_->Reap()->size(), 1u);
 }
 
-TEST_F(QueueTest, AHeartbeatAfterExpiryCannotResurrectTheLease) {
+TEST_P(QueueTest, AHeartbeatAfterExpiryCannotResurrectTheLease) {
   int64_t id = Enqueue("p1");
   ClaimedRun c = Claim();
   clock_.AdvanceMillis(30'001);
@@ -102,7 +112,7 @@ TEST_F(QueueTest, AHeartbeatAfterExpiryCannotResurrectTheLease) {
   EXPECT_FALSE(*Queue::Heartbeat(*store_, id, c.lease_token + 1, clock_.NowMillis(), 30'000));
 }
 
-TEST_F(QueueTest, ALostLeaseCannotCommitEvenAfterTheRetryIsRunning) {
+TEST_P(QueueTest, ALostLeaseCannotCommitEvenAfterTheRetryIsRunning) {
   Enqueue("p1");
   // Worker 1 stalls past its lease; the reaper fails its run and a retry is claimed by worker 2
   // before worker 1 wakes up and tries to commit.
@@ -125,7 +135,7 @@ TEST_F(QueueTest, ALostLeaseCannotCommitEvenAfterTheRetryIsRunning) {
   EXPECT_EQ(forged.CommitOutput([](store::Transaction&) { return OkStatus(); }).code(), StatusCode::kAborted);
 }
 
-TEST_F(QueueTest, RetryDelaysGrowExponentiallyWithFullJitterAndACap) {
+TEST_P(QueueTest, RetryDelaysGrowExponentiallyWithFullJitterAndACap) {
   RetryPolicy p;  // base 2 s, factor 2, cap 5 min, 5 attempts
   EXPECT_EQ(DecideOnFailure(FailureCategory::kSourceUnavailable, 1, p, 0.999999).delay_ms, 1999);
   EXPECT_EQ(DecideOnFailure(FailureCategory::kSourceUnavailable, 2, p, 0.5).delay_ms, 2000);
@@ -141,7 +151,7 @@ TEST_F(QueueTest, RetryDelaysGrowExponentiallyWithFullJitterAndACap) {
   }
 }
 
-TEST_F(QueueTest, TransientFailuresRetryOnScheduleThenDeadLetter) {
+TEST_P(QueueTest, TransientFailuresRetryOnScheduleThenDeadLetter) {
   int attempts = 0;
   side_->fail = [&](RunContext&) {
     ++attempts;
@@ -169,7 +179,7 @@ TEST_F(QueueTest, TransientFailuresRetryOnScheduleThenDeadLetter) {
 
 // Upstream incomplete: re-checked at growing intervals, never counted as attempts, dead-lettered
 // only once the partition has waited defer_max (36 h by default) -- not after 5 quick looks.
-TEST_F(QueueTest, DeferralsAreBoundedByTimeNotAttempts) {
+TEST_P(QueueTest, DeferralsAreBoundedByTimeNotAttempts) {
   int checks = 0;
   side_->fail = [&](RunContext&) {
     ++checks;
@@ -197,7 +207,7 @@ TEST_F(QueueTest, DeferralsAreBoundedByTimeNotAttempts) {
             1);
 }
 
-TEST_F(QueueTest, DeferralDelaysGrowWithTheWaitUpToTheCap) {
+TEST_P(QueueTest, DeferralDelaysGrowWithTheWaitUpToTheCap) {
   RetryPolicy p;
   EXPECT_EQ(DecideOnFailure(FailureCategory::kUpstreamIncomplete, 1, p, 0.5, 0).delay_ms, 5'000);
   EXPECT_EQ(DecideOnFailure(FailureCategory::kUpstreamIncomplete, 1, p, 0.5, 60'000).delay_ms, 15'000);
@@ -206,7 +216,7 @@ TEST_F(QueueTest, DeferralDelaysGrowWithTheWaitUpToTheCap) {
             FailureAction::kDeadLetter);
 }
 
-TEST_F(QueueTest, PoisonInputIsDeadLetteredAtOnceAndDlqRetryCompletesItOnceFixed) {
+TEST_P(QueueTest, PoisonInputIsDeadLetteredAtOnceAndDlqRetryCompletesItOnceFixed) {
   ASSERT_TRUE(store_->WithWrite([](store::Transaction& t) -> Status {
                 RETURN_IF_ERROR(t.Exec("CREATE TABLE inputs (part TEXT, ok INTEGER)").status());
                 return t.Exec("INSERT INTO inputs VALUES ('p1', 0)").status();
@@ -252,7 +262,7 @@ TEST_F(QueueTest, PoisonInputIsDeadLetteredAtOnceAndDlqRetryCompletesItOnceFixed
             StatusCode::kFailedPrecondition);
 }
 
-TEST_F(QueueTest, OneLiveRunPerPartition) {
+TEST_P(QueueTest, OneLiveRunPerPartition) {
   int64_t a = Enqueue("p1");
   EXPECT_EQ(Enqueue("p1"), a);
   Claim();
@@ -266,6 +276,42 @@ TEST_F(QueueTest, OneLiveRunPerPartition) {
         .status();
   });
   EXPECT_EQ(st.code(), StatusCode::kAlreadyExists);
+}
+
+// Claimers in parallel (each thread with its own connection; on PostgreSQL they pass over each
+// other's rows with SKIP LOCKED): every run is claimed exactly once, in priority order per claimer.
+TEST_P(QueueTest, ConcurrentClaimersNeverClaimARunTwice) {
+  constexpr int kRuns = 200, kWorkers = 4;
+  for (int i = 0; i < kRuns; ++i) Enqueue("p" + std::to_string(i));
+  std::vector<std::vector<int64_t>> claimed(kWorkers);
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int w = 0; w < kWorkers; ++w) {
+    threads.emplace_back([&, w] {
+      while (true) {
+        auto c = Queue::ClaimNext(*store_, "w" + std::to_string(w), clock_.NowMillis(), 30'000, 100 + w);
+        if (!c.ok()) {
+          ++errors;
+          continue;
+        }
+        if (!c->has_value()) return;
+        claimed[w].push_back((*c)->run.run_id);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(errors.load(), 0);
+  std::set<int64_t> all;
+  size_t total = 0;
+  for (const auto& v : claimed) {
+    total += v.size();
+    all.insert(v.begin(), v.end());
+    EXPECT_TRUE(std::is_sorted(v.begin(), v.end()));  // oldest first (same priority and date)
+  }
+  EXPECT_EQ(total, static_cast<size_t>(kRuns));
+  EXPECT_EQ(all.size(), static_cast<size_t>(kRuns));
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'running'"), kRuns);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM run_transitions WHERE to_status = 'running'"), kRuns);
 }
 
 }  // namespace

@@ -44,10 +44,13 @@ class CountingProcessor : public Processor {
   std::vector<std::string> inputs_;
 };
 
-class RunnerTest : public ::testing::Test {
+class RunnerTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    store_ = OpenTestStore(dir_.File("e.db"));
+    std::string skip;
+    const std::string url = nbaprops::testing::NewBackendUrl(GetParam(), dir_, &skip);
+    if (url.empty()) GTEST_SKIP() << skip;
+    store_ = OpenTestStore(url);
     ASSERT_TRUE(store_->WithWrite([](store::Transaction& t) {
                   return t.Exec("CREATE TABLE test_out (part TEXT, i INTEGER)").status();
                 }).ok());
@@ -57,7 +60,10 @@ class RunnerTest : public ::testing::Test {
   FakeClock clock_{1'700'000'000'000};
 };
 
-TEST_F(RunnerTest, SuccessWritesRowsAndLedgerInOneTransaction) {
+// Conformance: every case runs on SQLite and on PostgreSQL.
+INSTANTIATE_TEST_SUITE_P(Backends, RunnerTest, nbaprops::testing::BackendValues(), nbaprops::testing::BackendName);
+
+TEST_P(RunnerTest, SuccessWritesRowsAndLedgerInOneTransaction) {
   Runner runner(*store_, clock_);
   CountingProcessor p("a");
   RunOutcome o = runner.Execute(p, "2024-01-31", "2024-01-31", "manual");
@@ -73,7 +79,7 @@ TEST_F(RunnerTest, SuccessWritesRowsAndLedgerInOneTransaction) {
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'succeeded'"), 2);
 }
 
-TEST_F(RunnerTest, ZeroRowsOnADayThatExpectsRowsIsIncompleteOutputNotSuccess) {
+TEST_P(RunnerTest, ZeroRowsOnADayThatExpectsRowsIsIncompleteOutputNotSuccess) {
   Runner runner(*store_, clock_);
   CountingProcessor p("a");
   p.rows = 0;
@@ -85,7 +91,7 @@ TEST_F(RunnerTest, ZeroRowsOnADayThatExpectsRowsIsIncompleteOutputNotSuccess) {
             1);
 }
 
-TEST_F(RunnerTest, FailureCategoriesComeFromTheStatusCode) {
+TEST_P(RunnerTest, FailureCategoriesComeFromTheStatusCode) {
   Runner runner(*store_, clock_);
   CountingProcessor p("a");
   p.fail = UnavailableError("source down");
@@ -97,7 +103,7 @@ TEST_F(RunnerTest, FailureCategoriesComeFromTheStatusCode) {
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM test_out"), 0);
 }
 
-TEST_F(RunnerTest, ReturningOkWithoutCommittingIsAnInternalError) {
+TEST_P(RunnerTest, ReturningOkWithoutCommittingIsAnInternalError) {
   Runner runner(*store_, clock_);
   CountingProcessor p("a");
   p.skip_commit = true;
@@ -106,7 +112,7 @@ TEST_F(RunnerTest, ReturningOkWithoutCommittingIsAnInternalError) {
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'succeeded'"), 0);
 }
 
-TEST_F(RunnerTest, ARunThatIsNoLongerRunningCannotCommit) {
+TEST_P(RunnerTest, ARunThatIsNoLongerRunningCannotCommit) {
   Runner runner(*store_, clock_);
   CountingProcessor p("a");
   // Something else (a reaper, an operator) fails the run while the processor works.
@@ -120,7 +126,7 @@ TEST_F(RunnerTest, ARunThatIsNoLongerRunningCannotCommit) {
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM test_out"), 0);
 }
 
-TEST_F(RunnerTest, EnqueueKeepsOneLiveRunAndDrainRunsIt) {
+TEST_P(RunnerTest, EnqueueKeepsOneLiveRunAndDrainRunsIt) {
   Runner runner(*store_, clock_);
   ASSERT_TRUE(runner.Register(std::make_unique<CountingProcessor>("a")).ok());
   ASSERT_TRUE(runner.Register(std::make_unique<CountingProcessor>("b", std::vector<std::string>{"a"})).ok());

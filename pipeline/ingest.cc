@@ -283,7 +283,10 @@ class PayloadWriter {
     ASSIGN_OR_RETURN(auto st, t_.Prepare("INSERT INTO rejected_records (payload_id, run_id, kind, source, location, "
                                          "reason, raw_text) VALUES (?, ?, ?, 'file', ?, ?, ?)"));
     for (const Reject& r : parsed_.rejects) {
-      RETURN_IF_ERROR(st->Exec({payload_id_, run_id_, KindName(parsed_.kind), r.location, r.reason, r.raw}).status());
+      // The payload keeps the exact bytes; the reject's copy must be valid UTF-8 to be stored.
+      RETURN_IF_ERROR(st->Exec({payload_id_, run_id_, KindName(parsed_.kind), r.location, EscapeInvalidUtf8(r.reason),
+                                EscapeInvalidUtf8(r.raw)})
+                          .status());
     }
     return OkStatus();
   }

@@ -3,6 +3,7 @@
 #include <utf8proc.h>
 
 #include <cstddef>
+#include <cstdio>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -276,6 +277,25 @@ bool IsValidUtf8(std::string_view s) {
     i += len;
   }
   return true;
+}
+
+std::string EscapeInvalidUtf8(std::string_view s) {
+  if (IsValidUtf8(s)) return std::string(s);
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    char32_t cp;
+    const size_t len = static_cast<unsigned char>(s[i]) < 0x80 ? 1 : DecodeUtf8(s, i, &cp);
+    if (len > 0) {
+      out.append(s.substr(i, len));
+      i += len;
+      continue;
+    }
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "\\x%02X", static_cast<unsigned char>(s[i]));
+    out += buf;
+    ++i;
+  }
+  return out;
 }
 
 }  // namespace nbaprops::pipeline

@@ -48,6 +48,9 @@ NameKeys MakeNameKeys(std::string_view name);
 // True when `s` is well-formed UTF-8 (RFC 3629): no stray continuation bytes, no truncated
 // sequences, no overlong encodings, no UTF-16 surrogates, nothing above U+10FFFF.
 bool IsValidUtf8(std::string_view s);
+// s with every byte that is not part of a valid UTF-8 sequence written as "\xHH": a text column
+// (PostgreSQL's in particular) must hold valid UTF-8, and the bytes stay readable.
+std::string EscapeInvalidUtf8(std::string_view s);
 
 }  // namespace nbaprops::pipeline
 

@@ -36,8 +36,14 @@ Status Store::WithRead(const std::function<Status(Transaction&)>& fn) {
   return txn->Commit();
 }
 
+bool IsPostgresUrl(std::string_view url) { return StartsWith(url, "postgresql://") || StartsWith(url, "postgres://"); }
+
+std::string PrintableDatabaseUrl(const std::string& url) {
+  return IsPostgresUrl(url) ? postgres::RedactPostgresUrl(url) : url;
+}
+
 StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url) {
-  if (StartsWith(url, "postgresql://") || StartsWith(url, "postgres://")) {
+  if (IsPostgresUrl(url)) {
     return postgres::OpenPostgresStore(url);
   }
   std::string path = StartsWith(url, "sqlite:") ? url.substr(7) : url;

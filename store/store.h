@@ -64,6 +64,9 @@ class Row {
   virtual double Double(int col) const = 0;
   virtual std::string Text(int col) const = 0;
   virtual std::string ColumnName(int col) const = 0;
+  // The value's type as stored (kNull for NULL; a BLOB reads as kText): for copying rows between
+  // backends without losing a double's precision to text.
+  virtual Param::Type TypeOf(int col) const = 0;
   std::optional<int64_t> OptInt(int col) const { return IsNull(col) ? std::nullopt : std::optional(Int(col)); }
   std::optional<double> OptDouble(int col) const {
     return IsNull(col) ? std::nullopt : std::optional(Double(col));
@@ -128,6 +131,10 @@ class Store {
 // "postgresql://..." / "postgres://..." (a libpq connection URI). Does not run migrations (see
 // migrations.h).
 StatusOr<std::unique_ptr<Store>> OpenStore(const std::string& url);
+
+bool IsPostgresUrl(std::string_view url);
+// The URL or path as it may be printed: a PostgreSQL password is left out.
+std::string PrintableDatabaseUrl(const std::string& url);
 
 }  // namespace nbaprops::store
 

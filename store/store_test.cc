@@ -8,6 +8,7 @@
 #include <limits>
 #include <thread>
 
+#include "store/copy.h"
 #include "store/migrations.h"
 #include "tests/test_util.h"
 
@@ -244,6 +245,39 @@ TEST_P(StoreConformance, ReadTransactionSeesOneSnapshot) {
   EXPECT_EQ(*(*tx)->QueryInt("SELECT COUNT(*) FROM conf"), 1);
   EXPECT_TRUE((*tx)->Commit().ok());
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM conf"), 2);
+}
+
+// `nbaprops migrate`: a SQLite database copied into this backend keeps every value exactly, new
+// rows get fresh keys after the copied ones, and a second copy into the now non-empty target is
+// refused without changing it.
+TEST_P(StoreConformance, CopyDatabaseFromSqliteKeepsEveryValue) {
+  TempDir src_dir;
+  auto src = OpenTestStore(src_dir.File("src.db"));
+  const std::string bytes("\0\xff{", 3);
+  ASSERT_TRUE(src->WithWrite([&](Transaction& t) -> Status {
+                   RETURN_IF_ERROR(t.Exec("INSERT INTO raw_payloads (source, kind, source_key, content_hash, size_bytes, "
+                                          "fetched_at, content) VALUES ('file', 'x', 'k', 'h', 3, 1, ?)",
+                                          {bytes})
+                                       .status());
+                   return t.Exec("INSERT INTO processor_runs (processor, phase, partition_key, status, trigger, "
+                                 "queued_at, details) VALUES ('p', 3, '2024-01-01', 'succeeded', 'manual', 5, ?)",
+                                 {"0.1"})
+                       .status();
+                 }).ok());
+  auto copied = CopyDatabase(*src, *store_);
+  ASSERT_TRUE(copied.ok()) << copied.status().ToString();
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE details = '0.1' AND queued_at = 5"), 1);
+  auto tx = store_->Begin(TxnMode::kWrite);
+  EXPECT_EQ(*(*tx)->QueryText("SELECT content FROM raw_payloads"), bytes);
+  ASSERT_TRUE((*tx)->Exec("INSERT INTO processor_runs (processor, phase, partition_key, status, trigger, queued_at) "
+                          "VALUES ('p', 3, '2024-01-02', 'queued', 'manual', 6)")
+                  .ok());
+  EXPECT_GT(*(*tx)->LastInsertId(), 1);
+  ASSERT_TRUE((*tx)->Commit().ok());
+  tx->reset();  // a finished SQLite write transaction holds the writer lock until destroyed
+  auto again = CopyDatabase(*src, *store_);
+  EXPECT_EQ(again.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs"), 2);
 }
 
 TEST(StoreTest, BadPathIsAClearError) {

@@ -39,10 +39,13 @@ constexpr char kInjuries[] =
     "2024-01-31T17:00:00Z,2024-01-31,DEN,Nikola Jokic,Out,Hip\n"
     "2024-02-01T03:00:00Z,2024-01-31,DEN,Jamal Murray,Out,after the game: must not count\n";
 
-class AnalyticsTest : public ::testing::Test {
+class AnalyticsTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    store_ = OpenTestStore(dir_.File("a.db"));
+    std::string skip;
+    const std::string url = nbaprops::testing::NewBackendUrl(GetParam(), dir_, &skip);
+    if (url.empty()) GTEST_SKIP() << skip;
+    store_ = OpenTestStore(url);
     runner_ = std::move(MakeRunner(*store_, clock_, nbaprops::testing::SmallFixtureConfig()).value());
     dir_.Write("in/schedule.csv", kSchedule);
     dir_.Write("in/box.csv", kBox);
@@ -67,14 +70,19 @@ class AnalyticsTest : public ::testing::Test {
   std::unique_ptr<engine::Runner> runner_;
 };
 
-TEST_F(AnalyticsTest, SummariesForADate) {
+// Conformance: every case runs on SQLite and on PostgreSQL.
+INSTANTIATE_TEST_SUITE_P(Backends, AnalyticsTest, nbaprops::testing::BackendValues(), nbaprops::testing::BackendName);
+
+TEST_P(AnalyticsTest, SummariesForADate) {
   auto res = Backfill(*runner_, "2024-01-30", "2024-01-31", 3, nullptr);
   for (const auto& d : res) EXPECT_TRUE(d.ok()) << d.date;
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM analytics_player_game_summary"), 5);
   // Jokić: 8 FGM, 0 3PM, 4 FTM -> 16 two-point + 4 free-throw points; TS = 20 / (2 * (15 + 1.76)).
-  EXPECT_EQ(Text("SELECT two_pt_points || '/' || ft_points || '/' || ROUND(true_shooting, 3) FROM "
-                 "analytics_player_game_summary WHERE player_id = '203999'"),
-            "16/4/0.597");
+  EXPECT_EQ(Text("SELECT two_pt_points || '/' || ft_points FROM analytics_player_game_summary WHERE "
+                 "player_id = '203999'"),
+            "16/4");
+  EXPECT_NEAR(std::stod(Text("SELECT true_shooting FROM analytics_player_game_summary WHERE player_id = '203999'")),
+              0.597, 0.0005);
   EXPECT_EQ(Text("SELECT points || '/' || box_score_points || '/' || box_score_complete FROM "
                  "analytics_team_offense_game_summary WHERE game_id = '0022300640' AND team = 'DEN'"),
             "24/24/1");
@@ -86,7 +94,7 @@ TEST_F(AnalyticsTest, SummariesForADate) {
             "1/1");
 }
 
-TEST_F(AnalyticsTest, UpcomingContextUsesOnlyWhatWasKnownBeforeTipoff) {
+TEST_P(AnalyticsTest, UpcomingContextUsesOnlyWhatWasKnownBeforeTipoff) {
   Backfill(*runner_, "2024-01-30", "2024-01-31", 3, nullptr);
   // Jokić did not play on 01-31 but is expected (recent games), listed out before tip-off, with a line.
   EXPECT_EQ(Text("SELECT injury_status || '/' || line_count || '/' || roster_reason FROM "
@@ -98,19 +106,27 @@ TEST_F(AnalyticsTest, UpcomingContextUsesOnlyWhatWasKnownBeforeTipoff) {
             "none/0");
 }
 
-TEST_F(AnalyticsTest, RerunningADateIsIdempotent) {
+TEST_P(AnalyticsTest, RerunningADateIsIdempotent) {
   Backfill(*runner_, "2024-01-30", "2024-01-31", 3, nullptr);
   auto fingerprint = [&] {
-    return Text("SELECT GROUP_CONCAT(x, ';') FROM (SELECT game_id || player_id || points || COALESCE(usage_rate, '') "
-                "AS x FROM analytics_player_game_summary ORDER BY 1)") +
-           Text("SELECT COUNT(*) FROM analytics_upcoming_player_game_context");
+    std::string out;
+    EXPECT_TRUE(store_->WithRead([&](store::Transaction& t) {
+                      return t.Query("SELECT game_id, player_id, points, usage_rate FROM analytics_player_game_summary "
+                                     "ORDER BY game_id, player_id",
+                                     {}, [&](const store::Row& r) {
+                                       out += r.Text(0) + r.Text(1) + std::to_string(r.Double(2)) +
+                                              (r.IsNull(3) ? "" : std::to_string(r.Double(3))) + ";";
+                                       return OkStatus();
+                                     });
+                    }).ok());
+    return out + Text("SELECT COUNT(*) FROM analytics_upcoming_player_game_context");
   };
   std::string before = fingerprint();
   EXPECT_TRUE(RunDate(*runner_, "2024-01-31", 3, "manual").ok());
   EXPECT_EQ(fingerprint(), before);
 }
 
-TEST_F(AnalyticsTest, AGameDayWithoutBoxScoresIsIncompleteNotSuccess) {
+TEST_P(AnalyticsTest, AGameDayWithoutBoxScoresIsIncompleteNotSuccess) {
   ASSERT_TRUE(store_->WithWrite([](store::Transaction& t) {
                 return t.Exec("DELETE FROM raw_box_scores WHERE game_date = '2024-01-31' AND team = 'OKC'").status();
               }).ok());

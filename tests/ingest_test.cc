@@ -35,10 +35,13 @@ constexpr char kProps[] =
     "2024-01-31T15:00:00Z,2024-01-31,Shai Gilgeous-Alexander,,DEN,home,fanduel,,-115,-105,open,rotowire\n"
     "2024-01-31T15:00:00Z,2024-01-31,Shai Gilgeos Alexandr,,DEN,home,betmgm,31.5,-110,-110,open,rotowire\n";
 
-class IngestTest : public ::testing::Test {
+class IngestTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    store_ = OpenTestStore(dir_.File("i.db"));
+    std::string skip;
+    const std::string url = nbaprops::testing::NewBackendUrl(GetParam(), dir_, &skip);
+    if (url.empty()) GTEST_SKIP() << skip;
+    store_ = OpenTestStore(url);
     Config config = nbaprops::testing::SmallFixtureConfig();
     config.export_dir = dir_.File("exports");
     auto r = MakeRunner(*store_, clock_, config);
@@ -70,7 +73,10 @@ class IngestTest : public ::testing::Test {
   std::unique_ptr<engine::Runner> runner_;
 };
 
-TEST_F(IngestTest, ImportsADirectoryInDependencyOrderAndCountsEveryRecord) {
+// Conformance: every case runs on SQLite and on PostgreSQL.
+INSTANTIATE_TEST_SUITE_P(Backends, IngestTest, nbaprops::testing::BackendValues(), nbaprops::testing::BackendName);
+
+TEST_P(IngestTest, ImportsADirectoryInDependencyOrderAndCountsEveryRecord) {
   auto results = Import(dir_.File("in"));
   ASSERT_EQ(results.size(), 5u);
   EXPECT_EQ(results[0].kind, ImportKind::kPlayers);  // seeds first
@@ -97,7 +103,7 @@ TEST_F(IngestTest, ImportsADirectoryInDependencyOrderAndCountsEveryRecord) {
             4);
 }
 
-TEST_F(IngestTest, ImportingTheSameFilesTwiceStoresNothingNew) {
+TEST_P(IngestTest, ImportingTheSameFilesTwiceStoresNothingNew) {
   Import(dir_.File("in"));
   std::string before = Snapshot();
   auto again = Import(dir_.File("in"));
@@ -113,7 +119,7 @@ TEST_F(IngestTest, ImportingTheSameFilesTwiceStoresNothingNew) {
   EXPECT_EQ(Snapshot(), before);
 }
 
-TEST_F(IngestTest, BadFilesAreRejectedClearlyAndLeaveEverythingElseAsItWas) {
+TEST_P(IngestTest, BadFilesAreRejectedClearlyAndLeaveEverythingElseAsItWas) {
   Import(dir_.File("in"));
   std::string before = Snapshot();
   Ingestor ing(*runner_);
@@ -139,7 +145,7 @@ TEST_F(IngestTest, BadFilesAreRejectedClearlyAndLeaveEverythingElseAsItWas) {
             1);
 }
 
-TEST_F(IngestTest, RealMergeConflictSnapshotStoresTheGoodRowsAndKeepsTheRest) {
+TEST_P(IngestTest, RealMergeConflictSnapshotStoresTheGoodRowsAndKeepsTheRest) {
   if (!nbaprops::testing::HaveSharedData()) GTEST_SKIP() << "../shared/data not present";
   Import(dir_.File("in"));
   std::string path = nbaprops::testing::SharedData() +
@@ -165,7 +171,7 @@ TEST_F(IngestTest, RealMergeConflictSnapshotStoresTheGoodRowsAndKeepsTheRest) {
   EXPECT_EQ(Snapshot(), before);
 }
 
-TEST_F(IngestTest, AFileWhoseEveryRecordIsBadFailsButKeepsItsRejects) {
+TEST_P(IngestTest, AFileWhoseEveryRecordIsBadFailsButKeepsItsRejects) {
   Import(dir_.File("in"));
   Ingestor ing(*runner_);
   auto r = ing.ImportFile(
@@ -182,7 +188,7 @@ TEST_F(IngestTest, AFileWhoseEveryRecordIsBadFailsButKeepsItsRejects) {
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_schedule"), 1);  // the good game is untouched
 }
 
-TEST_F(IngestTest, AliasingAnUnresolvedNameResolvesItsRowsAndRequeuesTheDate) {
+TEST_P(IngestTest, AliasingAnUnresolvedNameResolvesItsRowsAndRequeuesTheDate) {
   Import(dir_.File("in"));
   ASSERT_TRUE(RunDate(*runner_, "2024-01-31", 3, "manual").ok());
   auto res = AddManualAlias(*runner_, "Shai Gilgeos Alexandr", "1628983");
@@ -208,7 +214,7 @@ TEST_F(IngestTest, AliasingAnUnresolvedNameResolvesItsRowsAndRequeuesTheDate) {
   EXPECT_EQ(AddManualAlias(*runner_, "Someone", "999").status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(IngestTest, TheScrapeScheduleImportsWhatIsNewInTheInbox) {
+TEST_P(IngestTest, TheScrapeScheduleImportsWhatIsNewInTheInbox) {
   Config config = nbaprops::testing::SmallFixtureConfig();
   config.inbox = dir_.File("inbox");
   dir_.Write("inbox/players.csv", kPlayers);

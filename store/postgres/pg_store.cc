@@ -101,6 +101,14 @@ class PgRow final : public Row {
     return out;
   }
   std::string ColumnName(int c) const override { return PQfname(res_, c); }
+  Param::Type TypeOf(int c) const override {
+    if (IsNull(c)) return Param::Type::kNull;
+    switch (PQftype(res_, c)) {
+      case 16: case 20: case 21: case 23: return Param::Type::kInt;        // bool, int8, int2, int4
+      case 700: case 701: case 1700: return Param::Type::kDouble;          // float4, float8, numeric
+      default: return Param::Type::kText;
+    }
+  }
 
  private:
   const PGresult* res_;

@@ -42,6 +42,14 @@ class SqliteRow final : public Row {
     return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(st_, c))) : std::string();
   }
   std::string ColumnName(int c) const override { return sqlite3_column_name(st_, c); }
+  Param::Type TypeOf(int c) const override {
+    switch (sqlite3_column_type(st_, c)) {
+      case SQLITE_NULL: return Param::Type::kNull;
+      case SQLITE_INTEGER: return Param::Type::kInt;
+      case SQLITE_FLOAT: return Param::Type::kDouble;
+      default: return Param::Type::kText;
+    }
+  }
 
  private:
   sqlite3_stmt* st_;
