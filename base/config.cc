@@ -143,12 +143,16 @@ StatusOr<std::string> ReadSecretFile(const std::string& path) {
   return s;
 }
 
-StatusOr<Config> LoadConfig(const std::string& path) {
+namespace {
+
+// The TOML text of a config file (`path` names it in messages), or none (defaults only) when
+// `text` is null; then environment overrides and validation.
+StatusOr<Config> ConfigFromToml(const std::string* text, const std::string& path) {
   Config c;
-  if (!path.empty()) {
+  if (text != nullptr) {
     toml::table root;
     try {
-      root = toml::parse_file(path);
+      root = toml::parse(std::string_view(*text), std::string_view(path));
     } catch (const toml::parse_error& e) {
       return InvalidArgumentError("config '" + path + "': " + std::string(e.description()) +
                                   " at line " + std::to_string(e.source().begin.line));
@@ -281,6 +285,24 @@ StatusOr<Config> LoadConfig(const std::string& path) {
                                 "the 240 minutes a team plays)");
   }
   return c;
+}
+
+}  // namespace
+
+StatusOr<Config> ParseConfig(std::string_view toml_text, const std::string& path) {
+  const std::string text(toml_text);
+  return ConfigFromToml(&text, path);
+}
+
+StatusOr<Config> LoadConfig(const std::string& path) {
+  if (path.empty()) return ConfigFromToml(nullptr, path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return InvalidArgumentError("config '" + path + "': cannot be opened for reading: " + std::strerror(errno) +
+                                "; check the path given with --config");
+  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ConfigFromToml(&text, path);
 }
 
 }  // namespace nbaprops
