@@ -48,6 +48,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::CheckRecords(parsed->box_scores, name);
   fuzz::CheckRecords(parsed->injuries, name);
   fuzz::CheckRecords(parsed->props, name);
+  fuzz::CheckProps(parsed->props);
   fuzz::CheckRecords(parsed->game_lines, name);
   FUZZ_CHECK(parsed->read() >= parsed->produced());
   return 0;

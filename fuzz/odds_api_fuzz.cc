@@ -16,6 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   fuzz::CheckRejects(odds->rejects, name);
   fuzz::CheckRecords(odds->records, name);
+  fuzz::CheckProps(odds->records);
   for (const auto& p : odds->records) FUZZ_CHECK(!p.sportsbook.empty());
   return 0;
 }

@@ -3,6 +3,7 @@
 #ifndef NBAPROPS_FUZZ_PAYLOAD_CHECKS_H_
 #define NBAPROPS_FUZZ_PAYLOAD_CHECKS_H_
 
+#include <cmath>
 #include <string_view>
 #include <vector>
 
@@ -25,6 +26,11 @@ inline void CheckRejects(const std::vector<pipeline::Reject>& rejects, std::stri
 template <typename Record>
 void CheckRecords(const std::vector<Record>& records, std::string_view name) {
   for (const Record& r : records) FUZZ_CHECK(std::string_view(r.location).substr(0, name.size()) == name);
+}
+
+// A prop that reaches the store has a real line.
+inline void CheckProps(const std::vector<pipeline::PropRecord>& props) {
+  for (const pipeline::PropRecord& p : props) FUZZ_CHECK(std::isfinite(p.line) && p.line > 0);
 }
 
 // A refusal must explain itself.

@@ -16,6 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   fuzz::CheckRejects(parsed->rejects, name);
   fuzz::CheckRecords(parsed->props, name);
+  fuzz::CheckProps(parsed->props);
   for (const auto& p : parsed->props) {
     FUZZ_CHECK(p.sportsbook == "draftkings" || p.sportsbook == "fanduel" || p.sportsbook == "betmgm" ||
                p.sportsbook == "pointsbet");
