@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -118,7 +119,7 @@ Status ParseAlerts(const toml::table& a, const std::string& path, AlertsConfig* 
     }
     c.rate_per_s = (*ch)["rate_per_s"].value_or(c.rate_per_s);
     c.burst = (*ch)["burst"].value_or(c.burst);
-    if (c.rate_per_s < 0 || c.burst < 1) {
+    if (!(c.rate_per_s >= 0) || std::isinf(c.rate_per_s) || c.burst < 1) {  // NaN fails every comparison
       return InvalidArgumentError(where + "need rate_per_s >= 0 (0 = unlimited) and burst >= 1");
     }
     out->channels.push_back(std::move(c));
@@ -255,7 +256,8 @@ StatusOr<Config> ConfigFromToml(const std::string* text, const std::string& path
   if (!kLevels.count(c.log_level)) {
     return InvalidArgumentError("log level '" + c.log_level + "' is not one of debug, info, warn, error, off");
   }
-  if (c.lease_ms < 100 || c.heartbeat_ms < 10 || c.heartbeat_ms * 2 > c.lease_ms) {
+  // heartbeat_ms > lease_ms / 2 rather than heartbeat_ms * 2 > lease_ms: that product can overflow.
+  if (c.lease_ms < 100 || c.heartbeat_ms < 10 || c.heartbeat_ms > c.lease_ms / 2) {
     return InvalidArgumentError("engine.lease_ms must be >= 100 and at least twice engine.heartbeat_ms (got lease " +
                                 std::to_string(c.lease_ms) + " ms, heartbeat " + std::to_string(c.heartbeat_ms) +
                                 " ms)");
@@ -270,6 +272,15 @@ StatusOr<Config> ConfigFromToml(const std::string* text, const std::string& path
   }
   if (c.line_policy != "opening" && c.line_policy != "latest") {
     return InvalidArgumentError("predictions.line_policy '" + c.line_policy + "' is not one of opening, latest");
+  }
+  // TOML has nan and inf, and NaN passes every range check below written as "reject if x < lo".
+  for (auto [name, v] : {std::pair<const char*, double>{"predictions.min_edge", c.min_edge},
+                         {"predictions.min_probability", c.min_probability},
+                         {"predictions.quality_gate_first", c.quality_gate_first},
+                         {"predictions.quality_gate_final", c.quality_gate_final},
+                         {"pipeline.minutes_alert_below", c.minutes_alert_below},
+                         {"pipeline.minutes_block_below", c.minutes_block_below}}) {
+    if (!std::isfinite(v)) return InvalidArgumentError(std::string(name) + " must be a finite number");
   }
   if (c.min_edge < 0 || c.min_probability < 0.5 || c.min_probability >= 1) {
     return InvalidArgumentError("predictions: min_edge must be >= 0 and min_probability in [0.5, 1)");
