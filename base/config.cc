@@ -142,7 +142,7 @@ Status ParseAlerts(const toml::table& a, const std::string& path, AlertsConfig* 
     c.rate_per_s = (*ch)["rate_per_s"].value_or(c.rate_per_s);
     RETURN_IF_ERROR(Whole((*ch)["burst"], section + ".burst", path, &c.burst));
     if (!(c.rate_per_s >= 0) || std::isinf(c.rate_per_s) || c.burst < 1) {  // NaN fails every comparison
-      return InvalidArgumentError(where + "need rate_per_s >= 0 (0 = unlimited) and burst >= 1");
+      return InvalidArgumentError(where + "need a finite rate_per_s >= 0 (0 = unlimited) and burst >= 1");
     }
     out->channels.push_back(std::move(c));
   }
