@@ -3,11 +3,14 @@
 
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?=
 JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 DB         ?= nbaprops.db
 
-.PHONY: all setup build demo test test-asan test-slow bench format tidy clean
+.PHONY: all setup build demo test test-asan test-slow fuzz bench format tidy clean
 
 all: build
 
@@ -34,6 +37,15 @@ test-asan: setup
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
 	cd $(BUILD_ASAN) && ctest --output-on-failure -j $(JOBS)
 
+# libFuzzer (clang-14) over every parser: FUZZ_SECONDS per target, one target at a time, one
+# worker; prints a summary and fails if any target crashed (fuzz/README.md). FUZZ_TARGETS="a b"
+# runs only those. `make test` replays the corpus and regression inputs without libFuzzer.
+fuzz: setup
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DNBAPROPS_FUZZ=ON -DNBAPROPS_BUILD_TESTS=OFF -DNBAPROPS_BUILD_BENCH=OFF
+	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target nbaprops_fuzzers
+	scripts/run_fuzzers.sh $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
 bench: build
 	$(BUILD)/bench/season_bench --benchmark_min_time=1
 	$(BUILD)/bench/queue_bench
@@ -48,4 +60,4 @@ tidy: build
 	clang-tidy -p $(BUILD) $$(git ls-files '*.cc' | grep -v _test.cc)
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

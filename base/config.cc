@@ -3,10 +3,12 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <set>
 #include <toml++/toml.h>
 
@@ -52,11 +54,32 @@ StatusOr<std::string> ChannelSecret(const toml::table& ch, const std::string& ch
   return std::string();
 }
 
+// A whole-number setting. toml++ 3.3's value<int>() of a float node casts before it range-checks
+// (undefined behaviour for `lease_ms = 1e30`), so floats are checked here first: a whole, in-range
+// float is accepted as before, any other float is an error naming the key. Other types keep
+// the current value, as value_or did.
+template <typename View, typename T>
+Status Whole(View v, const std::string& key, const std::string& path, T* out) {
+  if (!v) return OkStatus();
+  if (v.is_floating_point()) {
+    const double d = v.template value<double>().value_or(0.5);
+    const double lo = static_cast<double>(std::numeric_limits<T>::min());  // -2^(bits-1), exact
+    if (!(d == std::floor(d) && d >= lo && d < -lo)) {  // false for NaN and inf too
+      return InvalidArgumentError("config '" + path + "': " + key + " must be a whole number (got " +
+                                  std::to_string(d) + ")");
+    }
+    *out = static_cast<T>(d);
+    return OkStatus();
+  }
+  *out = v.value_or(*out);
+  return OkStatus();
+}
+
 Status ParseAlerts(const toml::table& a, const std::string& path, AlertsConfig* out) {
   RETURN_IF_ERROR(CheckKeys(a, "alerts", {"channels", "group_window_s", "repeat_after_s", "broken_after_s"}, path));
-  out->group_window_s = a["group_window_s"].value_or(out->group_window_s);
-  out->repeat_after_s = a["repeat_after_s"].value_or(out->repeat_after_s);
-  out->broken_after_s = a["broken_after_s"].value_or(out->broken_after_s);
+  RETURN_IF_ERROR(Whole(a["group_window_s"], "alerts.group_window_s", path, &out->group_window_s));
+  RETURN_IF_ERROR(Whole(a["repeat_after_s"], "alerts.repeat_after_s", path, &out->repeat_after_s));
+  RETURN_IF_ERROR(Whole(a["broken_after_s"], "alerts.broken_after_s", path, &out->broken_after_s));
   if (out->group_window_s < 0 || out->group_window_s > 3600 || out->repeat_after_s < 0 || out->broken_after_s < 1) {
     return InvalidArgumentError("config '" + path +
                                 "': alerts: need 0 <= group_window_s <= 3600, repeat_after_s >= 0 (0 = never "
@@ -117,9 +140,9 @@ Status ParseAlerts(const toml::table& a, const std::string& path, AlertsConfig* 
       }
     }
     c.rate_per_s = (*ch)["rate_per_s"].value_or(c.rate_per_s);
-    c.burst = (*ch)["burst"].value_or(c.burst);
-    if (c.rate_per_s < 0 || c.burst < 1) {
-      return InvalidArgumentError(where + "need rate_per_s >= 0 (0 = unlimited) and burst >= 1");
+    RETURN_IF_ERROR(Whole((*ch)["burst"], section + ".burst", path, &c.burst));
+    if (!(c.rate_per_s >= 0) || std::isinf(c.rate_per_s) || c.burst < 1) {  // NaN fails every comparison
+      return InvalidArgumentError(where + "need a finite rate_per_s >= 0 (0 = unlimited) and burst >= 1");
     }
     out->channels.push_back(std::move(c));
   }
@@ -143,12 +166,16 @@ StatusOr<std::string> ReadSecretFile(const std::string& path) {
   return s;
 }
 
-StatusOr<Config> LoadConfig(const std::string& path) {
+namespace {
+
+// The TOML text of a config file (`path` names it in messages), or none (defaults only) when
+// `text` is null; then environment overrides and validation.
+StatusOr<Config> ConfigFromToml(const std::string* text, const std::string& path) {
   Config c;
-  if (!path.empty()) {
+  if (text != nullptr) {
     toml::table root;
     try {
-      root = toml::parse_file(path);
+      root = toml::parse(std::string_view(*text), std::string_view(path));
     } catch (const toml::parse_error& e) {
       return InvalidArgumentError("config '" + path + "': " + std::string(e.description()) +
                                   " at line " + std::to_string(e.source().begin.line));
@@ -177,8 +204,10 @@ StatusOr<Config> LoadConfig(const std::string& path) {
                                 {"roster_lookback_games", "injury_max_age_hours", "minutes_alert_below",
                                  "minutes_block_below"},
                                 path));
-      c.upcoming_roster_games = (*p)["roster_lookback_games"].value_or(c.upcoming_roster_games);
-      c.injury_max_age_hours = (*p)["injury_max_age_hours"].value_or(c.injury_max_age_hours);
+      RETURN_IF_ERROR(Whole((*p)["roster_lookback_games"], "pipeline.roster_lookback_games", path,
+                            &c.upcoming_roster_games));
+      RETURN_IF_ERROR(Whole((*p)["injury_max_age_hours"], "pipeline.injury_max_age_hours", path,
+                            &c.injury_max_age_hours));
       c.minutes_alert_below = (*p)["minutes_alert_below"].value_or(c.minutes_alert_below);
       c.minutes_block_below = (*p)["minutes_block_below"].value_or(c.minutes_block_below);
     }
@@ -188,18 +217,19 @@ StatusOr<Config> LoadConfig(const std::string& path) {
                                  "reconcile_every_s", "reconcile_lookback_days", "max_heals_per_cycle",
                                  "breaker_failures", "breaker_cooldown_s", "workers"},
                                 path));
-      c.lease_ms = (*e)["lease_ms"].value_or(c.lease_ms);
-      c.heartbeat_ms = (*e)["heartbeat_ms"].value_or(c.heartbeat_ms);
-      c.max_attempts = (*e)["max_attempts"].value_or(c.max_attempts);
-      c.retry_base_ms = (*e)["retry_base_ms"].value_or(c.retry_base_ms);
-      c.retry_cap_ms = (*e)["retry_cap_ms"].value_or(c.retry_cap_ms);
-      c.defer_max_hours = (*e)["defer_max_hours"].value_or(c.defer_max_hours);
-      c.reconcile_every_s = (*e)["reconcile_every_s"].value_or(c.reconcile_every_s);
-      c.reconcile_lookback_days = (*e)["reconcile_lookback_days"].value_or(c.reconcile_lookback_days);
-      c.max_heals_per_cycle = (*e)["max_heals_per_cycle"].value_or(c.max_heals_per_cycle);
-      c.breaker_failures = (*e)["breaker_failures"].value_or(c.breaker_failures);
-      c.breaker_cooldown_s = (*e)["breaker_cooldown_s"].value_or(c.breaker_cooldown_s);
-      c.workers = (*e)["workers"].value_or(c.workers);
+      RETURN_IF_ERROR(Whole((*e)["lease_ms"], "engine.lease_ms", path, &c.lease_ms));
+      RETURN_IF_ERROR(Whole((*e)["heartbeat_ms"], "engine.heartbeat_ms", path, &c.heartbeat_ms));
+      RETURN_IF_ERROR(Whole((*e)["max_attempts"], "engine.max_attempts", path, &c.max_attempts));
+      RETURN_IF_ERROR(Whole((*e)["retry_base_ms"], "engine.retry_base_ms", path, &c.retry_base_ms));
+      RETURN_IF_ERROR(Whole((*e)["retry_cap_ms"], "engine.retry_cap_ms", path, &c.retry_cap_ms));
+      RETURN_IF_ERROR(Whole((*e)["defer_max_hours"], "engine.defer_max_hours", path, &c.defer_max_hours));
+      RETURN_IF_ERROR(Whole((*e)["reconcile_every_s"], "engine.reconcile_every_s", path, &c.reconcile_every_s));
+      RETURN_IF_ERROR(Whole((*e)["reconcile_lookback_days"], "engine.reconcile_lookback_days", path,
+                            &c.reconcile_lookback_days));
+      RETURN_IF_ERROR(Whole((*e)["max_heals_per_cycle"], "engine.max_heals_per_cycle", path, &c.max_heals_per_cycle));
+      RETURN_IF_ERROR(Whole((*e)["breaker_failures"], "engine.breaker_failures", path, &c.breaker_failures));
+      RETURN_IF_ERROR(Whole((*e)["breaker_cooldown_s"], "engine.breaker_cooldown_s", path, &c.breaker_cooldown_s));
+      RETURN_IF_ERROR(Whole((*e)["workers"], "engine.workers", path, &c.workers));
     }
     if (auto* h = root["http"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*h, "http", {"listen", "token_file"}, path));
@@ -251,7 +281,8 @@ StatusOr<Config> LoadConfig(const std::string& path) {
   if (!kLevels.count(c.log_level)) {
     return InvalidArgumentError("log level '" + c.log_level + "' is not one of debug, info, warn, error, off");
   }
-  if (c.lease_ms < 100 || c.heartbeat_ms < 10 || c.heartbeat_ms * 2 > c.lease_ms) {
+  // heartbeat_ms > lease_ms / 2 rather than heartbeat_ms * 2 > lease_ms: that product can overflow.
+  if (c.lease_ms < 100 || c.heartbeat_ms < 10 || c.heartbeat_ms > c.lease_ms / 2) {
     return InvalidArgumentError("engine.lease_ms must be >= 100 and at least twice engine.heartbeat_ms (got lease " +
                                 std::to_string(c.lease_ms) + " ms, heartbeat " + std::to_string(c.heartbeat_ms) +
                                 " ms)");
@@ -267,6 +298,15 @@ StatusOr<Config> LoadConfig(const std::string& path) {
   if (c.line_policy != "opening" && c.line_policy != "latest") {
     return InvalidArgumentError("predictions.line_policy '" + c.line_policy + "' is not one of opening, latest");
   }
+  // TOML has nan and inf, and NaN passes every range check below written as "reject if x < lo".
+  for (auto [name, v] : {std::pair<const char*, double>{"predictions.min_edge", c.min_edge},
+                         {"predictions.min_probability", c.min_probability},
+                         {"predictions.quality_gate_first", c.quality_gate_first},
+                         {"predictions.quality_gate_final", c.quality_gate_final},
+                         {"pipeline.minutes_alert_below", c.minutes_alert_below},
+                         {"pipeline.minutes_block_below", c.minutes_block_below}}) {
+    if (!std::isfinite(v)) return InvalidArgumentError(std::string(name) + " must be a finite number");
+  }
   if (c.min_edge < 0 || c.min_probability < 0.5 || c.min_probability >= 1) {
     return InvalidArgumentError("predictions: min_edge must be >= 0 and min_probability in [0.5, 1)");
   }
@@ -281,6 +321,24 @@ StatusOr<Config> LoadConfig(const std::string& path) {
                                 "the 240 minutes a team plays)");
   }
   return c;
+}
+
+}  // namespace
+
+StatusOr<Config> ParseConfig(std::string_view toml_text, const std::string& path) {
+  const std::string text(toml_text);
+  return ConfigFromToml(&text, path);
+}
+
+StatusOr<Config> LoadConfig(const std::string& path) {
+  if (path.empty()) return ConfigFromToml(nullptr, path);
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return InvalidArgumentError("config '" + path + "': cannot be opened for reading: " + std::strerror(errno) +
+                                "; check the path given with --config");
+  }
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return ConfigFromToml(&text, path);
 }
 
 }  // namespace nbaprops

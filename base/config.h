@@ -4,6 +4,7 @@
 #define NBAPROPS_BASE_CONFIG_H_
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -76,6 +77,11 @@ StatusOr<std::string> ReadSecretFile(const std::string& path);
 
 // Reads `path` (empty: defaults only), then applies environment overrides.
 StatusOr<Config> LoadConfig(const std::string& path);
+
+// LoadConfig for TOML text already in memory; `path` only names it in messages. Secrets the text
+// names (url_file, token_file, ..._env) are still read from the files and environment. Never
+// throws: every problem is kInvalidArgument.
+StatusOr<Config> ParseConfig(std::string_view toml_text, const std::string& path);
 
 }  // namespace nbaprops
 

@@ -183,8 +183,15 @@ class Fields {
     auto x = ParseInt(v);
     if (!x) {
       auto d = ParseDouble(v);  // "12.0" from spreadsheets
-      if (d && std::floor(*d) == *d) return static_cast<int>(*d);
-      Fail(std::string(col) + " '" + std::string(v) + "' is not a whole number");
+      if (d && std::floor(*d) == *d && std::fabs(*d) < 1e6) return static_cast<int>(*d);
+      Fail(std::string(col) + " '" + std::string(v) + "' is not a whole number" +
+           (d && std::floor(*d) == *d ? " in range" : ""));
+      return std::nullopt;
+    }
+    // No count, score or price is near a million; larger values would overflow the sums the parsers
+    // check (2*fgm+fg3m+ftm in formats.cc) or wrap in the cast.
+    if (*x <= -1'000'000 || *x >= 1'000'000) {
+      Fail(std::string(col) + " '" + std::string(v) + "' is out of range");
       return std::nullopt;
     }
     return static_cast<int>(*x);

@@ -66,7 +66,7 @@ std::optional<int64_t> AsWhole(const json& v) {
 }
 
 // nlohmann reports where parsing stopped only through its exception; this is the one call that can
-// throw, and the exception stops here as a Status.
+// throw, and every json::exception (not only parse_error) stops here as a Status.
 Status ParseDocument(std::string_view text, std::string_view location, json* out) {
   try {
     *out = json::parse(text.begin(), text.end());
@@ -75,6 +75,13 @@ Status ParseDocument(std::string_view text, std::string_view location, json* out
     if (size_t cut = detail.find("] "); cut != std::string::npos) detail.erase(0, cut + 2);
     return InvalidArgumentError(std::string(location) + ": not valid JSON (truncated?) at byte " +
                                 std::to_string(e.byte) + ": " + detail +
+                                "; fetch the response again or restore the file from its source");
+  } catch (const json::exception& e) {
+    // Valid syntax nlohmann still refuses, e.g. a number beyond double's range ("1e999" throws
+    // out_of_range 406); it has no byte offset.
+    std::string detail = e.what();
+    if (size_t cut = detail.find("] "); cut != std::string::npos) detail.erase(0, cut + 2);
+    return InvalidArgumentError(std::string(location) + ": unreadable JSON: " + detail +
                                 "; fetch the response again or restore the file from its source");
   }
   return OkStatus();

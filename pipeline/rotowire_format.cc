@@ -17,6 +17,13 @@ struct RotowireCell {
   bool malformed = false;
 };
 
+// A price as written; beyond +-100000 it is no American price (and would not fit an int).
+std::optional<int64_t> ParsePrice(std::string_view s) {
+  auto p = ParseInt(s);
+  if (p && (*p > 100000 || *p < -100000)) return std::nullopt;
+  return p;
+}
+
 RotowireCell ParseRotowireCell(std::string_view raw) {
   RotowireCell c;
   std::string_view s = Trim(raw);
@@ -31,12 +38,13 @@ RotowireCell ParseRotowireCell(std::string_view raw) {
     bool a_is_price = !a.empty() && (a[0] == '-' || a[0] == '+') ;
     std::string line_s = a_is_price ? b : a, price_s = a_is_price ? a : b;
     c.line = ParseDouble(line_s);
-    auto p = ParseInt(price_s);
+    if (c.line && !(std::isfinite(*c.line) && *c.line > 0)) c.line.reset();  // "(inf)", "(nan)", "(0)"
+    auto p = ParsePrice(price_s);
     if (p) c.price = static_cast<int>(*p);
     if (!c.line || !p) c.malformed = true;
     return c;
   }
-  auto p = ParseInt(s);
+  auto p = ParsePrice(s);
   if (p) {
     c.price = static_cast<int>(*p);
   } else {

@@ -9,6 +9,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libxgboost-dev libhowardhinnant-date-dev tzdata
   libgtest-dev libgmock-dev libbenchmark-dev
   libcurl4-openssl-dev libcpp-httplib-dev libbrotli-dev zlib1g-dev chromium
+  clang-14 libclang-rt-14-dev
 )
 
 # Wanted but not required: the PostgreSQL server, for the tests that run the PostgreSQL backend
