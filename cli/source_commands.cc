@@ -42,7 +42,7 @@ int CmdSources(const GlobalOptions& g) {
   Table t({"source", "mode", "where", "key", "last fetch", "status", "quota left", "breaker", "last scrape"});
   for (const auto& s : *sources) {
     const bool needs_key = s.name == "balldontlie" || s.name == "odds_api";
-    t.Add({s.name, s.mode, s.location, needs_key ? (s.key_configured ? "set" : "missing") : "-",
+    t.Add({s.name, s.mode, s.location, needs_key && s.key_configured ? "set" : needs_key && s.mode == "http" ? "missing" : "-",
            s.last_fetch_ms ? FormatIsoTimestamp(*s.last_fetch_ms / 1000) : "-",
            s.last_http_status ? std::to_string(*s.last_http_status) : "-",
            s.quota_remaining ? std::to_string(*s.quota_remaining) : "-", s.breaker,

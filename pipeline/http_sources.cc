@@ -148,6 +148,11 @@ class HttpScraper : public engine::Processor {
         });
     const FetchAttempt& last = r.last();
     f.status = Status(r.status.code(), Redact(r.status.message()));
+    // Only the redacted URL is ever logged.
+    LogInfo(name() + ": GET " + f.url + " -> " +
+            (last.response.answered() ? std::to_string(last.response.status) : std::string("no answer")) + " in " +
+            std::to_string(last.duration_ms) + " ms, " + std::to_string(r.attempts.size()) + " attempt(s)" +
+            (f.status.ok() ? "" : ": " + f.status.message()));
     f.rate_limited = r.rate_limited;
     f.http_status = last.response.status;
     f.duration_ms = last.duration_ms;
@@ -359,6 +364,14 @@ class EspnScoreboardScraper final : public HttpScraper {
 // ---------------------------------------------------------------------------------------------
 // balldontlie v1
 
+// "; the first <noun> has: 'a', 'b', ...": a renamed field reads at once next to the missing one.
+std::string FirstItemHas(const std::vector<const json*>& items, const std::string& noun) {
+  if (items.empty()) return "";
+  std::vector<std::string> keys;
+  for (auto it = items[0]->begin(); it != items[0]->end() && keys.size() < 15; ++it) keys.push_back(it.key());
+  return "; the first " + noun + " has: " + QuotedList(keys);
+}
+
 struct BdlGame {
   int64_t id = 0;
   std::string status;  // "Final", or a time / quarter while scheduled or live
@@ -397,7 +410,8 @@ StatusOr<BdlGamesPage> ParseBdlGamesPage(std::string_view text, std::string_view
   }
   if (auto absent = AbsentEverywhere(items, {"id", "status", "home_team", "visitor_team"}); !absent.empty()) {
     return ShapeChanged(location, (absent.size() == 1 ? "field " : "fields ") + QuotedList(absent) +
-                                      " missing in all " + std::to_string(items.size()) + " games",
+                                      " missing in all " + std::to_string(items.size()) + " games" +
+                                      FirstItemHas(items, "game"),
                         doc);
   }
   for (const json* g : items) {
@@ -528,7 +542,8 @@ StatusOr<std::vector<OddsEvent>> ParseOddsEvents(std::string_view text, std::str
   }
   if (auto absent = AbsentEverywhere(items, {"id", "commence_time", "home_team", "away_team"}); !absent.empty()) {
     return ShapeChanged(location, (absent.size() == 1 ? "field " : "fields ") + QuotedList(absent) +
-                                      " missing in all " + std::to_string(items.size()) + " events",
+                                      " missing in all " + std::to_string(items.size()) + " events" +
+                                      FirstItemHas(items, "event"),
                         doc);
   }
   std::vector<OddsEvent> out;

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <nlohmann/json.hpp>
 
 #include "base/clock.h"
 #include "base/config.h"
@@ -15,6 +17,7 @@
 #include "base/time.h"
 #include "engine/breaker.h"
 #include "engine/incidents.h"
+#include "engine/scheduler.h"
 #include "pipeline/http_sources.h"
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
@@ -411,6 +414,95 @@ TEST_F(HttpSourcesTest, OddsForOneOfNineEventsIsAnIncompleteRun) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The same faults against every adapter
+
+struct AdapterCase {
+  const char* processor;
+  const char* fault_path;           // the requests the faults hit
+  const char* rename_from;          // a field the adapter reads ...
+  const char* rename_to;            // ... renamed upstream
+  const char* message;              // what the schema_mismatch message must name
+};
+
+class EveryAdapterTest : public HttpSourcesTest, public ::testing::WithParamInterface<AdapterCase> {};
+
+TEST_P(EveryAdapterTest, A429IsRetriedAfterRetryAfter) {
+  const AdapterCase& c = GetParam();
+  ReplaySwitches sw = server_.switches();
+  sw.fault_path = c.fault_path;
+  sw.fail_429 = 1;
+  sw.retry_after_s = 3;
+  server_.Set(sw);
+  engine::RunOutcome o = Scrape(c.processor);
+  ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  std::vector<int64_t> waits = sleeper_.waits();
+  EXPECT_EQ(std::count(waits.begin(), waits.end(), 3'000), 1);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM http_fetches WHERE http_status = 429"), 1);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM source_scrapes WHERE complete = 1 AND fetched = 9 AND expected = 9"), 1);
+}
+
+TEST_P(EveryAdapterTest, ATruncatedBodyIsRetried) {
+  const AdapterCase& c = GetParam();
+  ReplaySwitches sw = server_.switches();
+  sw.fault_path = c.fault_path;
+  sw.truncate = 1;
+  server_.Set(sw);
+  engine::RunOutcome o = Scrape(c.processor);
+  ASSERT_TRUE(o.status.ok()) << o.status.ToString();
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM http_fetches WHERE http_status = 200 AND payload_id IS NULL AND "
+                           "body IS NOT NULL"),
+            1);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM source_scrapes WHERE complete = 1 AND fetched = 9"), 1);
+}
+
+TEST_P(EveryAdapterTest, ARenamedFieldIsSchemaMismatchNamingItAndDeadLettered) {
+  const AdapterCase& c = GetParam();
+  ReplaySwitches sw = server_.switches();
+  sw.fault_path = c.fault_path;
+  sw.rename_from = c.rename_from;
+  sw.rename_to = c.rename_to;
+  server_.Set(sw);
+  engine::RunOutcome o = Scrape(c.processor);
+  EXPECT_EQ(o.category, engine::FailureCategory::kSchemaMismatch);
+  EXPECT_THAT(o.status.message(), AllOf(HasSubstr(c.message), HasSubstr(std::string("'") + c.rename_to + "'")));
+  EXPECT_EQ(RunStatus(o.run_id), "dead");
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM dead_letters"), 1);
+  EXPECT_EQ(Queued(c.processor), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Adapters, EveryAdapterTest,
+    ::testing::Values(AdapterCase{pipeline::kScrapeEspn, "/apis/site", "homeAway", "side",
+                                  "'competitions[0].competitors[].homeAway'"},
+                      AdapterCase{pipeline::kScrapeBalldontlie, "/v1/stats", "turnover", "tov", "field 'turnover'"},
+                      AdapterCase{pipeline::kScrapeOddsApi, "/v4/sports/basketball_nba/events", "commence_time",
+                                  "start_time", "field 'commence_time' missing in all 9 events"}),
+    [](const ::testing::TestParamInfo<AdapterCase>& info) { return std::string(info.param.processor); });
+
+// The schedule `serve` runs: at 07 ET (12 UTC) the scoreboard and odds of today and the
+// scoreboard and box scores of yesterday are queued, and workers fetch them.
+TEST_F(HttpSourcesTest, TheScrapeScheduleQueuesEverySourceAndWorkersFetchThem) {
+  engine::Scheduler scheduler(*store_, clock_);
+  ASSERT_TRUE(pipeline::RegisterSchedules(scheduler, Runner()).ok());
+  clock_.SetMillis(*ParseIsoTimestamp("2024-03-02T16:00:01Z") * 1000);
+  auto tick = scheduler.Tick();
+  ASSERT_TRUE(tick.ok()) << tick.status().ToString();
+  EXPECT_THAT(tick->fired, ::testing::Contains("scrape_http"));
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'queued' AND processor LIKE 'scrape_%'"),
+            4);
+  auto drained = Runner().DrainQueue();
+  ASSERT_TRUE(drained.ok()) << drained.status().ToString();
+  for (const auto& o : *drained) EXPECT_TRUE(o.status.ok()) << o.processor << ": " << o.status.ToString();
+  // Yesterday (2024-03-01, Eastern) is complete: 9 games, 207 box-score rows; today has no fixture games.
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM source_scrapes WHERE partition_key = '2024-03-01' AND complete = 1 AND "
+                           "fetched = 9"),
+            2);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM source_scrapes WHERE partition_key = '2024-03-02' AND complete = 1"),
+            2);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_box_scores"), 207);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Configuration and `nbaprops sources`
 
 TEST(HttpSourcesConfigTest, ReadsSourcesWithKeysFromEnvOrA0600File) {
@@ -502,13 +594,30 @@ TEST(HttpSourcesSecretsTest, NoSecretInAnyLogLineOrInTheDatabase) {
                     &rc);
   EXPECT_NE(rc, 0) << out;
   out += RunCommand(env + bin + " sources", &rc);
-  out += RunCommand(env + bin + " sources --json", &rc);
+  const std::string sources_json = RunCommand(env + bin + " sources --json --quiet", &rc);
+  out += sources_json;
+  {
+    // `nbaprops sources --json`: modes, quota left and the last expected-vs-fetched of each source.
+    auto j = nlohmann::json::parse(sources_json, nullptr, false);
+    ASSERT_TRUE(j.is_array()) << sources_json;
+    std::map<std::string, nlohmann::json> by;
+    for (const auto& s : j) by[s["source"].get<std::string>()] = s;
+    EXPECT_EQ(by["inbox"]["mode"], "off");
+    EXPECT_EQ(by["espn"]["mode"], "http");
+    EXPECT_EQ(by["odds_api"]["quota_remaining"], 491);
+    EXPECT_EQ(by["odds_api"]["last_scrape"], "2024-03-01: 9/9");
+    EXPECT_EQ(by["balldontlie"]["last_http_status"], 401);  // the run with the wrong key was last
+    EXPECT_EQ(by["balldontlie"]["key_configured"], true);
+    EXPECT_EQ(by["balldontlie"]["breaker"], "closed");
+  }
   out += RunCommand(env + bin + " alerts test", &rc);
   out += RunCommand(env + bin + " runs --json", &rc);
   out += RunCommand(env + bin + " status", &rc);
   EXPECT_THAT(out, HasSubstr("scrape_balldontlie 2024-03-01: 9 of 9 expected"));
   EXPECT_THAT(out, HasSubstr("API key was refused"));
-  EXPECT_THAT(out, HasSubstr("apiKey=REDACTED"));  // `sources` shows nothing secret, but the runs do show URLs
+  // The debug log names every request, with the key redacted.
+  EXPECT_THAT(out, HasSubstr("scrape_odds_api: GET " + base + "/v4/sports/basketball_nba/events?apiKey=REDACTED"));
+  EXPECT_THAT(out, HasSubstr("scrape_balldontlie: GET " + base + "/v1/stats?dates%5B%5D=2024-03-01"));
   // The server did receive the real keys, so the test would notice if they were not used.
   bool bdl_sent = false, odds_sent = false, hook_sent = false;
   for (const auto& r : server.requests()) {
