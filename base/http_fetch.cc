@@ -77,8 +77,7 @@ std::optional<int64_t> ParseRetryAfterMs(std::string_view value, int64_t now_ms)
   if (std::sscanf(v.c_str(), "%3s, %d %3s %d %d:%d:%d GMT", wday, &day, mon, &year, &hh, &mm, &ss) != 7) {
     return std::nullopt;
   }
-  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   int month = 0;
   for (int i = 0; i < 12; ++i) {
     if (std::string_view(mon) == kMonths[i]) month = i + 1;
@@ -91,7 +90,8 @@ std::optional<int64_t> ParseRetryAfterMs(std::string_view value, int64_t now_ms)
 namespace {
 
 std::string AnswerText(const HttpResponse& r) {
-  if (!r.answered()) return r.timed_out ? "timed out (" + r.transport_error + ")" : "no answer (" + r.transport_error + ")";
+  if (!r.answered())
+    return r.timed_out ? "timed out (" + r.transport_error + ")" : "no answer (" + r.transport_error + ")";
   return "HTTP " + std::to_string(r.status);
 }
 

@@ -65,25 +65,25 @@ class RateLimiter {
   const double per_ms_;
   const double burst_;
   std::mutex mu_;
-  double tokens_;        // guarded by mu_
+  double tokens_;            // guarded by mu_
   int64_t updated_ms_ = -1;  // guarded by mu_; -1 until the first request
 };
 
 struct RetryOptions {
-  int max_attempts = 3;                // attempts in all, including the first
-  int64_t backoff_base_ms = 1'000;     // wait before attempt n+1: base * 2^(n-1), capped
+  int max_attempts = 3;             // attempts in all, including the first
+  int64_t backoff_base_ms = 1'000;  // wait before attempt n+1: base * 2^(n-1), capped
   int64_t backoff_cap_ms = 30'000;
   int64_t max_retry_after_ms = 120'000;  // a longer Retry-After ends the fetch (rate_limited) instead of waiting
 };
 
 // One attempt, as it happened.
 struct FetchAttempt {
-  int attempt = 0;            // 1-based
-  int64_t started_ms = 0;     // Clock time when the request was sent
+  int attempt = 0;         // 1-based
+  int64_t started_ms = 0;  // Clock time when the request was sent
   int64_t duration_ms = 0;
-  int64_t waited_ms = 0;      // rate limiter + backoff before it
+  int64_t waited_ms = 0;  // rate limiter + backoff before it
   HttpResponse response;
-  Status body_check;          // the caller's verdict on a 2xx body (OK when not checked)
+  Status body_check;  // the caller's verdict on a 2xx body (OK when not checked)
 };
 
 struct FetchResult {

@@ -43,7 +43,8 @@ HttpResponse Timeout() {
 TEST(RedactUrlTest, HidesKeyParametersAndUserinfo) {
   EXPECT_EQ(RedactUrl("https://api.the-odds-api.com/v4/sports?apiKey=abc123&regions=us", {"apiKey"}),
             "https://api.the-odds-api.com/v4/sports?apiKey=REDACTED&regions=us");
-  EXPECT_EQ(RedactUrl("http://h/x?regions=us&APIKEY=abc#frag", {"apiKey"}), "http://h/x?regions=us&APIKEY=REDACTED#frag");
+  EXPECT_EQ(RedactUrl("http://h/x?regions=us&APIKEY=abc#frag", {"apiKey"}),
+            "http://h/x?regions=us&APIKEY=REDACTED#frag");
   EXPECT_EQ(RedactUrl("https://user:pw@host:8080/p?q=1", {}), "https://host:8080/p?q=1");
   EXPECT_EQ(RedactUrl("https://host/p", {"apiKey"}), "https://host/p");
   EXPECT_EQ(RedactSecrets("key k3y and k3y", {"k3y", ""}), "key [redacted] and [redacted]");
@@ -84,8 +85,8 @@ TEST(FetchWithRetryTest, RetriesServerErrorsAndTimeoutsWithBackoff) {
   HttpRequest req;
   req.url = "http://x/";
   int seen = 0;
-  FetchResult r = FetchWithRetry(http, req, "test", o, nullptr, clock, sleeper, nullptr,
-                                 [&](const FetchAttempt&) { ++seen; });
+  FetchResult r =
+      FetchWithRetry(http, req, "test", o, nullptr, clock, sleeper, nullptr, [&](const FetchAttempt&) { ++seen; });
   EXPECT_TRUE(r.status.ok()) << r.status.ToString();
   EXPECT_EQ(http.calls, 3);
   EXPECT_EQ(seen, 3);
@@ -116,8 +117,8 @@ TEST(FetchWithRetryTest, OtherClientErrorsAreNotRetried) {
     ScriptedHttp http({Answer(status)});
     FetchResult r = FetchWithRetry(http, HttpRequest{}, "test", RetryOptions{}, nullptr, clock, sleeper);
     EXPECT_EQ(http.calls, 1) << status;
-    EXPECT_EQ(r.status.code(), status == 401 || status == 403 ? StatusCode::kFailedPrecondition
-                                                                : StatusCode::kInvalidArgument)
+    EXPECT_EQ(r.status.code(),
+              status == 401 || status == 403 ? StatusCode::kFailedPrecondition : StatusCode::kInvalidArgument)
         << status;
   }
 }
@@ -126,9 +127,7 @@ TEST(FetchWithRetryTest, ABodyTheCheckCallsTransientIsRetried) {
   FakeClock clock(0);
   FakeClockSleeper sleeper(clock);
   ScriptedHttp http({Answer(200, "{\"da"), Answer(200, "{\"data\":[]}")});
-  auto check = [](const HttpResponse& r) {
-    return r.body.size() < 6 ? UnavailableError("truncated") : OkStatus();
-  };
+  auto check = [](const HttpResponse& r) { return r.body.size() < 6 ? UnavailableError("truncated") : OkStatus(); };
   FetchResult r = FetchWithRetry(http, HttpRequest{}, "test", RetryOptions{}, nullptr, clock, sleeper, check);
   EXPECT_TRUE(r.status.ok());
   EXPECT_EQ(r.attempts.size(), 2u);

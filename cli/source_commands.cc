@@ -18,7 +18,8 @@ std::string SourcesJson(const std::vector<pipeline::SourceStatus>& sources) {
   for (const auto& s : sources) {
     if (out.size() > 1) out += ",";
     out += "{\"source\":" + api::JsonEscape(s.name) + ",\"mode\":" + api::JsonEscape(s.mode) +
-           ",\"location\":" + api::JsonEscape(s.location) + ",\"key_configured\":" + (s.key_configured ? "true" : "false") +
+           ",\"location\":" + api::JsonEscape(s.location) +
+           ",\"key_configured\":" + (s.key_configured ? "true" : "false") +
            ",\"last_fetch_at_ms\":" + JsonOptInt(s.last_fetch_ms) +
            ",\"last_http_status\":" + (s.last_http_status ? std::to_string(*s.last_http_status) : "null") +
            ",\"quota_remaining\":" + JsonOptInt(s.quota_remaining) + ",\"quota_used\":" + JsonOptInt(s.quota_used) +
@@ -42,16 +43,20 @@ int CmdSources(const GlobalOptions& g) {
   Table t({"source", "mode", "where", "key", "last fetch", "status", "quota left", "breaker", "last scrape"});
   for (const auto& s : *sources) {
     const bool needs_key = s.name == "balldontlie" || s.name == "odds_api";
-    t.Add({s.name, s.mode, s.location, needs_key && s.key_configured ? "set" : needs_key && s.mode == "http" ? "missing" : "-",
+    t.Add({s.name, s.mode, s.location,
+           needs_key && s.key_configured   ? "set"
+           : needs_key && s.mode == "http" ? "missing"
+                                           : "-",
            s.last_fetch_ms ? FormatIsoTimestamp(*s.last_fetch_ms / 1000) : "-",
            s.last_http_status ? std::to_string(*s.last_http_status) : "-",
            s.quota_remaining ? std::to_string(*s.quota_remaining) : "-", s.breaker,
            s.last_scrape.empty() ? "-" : s.last_scrape});
   }
   std::printf("%s", t.Render().c_str());
-  std::printf("mode http: scraped on the 07/12/16/22 UTC schedule by `serve` (or now: `nbaprops scrape --date D`); "
-              "mode file: recorded responses via `import` or the inbox. Configure in [sources.<name>] "
-              "(docs/configuration.md).\n");
+  std::printf(
+      "mode http: scraped on the 07/12/16/22 UTC schedule by `serve` (or now: `nbaprops scrape --date D`); "
+      "mode file: recorded responses via `import` or the inbox. Configure in [sources.<name>] "
+      "(docs/configuration.md).\n");
   return kExitOk;
 }
 
@@ -68,9 +73,10 @@ int CmdScrape(const GlobalOptions& g, const std::string& date, const std::string
     names = picked;
   }
   if (names.empty()) {
-    return Fail(kExitUsage, source.empty() ? "no source has mode = \"http\"; set it in [sources.<name>] (see "
-                                             "`nbaprops sources`)"
-                                           : "source '" + source + "' is not in mode \"http\" (see `nbaprops sources`)");
+    return Fail(kExitUsage, source.empty()
+                                ? "no source has mode = \"http\"; set it in [sources.<name>] (see "
+                                  "`nbaprops sources`)"
+                                : "source '" + source + "' is not in mode \"http\" (see `nbaprops sources`)");
   }
   int rc = kExitOk;
   for (const std::string& n : names) {

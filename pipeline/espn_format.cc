@@ -55,8 +55,10 @@ std::optional<std::string> StatusFromType(const json& type) {
   // The id is a string in the API ("3"); accept a number too.
   std::optional<int64_t> id;
   if (const json* v = Find(type, "id")) {
-    if (v->is_string()) id = ParseInt(Trim(v->get_ref<const std::string&>()));
-    else id = AsWhole(*v);
+    if (v->is_string())
+      id = ParseInt(Trim(v->get_ref<const std::string&>()));
+    else
+      id = AsWhole(*v);
   }
   if (id == 1) return "scheduled";
   if (id == 2) return "in_progress";
@@ -108,7 +110,8 @@ void ParseCompetitors(const json& comp, bool want_scores, Side* home, Side* away
     if (ha && ha->is_string() && ha->get_ref<const std::string&>() == "home") side = home;
     if (ha && ha->is_string() && ha->get_ref<const std::string&>() == "away") side = away;
     if (side == nullptr) {
-      p->Add(at + ".homeAway", ha ? "homeAway " + Shown(*ha) + " is not 'home' or 'away'" : "field 'homeAway' is missing");
+      p->Add(at + ".homeAway",
+             ha ? "homeAway " + Shown(*ha) + " is not 'home' or 'away'" : "field 'homeAway' is missing");
       continue;
     }
     if (side->seen) {
@@ -119,8 +122,8 @@ void ParseCompetitors(const json& comp, bool want_scores, Side* home, Side* away
     const json* team = Find(c, "team");
     const json* abbr = team ? Find(*team, "abbreviation") : nullptr;
     if (abbr == nullptr || !abbr->is_string()) {
-      p->Add(at + ".team.abbreviation", abbr ? "team.abbreviation " + Shown(*abbr) + " is not text"
-                                             : "field 'team.abbreviation' is missing");
+      p->Add(at + ".team.abbreviation",
+             abbr ? "team.abbreviation " + Shown(*abbr) + " is not text" : "field 'team.abbreviation' is missing");
     } else if (auto code = NormalizeTeam(abbr->get_ref<const std::string&>())) {
       side->team = *code;
     } else {
@@ -202,8 +205,10 @@ StatusOr<Parsed<GameRecord>> ParseEspnScoreboard(std::string_view text, std::str
     GameRecord g;
     const json* id = Find(e, "id");
     std::optional<int64_t> event_id;
-    if (id && id->is_string()) event_id = ParseInt(Trim(id->get_ref<const std::string&>()));
-    else if (id) event_id = AsWhole(*id);
+    if (id && id->is_string())
+      event_id = ParseInt(Trim(id->get_ref<const std::string&>()));
+    else if (id)
+      event_id = AsWhole(*id);
     if (!event_id || *event_id <= 0) {
       problems.Add("id", id ? "id " + Shown(*id) + " is not an ESPN event id" : "field 'id' is missing");
     } else {
@@ -233,7 +238,8 @@ StatusOr<Parsed<GameRecord>> ParseEspnScoreboard(std::string_view text, std::str
     } else {
       ParseCompetitors(*comp, status == "in_progress" || status == "final", &home, &away, &problems);
     }
-    if (!home.team.empty() && home.team == away.team) problems.Add("competitions[0].competitors", "home and away are both " + home.team);
+    if (!home.team.empty() && home.team == away.team)
+      problems.Add("competitions[0].competitors", "home and away are both " + home.team);
     if (!problems.empty()) {
       out.rejects.push_back(problems.ToReject("", e));
       continue;

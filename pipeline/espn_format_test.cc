@@ -21,10 +21,11 @@ std::string Fixture(const std::string& name) {
 
 std::string Event(const std::string& id, const std::string& status_id, const std::string& home_score,
                   const std::string& extra = "") {
-  return R"({"id":")" + id + R"(","date":"2024-03-02T00:30Z",)" + extra +
-         R"("status":{"type":{"id":")" + status_id + R"(","name":"X","state":"pre"}},
+  return R"({"id":")" + id + R"(","date":"2024-03-02T00:30Z",)" + extra + R"("status":{"type":{"id":")" + status_id +
+         R"(","name":"X","state":"pre"}},
             "competitions":[{"competitors":[
-              {"homeAway":"home","team":{"abbreviation":"SA"},"score":")" + home_score + R"("},
+              {"homeAway":"home","team":{"abbreviation":"SA"},"score":")" +
+         home_score + R"("},
               {"homeAway":"away","team":{"abbreviation":"UTAH"},"score":"98"}]}]})";
 }
 

@@ -54,7 +54,7 @@ struct Fetched {
   Status status;
   bool rate_limited = false;
   int http_status = 0;
-  bool not_modified = false;             // 304 to If-None-Match: the stored payload is current
+  bool not_modified = false;              // 304 to If-None-Match: the stored payload is current
   std::optional<int64_t> cached_payload;  // with not_modified: the payload stored earlier
   std::string body;
   std::string url;  // redacted
@@ -82,7 +82,10 @@ std::string MissingText(const std::vector<std::string>& missing) {
 class HttpScraper : public engine::Processor {
  public:
   HttpScraper(engine::Runner& runner, HttpSourceConfig config, const HttpSourceDeps& deps)
-      : runner_(runner), config_(std::move(config)), http_(deps.http), sleeper_(deps.sleeper),
+      : runner_(runner),
+        config_(std::move(config)),
+        http_(deps.http),
+        sleeper_(deps.sleeper),
         limiter_(config_.requests_per_minute, config_.burst) {
     if (!http_) {
       owned_http_ = std::make_unique<CurlHttpClient>();
@@ -129,23 +132,24 @@ class HttpScraper : public engine::Processor {
     // If-None-Match: the ETag of the last 200 for this URL whose body is stored.
     std::optional<int64_t> etag_payload;
     (void)ctx.store().WithRead([&](store::Transaction& t) -> Status {
-      return t.Query("SELECT etag, payload_id FROM http_fetches WHERE url = ? AND http_status = 200 AND "
-                     "etag IS NOT NULL AND payload_id IS NOT NULL ORDER BY fetch_id DESC LIMIT 1",
-                     {f.url}, [&](const store::Row& r) {
-                       req.headers.emplace_back("If-None-Match", r.Text(0));
-                       etag_payload = r.Int(1);
-                       return OkStatus();
-                     });
+      return t.Query(
+          "SELECT etag, payload_id FROM http_fetches WHERE url = ? AND http_status = 200 AND "
+          "etag IS NOT NULL AND payload_id IS NOT NULL ORDER BY fetch_id DESC LIMIT 1",
+          {f.url}, [&](const store::Row& r) {
+            req.headers.emplace_back("If-None-Match", r.Text(0));
+            etag_payload = r.Int(1);
+            return OkStatus();
+          });
     });
     RetryOptions retry;
     retry.max_attempts = config_.max_attempts;
     retry.backoff_base_ms = config_.backoff_ms;
     retry.max_retry_after_ms = int64_t{config_.max_retry_after_s} * 1000;
-    FetchResult r = FetchWithRetry(
-        *http_, req, what, retry, &limiter_, ctx.clock(), *sleeper_, check_body, [&](const FetchAttempt& a) {
-          ++acc->requests;
-          f.fetch_id = RecordAttempt(ctx, f.url, a);
-        });
+    FetchResult r = FetchWithRetry(*http_, req, what, retry, &limiter_, ctx.clock(), *sleeper_, check_body,
+                                   [&](const FetchAttempt& a) {
+                                     ++acc->requests;
+                                     f.fetch_id = RecordAttempt(ctx, f.url, a);
+                                   });
     const FetchAttempt& last = r.last();
     f.status = Status(r.status.code(), Redact(r.status.message()));
     // Only the redacted URL is ever logged.
@@ -162,8 +166,9 @@ class HttpScraper : public engine::Processor {
       f.not_modified = true;
       f.cached_payload = etag_payload;
       (void)ctx.store().WithWrite([&](store::Transaction& t) {
-        return t.Exec("UPDATE http_fetches SET unchanged = 1, payload_id = ? WHERE fetch_id = ?",
-                      {etag_payload, f.fetch_id})
+        return t
+            .Exec("UPDATE http_fetches SET unchanged = 1, payload_id = ? WHERE fetch_id = ?",
+                  {etag_payload, f.fetch_id})
             .status();
       });
     } else if (f.status.ok()) {
@@ -192,8 +197,9 @@ class HttpScraper : public engine::Processor {
     Ingestor ingestor(runner_);
     ImportResult res = ingestor.Land(std::move(l));
     (void)ctx.store().WithWrite([&](store::Transaction& t) {
-      return t.Exec("UPDATE http_fetches SET payload_id = ?, unchanged = ? WHERE fetch_id = ?",
-                    {res.payload_id ? store::Param(res.payload_id) : store::Param(), res.fresh ? 0 : 1, f.fetch_id})
+      return t
+          .Exec("UPDATE http_fetches SET payload_id = ?, unchanged = ? WHERE fetch_id = ?",
+                {res.payload_id ? store::Param(res.payload_id) : store::Param(), res.fresh ? 0 : 1, f.fetch_id})
           .status();
     });
     if (!res.status.ok()) return Status(res.status.code(), Redact(res.status.message()));
@@ -230,8 +236,10 @@ class HttpScraper : public engine::Processor {
     const HttpResponse& r = a.response;
     const bool usable = r.status >= 200 && r.status < 300 && a.body_check.ok() && !r.body_truncated;
     std::string error;
-    if (!r.answered()) error = r.transport_error + (r.timed_out ? " (timed out)" : "");
-    else if (!a.body_check.ok()) error = a.body_check.message();
+    if (!r.answered())
+      error = r.transport_error + (r.timed_out ? " (timed out)" : "");
+    else if (!a.body_check.ok())
+      error = a.body_check.message();
     error = Redact(error);
     const std::string etag = r.Header("etag");
     int64_t id = 0;
@@ -260,19 +268,20 @@ class HttpScraper : public engine::Processor {
     const bool complete = s.ok() && acc.missing.empty() && acc.fetched >= acc.expected;
     auto record = [&](store::Transaction& t) -> Status {
       return t
-          .Exec("INSERT INTO source_scrapes (run_id, source, processor, partition_key, expected, fetched, complete, "
-                "missing, requests, finished_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO "
-                "UPDATE SET expected = excluded.expected, fetched = excluded.fetched, complete = excluded.complete, "
-                "missing = excluded.missing, requests = excluded.requests, finished_at_ms = excluded.finished_at_ms",
-                {ctx.run_id(), source(), name(), ctx.partition_key(), acc.expected, acc.fetched, complete ? 1 : 0,
-                 acc.missing.empty() ? store::Param() : store::Param(Truncate(Join(acc.missing, "\n"), 8000)),
-                 acc.requests, ctx.clock().NowMillis()})
+          .Exec(
+              "INSERT INTO source_scrapes (run_id, source, processor, partition_key, expected, fetched, complete, "
+              "missing, requests, finished_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id) DO "
+              "UPDATE SET expected = excluded.expected, fetched = excluded.fetched, complete = excluded.complete, "
+              "missing = excluded.missing, requests = excluded.requests, finished_at_ms = excluded.finished_at_ms",
+              {ctx.run_id(), source(), name(), ctx.partition_key(), acc.expected, acc.fetched, complete ? 1 : 0,
+               acc.missing.empty() ? store::Param() : store::Param(Truncate(Join(acc.missing, "\n"), 8000)),
+               acc.requests, ctx.clock().NowMillis()})
           .status();
     };
     ctx.records_in = acc.expected;
     ctx.details = "{\"source\":" + JsonQuoted(source()) + ",\"expected\":" + std::to_string(acc.expected) +
-                  ",\"fetched\":" + std::to_string(acc.fetched) + ",\"missing\":" +
-                  std::to_string(acc.missing.size()) + ",\"requests\":" + std::to_string(acc.requests) + "}";
+                  ",\"fetched\":" + std::to_string(acc.fetched) + ",\"missing\":" + std::to_string(acc.missing.size()) +
+                  ",\"requests\":" + std::to_string(acc.requests) + "}";
     if (complete) {
       return ctx.CommitOutput([&](store::Transaction& t) -> Status {
         ctx.records_out = acc.fetched;
@@ -310,24 +319,26 @@ class EspnScoreboardScraper final : public HttpScraper {
     // before landing, since the scoreboard's own games then join the schedule.
     std::vector<std::pair<std::string, std::string>> scheduled;  // (away, home)
     RETURN_IF_ERROR(ctx.store().WithRead([&](store::Transaction& t) {
-      return t.Query("SELECT away_team, home_team FROM raw_schedule WHERE game_date = ? AND status <> 'postponed' "
-                     "ORDER BY home_team",
-                     {date}, [&](const store::Row& r) {
-                       scheduled.emplace_back(r.Text(0), r.Text(1));
-                       return OkStatus();
-                     });
+      return t.Query(
+          "SELECT away_team, home_team FROM raw_schedule WHERE game_date = ? AND status <> 'postponed' "
+          "ORDER BY home_team",
+          {date}, [&](const store::Row& r) {
+            scheduled.emplace_back(r.Text(0), r.Text(1));
+            return OkStatus();
+          });
     }));
     std::string ymd = date.substr(0, 4) + date.substr(5, 2) + date.substr(8, 2);
     const std::string what = "ESPN scoreboard " + ymd;
     std::optional<Parsed<GameRecord>> parsed;
-    Fetched f = Get(ctx, "/apis/site/v2/sports/basketball/nba/scoreboard?dates=" + ymd, what,
-                    [&](const HttpResponse& r) -> Status {
-                      auto p = ParseEspnScoreboard(r.body, what);
-                      if (!p.ok()) return AsBodyCheck(p.status());
-                      parsed = std::move(p).value();
-                      return OkStatus();
-                    },
-                    acc);
+    Fetched f = Get(
+        ctx, "/apis/site/v2/sports/basketball/nba/scoreboard?dates=" + ymd, what,
+        [&](const HttpResponse& r) -> Status {
+          auto p = ParseEspnScoreboard(r.body, what);
+          if (!p.ok()) return AsBodyCheck(p.status());
+          parsed = std::move(p).value();
+          return OkStatus();
+        },
+        acc);
     if (!f.status.ok()) return FailWith(ctx, f);
     if (f.not_modified) {
       // Unchanged since the last scrape: the stored games are current.
@@ -347,7 +358,8 @@ class EspnScoreboardScraper final : public HttpScraper {
     } else {
       acc->expected = static_cast<int64_t>(scheduled.size());
       for (const auto& [away, home] : scheduled) {
-        if (!got.count({away, home})) acc->missing.push_back(away + " at " + home + " (in the stored schedule, not on the scoreboard)");
+        if (!got.count({away, home}))
+          acc->missing.push_back(away + " at " + home + " (in the stored schedule, not on the scoreboard)");
       }
     }
     acc->fetched = static_cast<int64_t>(got.size());
@@ -374,7 +386,7 @@ std::string FirstItemHas(const std::vector<const json*>& items, const std::strin
 
 struct BdlGame {
   int64_t id = 0;
-  std::string status;  // "Final", or a time / quarter while scheduled or live
+  std::string status;   // "Final", or a time / quarter while scheduled or live
   std::string matchup;  // "LAL at ATL"
 };
 
@@ -393,7 +405,8 @@ std::string TeamAbbr(const json& game, const char* key) {
 StatusOr<BdlGamesPage> ParseBdlGamesPage(std::string_view text, std::string_view location) {
   json doc;
   RETURN_IF_ERROR(ParseDocument(text, location, &doc));
-  if (!doc.is_object()) return ShapeChanged(location, "the root is " + TypeWithArticle(doc) + ", expected an object", doc);
+  if (!doc.is_object())
+    return ShapeChanged(location, "the root is " + TypeWithArticle(doc) + ", expected an object", doc);
   const json* data = Find(doc, "data");
   if (data == nullptr || !data->is_array()) return MissingField(location, "data", doc, data);
   BdlGamesPage page;
@@ -409,9 +422,9 @@ StatusOr<BdlGamesPage> ParseBdlGamesPage(std::string_view text, std::string_view
     if (g.is_object()) items.push_back(&g);
   }
   if (auto absent = AbsentEverywhere(items, {"id", "status", "home_team", "visitor_team"}); !absent.empty()) {
-    return ShapeChanged(location, (absent.size() == 1 ? "field " : "fields ") + QuotedList(absent) +
-                                      " missing in all " + std::to_string(items.size()) + " games" +
-                                      FirstItemHas(items, "game"),
+    return ShapeChanged(location,
+                        (absent.size() == 1 ? "field " : "fields ") + QuotedList(absent) + " missing in all " +
+                            std::to_string(items.size()) + " games" + FirstItemHas(items, "game"),
                         doc);
   }
   for (const json* g : items) {
@@ -419,8 +432,8 @@ StatusOr<BdlGamesPage> ParseBdlGamesPage(std::string_view text, std::string_view
     auto gid = id ? AsWhole(*id) : std::nullopt;
     const json* status = Find(*g, "status");
     if (!gid) {
-      return ShapeChanged(location, "a game's id is " + (id ? Shown(*id) : std::string("missing")) +
-                                        ", expected a whole number", doc);
+      return ShapeChanged(
+          location, "a game's id is " + (id ? Shown(*id) : std::string("missing")) + ", expected a whole number", doc);
     }
     page.games.push_back({*gid, status && status->is_string() ? status->get<std::string>() : "",
                           TeamAbbr(*g, "visitor_team") + " at " + TeamAbbr(*g, "home_team")});
@@ -447,17 +460,20 @@ class BalldontlieScraper final : public HttpScraper {
     std::map<int64_t, BdlGame> games;
     int64_t cursor = -1;  // none yet
     for (int page = 1;; ++page) {
-      if (page > kMaxPages) return DataLossError("balldontlie /v1/games for " + date + ": more than " + std::to_string(kMaxPages) + " pages; the cursor does not end");
+      if (page > kMaxPages)
+        return DataLossError("balldontlie /v1/games for " + date + ": more than " + std::to_string(kMaxPages) +
+                             " pages; the cursor does not end");
       const std::string what = "balldontlie /v1/games " + date + " page " + std::to_string(page);
       std::optional<BdlGamesPage> parsed;
-      Fetched f = Get(ctx, "/v1/games?" + query + (cursor >= 0 ? "&cursor=" + std::to_string(cursor) : ""), what,
-                      [&](const HttpResponse& r) -> Status {
-                        auto p = ParseBdlGamesPage(r.body, what);
-                        if (!p.ok()) return AsBodyCheck(p.status());
-                        parsed = std::move(p).value();
-                        return OkStatus();
-                      },
-                      acc);
+      Fetched f = Get(
+          ctx, "/v1/games?" + query + (cursor >= 0 ? "&cursor=" + std::to_string(cursor) : ""), what,
+          [&](const HttpResponse& r) -> Status {
+            auto p = ParseBdlGamesPage(r.body, what);
+            if (!p.ok()) return AsBodyCheck(p.status());
+            parsed = std::move(p).value();
+            return OkStatus();
+          },
+          acc);
       if (!f.status.ok()) return FailWith(ctx, f);
       if (f.not_modified) {
         ASSIGN_OR_RETURN(std::string content, StoredContent(ctx, *f.cached_payload));
@@ -480,17 +496,20 @@ class BalldontlieScraper final : public HttpScraper {
     std::map<std::string, int64_t> rows_by_game;
     cursor = -1;
     for (int page = 1;; ++page) {
-      if (page > kMaxPages) return DataLossError("balldontlie /v1/stats for " + date + ": more than " + std::to_string(kMaxPages) + " pages; the cursor does not end");
+      if (page > kMaxPages)
+        return DataLossError("balldontlie /v1/stats for " + date + ": more than " + std::to_string(kMaxPages) +
+                             " pages; the cursor does not end");
       const std::string what = "balldontlie /v1/stats " + date + " page " + std::to_string(page);
       std::optional<BalldontlieStatsPage> parsed;
-      Fetched f = Get(ctx, "/v1/stats?" + query + (cursor >= 0 ? "&cursor=" + std::to_string(cursor) : ""), what,
-                      [&](const HttpResponse& r) -> Status {
-                        auto p = ParseBalldontlieStats(r.body, what);
-                        if (!p.ok()) return AsBodyCheck(p.status());
-                        parsed = std::move(p).value();
-                        return OkStatus();
-                      },
-                      acc);
+      Fetched f = Get(
+          ctx, "/v1/stats?" + query + (cursor >= 0 ? "&cursor=" + std::to_string(cursor) : ""), what,
+          [&](const HttpResponse& r) -> Status {
+            auto p = ParseBalldontlieStats(r.body, what);
+            if (!p.ok()) return AsBodyCheck(p.status());
+            parsed = std::move(p).value();
+            return OkStatus();
+          },
+          acc);
       if (!f.status.ok()) return FailWith(ctx, f);
       if (f.not_modified) {
         ASSIGN_OR_RETURN(std::string content, StoredContent(ctx, *f.cached_payload));
@@ -518,7 +537,6 @@ class BalldontlieScraper final : public HttpScraper {
     }
     return OkStatus();
   }
-
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -541,9 +559,9 @@ StatusOr<std::vector<OddsEvent>> ParseOddsEvents(std::string_view text, std::str
     if (e.is_object()) items.push_back(&e);
   }
   if (auto absent = AbsentEverywhere(items, {"id", "commence_time", "home_team", "away_team"}); !absent.empty()) {
-    return ShapeChanged(location, (absent.size() == 1 ? "field " : "fields ") + QuotedList(absent) +
-                                      " missing in all " + std::to_string(items.size()) + " events" +
-                                      FirstItemHas(items, "event"),
+    return ShapeChanged(location,
+                        (absent.size() == 1 ? "field " : "fields ") + QuotedList(absent) + " missing in all " +
+                            std::to_string(items.size()) + " events" + FirstItemHas(items, "event"),
                         doc);
   }
   std::vector<OddsEvent> out;
@@ -551,16 +569,18 @@ StatusOr<std::vector<OddsEvent>> ParseOddsEvents(std::string_view text, std::str
     const json* id = Find(*e, "id");
     const json* t = Find(*e, "commence_time");
     if (!id || !id->is_string() || id->get_ref<const std::string&>().empty()) {
-      return ShapeChanged(location, "an event's id is " + (id ? Shown(*id) : std::string("missing")) +
-                                        ", expected text",
-                          doc);
+      return ShapeChanged(location,
+                          "an event's id is " + (id ? Shown(*id) : std::string("missing")) + ", expected text", doc);
     }
     std::optional<int64_t> when;
-    if (t && t->is_string()) when = ParseIsoTimestamp(Trim(t->get_ref<const std::string&>()));
-    else if (t) when = AsWhole(*t);
+    if (t && t->is_string())
+      when = ParseIsoTimestamp(Trim(t->get_ref<const std::string&>()));
+    else if (t)
+      when = AsWhole(*t);
     if (!when) {
-      return ShapeChanged(location, "event " + id->get<std::string>() + ": commence_time " +
-                                        (t ? Shown(*t) : std::string("missing")) + " is not a time",
+      return ShapeChanged(location,
+                          "event " + id->get<std::string>() + ": commence_time " +
+                              (t ? Shown(*t) : std::string("missing")) + " is not a time",
                           doc);
     }
     const json* home = Find(*e, "home_team");
@@ -602,16 +622,18 @@ class OddsApiScraper final : public HttpScraper {
     }
     const std::string what = "The Odds API events " + date;
     std::optional<std::vector<OddsEvent>> events;
-    Fetched f = Get(ctx, "/v4/sports/basketball_nba/events?" + key + "&dateFormat=iso&commenceTimeFrom=" +
-                             UrlEncode(from) + "&commenceTimeTo=" + UrlEncode(to),
-                    what,
-                    [&](const HttpResponse& r) -> Status {
-                      auto p = ParseOddsEvents(r.body, what);
-                      if (!p.ok()) return AsBodyCheck(p.status());
-                      events = std::move(p).value();
-                      return OkStatus();
-                    },
-                    acc);
+    Fetched f = Get(
+        ctx,
+        "/v4/sports/basketball_nba/events?" + key + "&dateFormat=iso&commenceTimeFrom=" + UrlEncode(from) +
+            "&commenceTimeTo=" + UrlEncode(to),
+        what,
+        [&](const HttpResponse& r) -> Status {
+          auto p = ParseOddsEvents(r.body, what);
+          if (!p.ok()) return AsBodyCheck(p.status());
+          events = std::move(p).value();
+          return OkStatus();
+        },
+        acc);
     if (!f.status.ok()) return FailWith(ctx, f);
     if (f.quota_remaining) remaining = f.quota_remaining;
     if (f.not_modified) {
@@ -628,16 +650,19 @@ class OddsApiScraper final : public HttpScraper {
       const OddsEvent& e = todays[i];
       if (remaining && *remaining <= config_.quota_reserve) {
         std::vector<OddsEvent> rest(todays.begin() + static_cast<std::ptrdiff_t>(i), todays.end());
-        return QuotaStop(ctx, *remaining, "after " + std::to_string(i) + " of " + std::to_string(todays.size()) + " events", rest, acc);
+        return QuotaStop(ctx, *remaining,
+                         "after " + std::to_string(i) + " of " + std::to_string(todays.size()) + " events", rest, acc);
       }
       const std::string ewhat = "The Odds API odds for event " + e.id + " (" + e.matchup + ")";
-      Fetched o = Get(ctx, "/v4/sports/basketball_nba/events/" + UrlEncode(e.id) + "/odds?" + key +
-                               "&regions=us&markets=player_points&oddsFormat=american&dateFormat=iso",
-                      ewhat,
-                      [&](const HttpResponse& r) -> Status {
-                        return AsBodyCheck(ParseOddsApiEventOdds(r.body, ewhat, ctx.clock().NowSeconds()).status());
-                      },
-                      acc);
+      Fetched o = Get(
+          ctx,
+          "/v4/sports/basketball_nba/events/" + UrlEncode(e.id) + "/odds?" + key +
+              "&regions=us&markets=player_points&oddsFormat=american&dateFormat=iso",
+          ewhat,
+          [&](const HttpResponse& r) -> Status {
+            return AsBodyCheck(ParseOddsApiEventOdds(r.body, ewhat, ctx.clock().NowSeconds()).status());
+          },
+          acc);
       if (o.quota_remaining) remaining = o.quota_remaining;
       if (!o.status.ok()) {
         if (o.http_status == 404 || o.http_status == 422) {
@@ -666,7 +691,8 @@ class OddsApiScraper final : public HttpScraper {
       return engine::OpenIncident(
           t, QuotaIncidentKey(source()), "critical",
           "The Odds API quota is at " + std::to_string(remaining) + " requests (reserve " +
-              std::to_string(config_.quota_reserve) + "): " + when + "; no more odds requests until it resets or "
+              std::to_string(config_.quota_reserve) + "): " + when +
+              "; no more odds requests until it resets or "
               "the plan is raised",
           "{\"remaining\":" + std::to_string(remaining) + ",\"reserve\":" + std::to_string(config_.quota_reserve) + "}",
           ctx.clock().NowMillis());
@@ -676,14 +702,14 @@ class OddsApiScraper final : public HttpScraper {
   Status QuotaStop(engine::RunContext& ctx, int64_t remaining, const std::string& when,
                    const std::vector<OddsEvent>& not_fetched, Accounting* acc) {
     RETURN_IF_ERROR(RaiseQuotaIncident(ctx, remaining, "stopped " + when));
-    for (const OddsEvent& e : not_fetched) acc->missing.push_back("event " + e.id + " (" + e.matchup + "): not requested, quota");
+    for (const OddsEvent& e : not_fetched)
+      acc->missing.push_back("event " + e.id + " (" + e.matchup + "): not requested, quota");
     ctx.category_override = engine::FailureCategory::kRateLimited;
     return UnavailableError("The Odds API quota: " + std::to_string(remaining) + " requests left, at or below the " +
-                            "reserve of " + std::to_string(config_.quota_reserve) + "; stopped " + when +
-                            " (fetched " + std::to_string(acc->fetched) + " of " + std::to_string(acc->expected) +
-                            " events" + (acc->missing.empty() ? "" : "; missing: " + MissingText(acc->missing)) + ")");
+                            "reserve of " + std::to_string(config_.quota_reserve) + "; stopped " + when + " (fetched " +
+                            std::to_string(acc->fetched) + " of " + std::to_string(acc->expected) + " events" +
+                            (acc->missing.empty() ? "" : "; missing: " + MissingText(acc->missing)) + ")");
   }
-
 };
 
 }  // namespace
@@ -732,27 +758,30 @@ StatusOr<std::vector<SourceStatus>> ListSources(store::Store& store, const Confi
       s.mode = c->mode;
       s.location = c->base_url;
       s.key_configured = !c->api_key.empty();
-      RETURN_IF_ERROR(t.Query("SELECT started_at_ms, http_status FROM http_fetches WHERE source = ? "
-                              "ORDER BY fetch_id DESC LIMIT 1",
-                              {c->name}, [&](const store::Row& r) {
-                                s.last_fetch_ms = r.Int(0);
-                                s.last_http_status = static_cast<int>(r.Int(1));
-                                return OkStatus();
-                              }));
-      RETURN_IF_ERROR(t.Query("SELECT quota_remaining, quota_used FROM http_fetches WHERE source = ? AND "
-                              "quota_remaining IS NOT NULL ORDER BY fetch_id DESC LIMIT 1",
-                              {c->name}, [&](const store::Row& r) {
-                                s.quota_remaining = r.OptInt(0);
-                                s.quota_used = r.OptInt(1);
-                                return OkStatus();
-                              }));
-      RETURN_IF_ERROR(t.Query("SELECT partition_key, expected, fetched, complete FROM source_scrapes WHERE source = ? "
-                              "ORDER BY finished_at_ms DESC, run_id DESC LIMIT 1",
-                              {c->name}, [&](const store::Row& r) {
-                                s.last_scrape = r.Text(0) + ": " + std::to_string(r.Int(2)) + "/" +
-                                                std::to_string(r.Int(1)) + (r.Int(3) == 1 ? "" : " incomplete");
-                                return OkStatus();
-                              }));
+      RETURN_IF_ERROR(
+          t.Query("SELECT started_at_ms, http_status FROM http_fetches WHERE source = ? "
+                  "ORDER BY fetch_id DESC LIMIT 1",
+                  {c->name}, [&](const store::Row& r) {
+                    s.last_fetch_ms = r.Int(0);
+                    s.last_http_status = static_cast<int>(r.Int(1));
+                    return OkStatus();
+                  }));
+      RETURN_IF_ERROR(
+          t.Query("SELECT quota_remaining, quota_used FROM http_fetches WHERE source = ? AND "
+                  "quota_remaining IS NOT NULL ORDER BY fetch_id DESC LIMIT 1",
+                  {c->name}, [&](const store::Row& r) {
+                    s.quota_remaining = r.OptInt(0);
+                    s.quota_used = r.OptInt(1);
+                    return OkStatus();
+                  }));
+      RETURN_IF_ERROR(
+          t.Query("SELECT partition_key, expected, fetched, complete FROM source_scrapes WHERE source = ? "
+                  "ORDER BY finished_at_ms DESC, run_id DESC LIMIT 1",
+                  {c->name}, [&](const store::Row& r) {
+                    s.last_scrape = r.Text(0) + ": " + std::to_string(r.Int(2)) + "/" + std::to_string(r.Int(1)) +
+                                    (r.Int(3) == 1 ? "" : " incomplete");
+                    return OkStatus();
+                  }));
       RETURN_IF_ERROR(breaker(&s));
       out.push_back(std::move(s));
     }

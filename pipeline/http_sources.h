@@ -76,7 +76,7 @@ struct SourceStatus {
   std::optional<int64_t> last_fetch_ms;  // last HTTP request (http) or stored payload (file)
   std::optional<int> last_http_status;
   std::optional<int64_t> quota_remaining, quota_used;  // from x-requests-remaining / -used
-  std::string breaker = "closed";                     // closed | open | half_open
+  std::string breaker = "closed";                      // closed | open | half_open
   // The last scrape's accounting, "2024-03-01: 9/9" or "2024-03-01: 1/9 incomplete".
   std::string last_scrape;
 };

@@ -33,9 +33,9 @@ struct ReplayServer::Impl {
   httplib::Server server;
   std::thread thread;
   std::mutex mu;
-  ReplaySwitches sw;                  // guarded by mu
-  std::vector<ReplayRequest> log;     // guarded by mu
-  int64_t odds_used = 0;              // guarded by mu
+  ReplaySwitches sw;               // guarded by mu
+  std::vector<ReplayRequest> log;  // guarded by mu
+  int64_t odds_used = 0;           // guarded by mu
 
   // Consumes one use of a fault counter (-1: always). Caller holds mu.
   static bool Take(int* n) {
@@ -47,11 +47,14 @@ struct ReplayServer::Impl {
   // A cursor page of `items`: the cursor is the index of the next item plus 1000 (opaque to clients).
   static std::string Page(const json& items, const httplib::Request& req) {
     int per_page = 25;
-    if (req.has_param("per_page")) per_page = std::max(1, std::min(100, std::atoi(req.get_param_value("per_page").c_str())));
+    if (req.has_param("per_page"))
+      per_page = std::max(1, std::min(100, std::atoi(req.get_param_value("per_page").c_str())));
     size_t start = 0;
-    if (req.has_param("cursor")) start = static_cast<size_t>(std::max(0, std::atoi(req.get_param_value("cursor").c_str()) - 1000));
+    if (req.has_param("cursor"))
+      start = static_cast<size_t>(std::max(0, std::atoi(req.get_param_value("cursor").c_str()) - 1000));
     json data = json::array();
-    for (size_t i = start; i < items.size() && data.size() < static_cast<size_t>(per_page); ++i) data.push_back(items[i]);
+    for (size_t i = start; i < items.size() && data.size() < static_cast<size_t>(per_page); ++i)
+      data.push_back(items[i]);
     json meta = {{"per_page", per_page}};
     const size_t next = start + data.size();
     if (next < items.size()) meta["next_cursor"] = static_cast<int64_t>(next + 1000);
@@ -185,36 +188,37 @@ struct ReplayServer::Impl {
       }
       Respond(req, res, 200, out.dump(1), QuotaHeaders(0));
     });
-    server.Get(R"(/v4/sports/basketball_nba/events/([0-9a-f]+)/odds)",
-               [this](const httplib::Request& req, httplib::Response& res) {
-                 if (!OddsAuthorized(req, res)) return;
-                 const std::string id = req.matches[1];
-                 bool first_only = false;
-                 {
-                   std::lock_guard<std::mutex> l(mu);
-                   first_only = sw.only_first_event;
-                 }
-                 std::string body = ReadAll(dir + "/odds_event_" + id + ".json");
-                 if (first_only) {
-                   json events = json::parse(ReadAll(dir + "/odds_events_2024-03-01.json"), nullptr, false);
-                   if (!events.is_array() || events.empty() || events[0].value("id", "") != id) body.clear();
-                 }
-                 if (body.empty()) {
-                   Respond(req, res, 404, R"({"message":"Event not found. The event may have expired or the event id is invalid.","error_code":"EVENT_NOT_FOUND"})",
-                           QuotaHeaders(0));
-                   return;
-                 }
-                 Respond(req, res, 200, body, QuotaHeaders(1));
-               });
+    server.Get(R"(/v4/sports/basketball_nba/events/([0-9a-f]+)/odds)", [this](const httplib::Request& req,
+                                                                              httplib::Response& res) {
+      if (!OddsAuthorized(req, res)) return;
+      const std::string id = req.matches[1];
+      bool first_only = false;
+      {
+        std::lock_guard<std::mutex> l(mu);
+        first_only = sw.only_first_event;
+      }
+      std::string body = ReadAll(dir + "/odds_event_" + id + ".json");
+      if (first_only) {
+        json events = json::parse(ReadAll(dir + "/odds_events_2024-03-01.json"), nullptr, false);
+        if (!events.is_array() || events.empty() || events[0].value("id", "") != id) body.clear();
+      }
+      if (body.empty()) {
+        Respond(
+            req, res, 404,
+            R"({"message":"Event not found. The event may have expired or the event id is invalid.","error_code":"EVENT_NOT_FOUND"})",
+            QuotaHeaders(0));
+        return;
+      }
+      Respond(req, res, 200, body, QuotaHeaders(1));
+    });
     server.Get("/apis/site/v2/sports/basketball/nba/scoreboard",
                [this](const httplib::Request& req, httplib::Response& res) {
                  std::string body = ReadAll(dir + "/espn_scoreboard_" + req.get_param_value("dates") + ".json");
                  if (body.empty()) body = R"({"leagues":[{"id":"46","abbreviation":"NBA"}],"events":[]})";
                  Respond(req, res, 200, body);
                });
-    server.Post(R"(/hook/.*)", [this](const httplib::Request& req, httplib::Response& res) {
-      Respond(req, res, 200, "ok");
-    });
+    server.Post(R"(/hook/.*)",
+                [this](const httplib::Request& req, httplib::Response& res) { Respond(req, res, 200, "ok"); });
   }
 };
 
@@ -261,9 +265,8 @@ std::vector<ReplayRequest> ReplayServer::requests() {
 
 int ReplayServer::CountRequests(const std::string& path_prefix) {
   std::lock_guard<std::mutex> l(impl_->mu);
-  return static_cast<int>(std::count_if(impl_->log.begin(), impl_->log.end(), [&](const ReplayRequest& r) {
-    return r.path.rfind(path_prefix, 0) == 0;
-  }));
+  return static_cast<int>(std::count_if(impl_->log.begin(), impl_->log.end(),
+                                        [&](const ReplayRequest& r) { return r.path.rfind(path_prefix, 0) == 0; }));
 }
 
 void ReplayServer::ClearRequests() {

@@ -34,16 +34,16 @@ struct ReplaySwitches {
   int retry_after_s = 1;  // sent with each 429 (0: no Retry-After header)
   int fail_500 = 0;
   int slow = 0;
-  int slow_ms = 0;        // how long a slow answer waits before it is sent
-  int truncate = 0;       // 200 with the body cut in half (valid Content-Length, invalid JSON)
+  int slow_ms = 0;   // how long a slow answer waits before it is sent
+  int truncate = 0;  // 200 with the body cut in half (valid Content-Length, invalid JSON)
   // Renames a JSON key in every body of the fault path: "pts" -> "points".
   std::string rename_from, rename_to;
-  bool empty_pages = false;        // /v1/stats answers {"data": [], "meta": {...}}
-  bool only_first_game = false;    // /v1/stats has rows for the date's first game only (1 of 9)
-  bool only_first_event = false;   // event odds exist for the first event only; others 404
+  bool empty_pages = false;       // /v1/stats answers {"data": [], "meta": {...}}
+  bool only_first_game = false;   // /v1/stats has rows for the date's first game only (1 of 9)
+  bool only_first_event = false;  // event odds exist for the first event only; others 404
   bool etags = true;
-  int64_t odds_quota = 500;        // x-requests-remaining before the first odds call
-  std::string bdl_key, odds_key;   // expected keys; a mismatch answers 401
+  int64_t odds_quota = 500;       // x-requests-remaining before the first odds call
+  std::string bdl_key, odds_key;  // expected keys; a mismatch answers 401
 };
 
 struct ReplayRequest {

@@ -1,5 +1,7 @@
 // The HTTP adapters (pipeline/http_sources.h) end to end: real libcurl on loopback against the
 // replay server (tests/http_replay_server.h), a real SQLite file, a fake clock for every wait.
+#include "pipeline/http_sources.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -18,7 +20,6 @@
 #include "engine/breaker.h"
 #include "engine/incidents.h"
 #include "engine/scheduler.h"
-#include "pipeline/http_sources.h"
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
 #include "tests/http_replay_server.h"
@@ -28,9 +29,9 @@ namespace nbaprops {
 namespace {
 
 using ::testing::AllOf;
+using testing::Count;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::Count;
 using testing::ReplayServer;
 using testing::ReplaySwitches;
 using testing::TempDir;
@@ -82,16 +83,20 @@ class HttpSourcesTest : public ::testing::Test {
 
   std::string RunStatus(int64_t run_id) {
     std::string s;
-    EXPECT_TRUE(store_->WithRead([&](store::Transaction& t) -> Status {
-                   ASSIGN_OR_RETURN(auto v, t.QueryText("SELECT status FROM processor_runs WHERE run_id = ?", {run_id}));
-                   s = v.value_or("");
-                   return OkStatus();
-                 }).ok());
+    EXPECT_TRUE(store_
+                    ->WithRead([&](store::Transaction& t) -> Status {
+                      ASSIGN_OR_RETURN(auto v,
+                                       t.QueryText("SELECT status FROM processor_runs WHERE run_id = ?", {run_id}));
+                      s = v.value_or("");
+                      return OkStatus();
+                    })
+                    .ok());
     return s;
   }
 
   int64_t Queued(const std::string& processor) {
-    return Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'queued' AND processor = '" + processor + "'");
+    return Count(*store_,
+                 "SELECT COUNT(*) FROM processor_runs WHERE status = 'queued' AND processor = '" + processor + "'");
   }
 
   TempDir dir_;
@@ -112,15 +117,18 @@ TEST_F(HttpSourcesTest, EspnScoreboardLandsTheDaysGamesWithStatusAndScore) {
   ASSERT_TRUE(o.status.ok()) << o.status.ToString();
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_schedule WHERE game_date = '2024-03-01' AND status = 'final'"), 9);
   // Scores are strings in the API; stored as numbers. Real result: Cleveland won 110-100 at Detroit.
-  EXPECT_EQ(Count(*store_, "SELECT home_points * 1000 + away_points FROM raw_schedule WHERE home_team = 'DET'"), 100110);
+  EXPECT_EQ(Count(*store_, "SELECT home_points * 1000 + away_points FROM raw_schedule WHERE home_team = 'DET'"),
+            100110);
   // ESPN's "GS" is GSW, "SA" would be SAS, "WSH" is WAS.
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_schedule WHERE away_team IN ('GSW', 'WAS')"), 2);
   EXPECT_EQ(Count(*store_, "SELECT expected * 100 + fetched FROM source_scrapes WHERE source = 'espn'"), 909);
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM http_fetches WHERE source = 'espn' AND http_status = 200 AND "
-                           "url LIKE '%/scoreboard?dates=20240301' AND payload_id IS NOT NULL"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM http_fetches WHERE source = 'espn' AND http_status = 200 AND "
+                  "url LIKE '%/scoreboard?dates=20240301' AND payload_id IS NOT NULL"),
             1);
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_payloads WHERE source = 'espn' AND kind = 'espn_scoreboard' AND "
-                           "http_status = 200 AND url IS NOT NULL AND duration_ms >= 0"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM raw_payloads WHERE source = 'espn' AND kind = 'espn_scoreboard' AND "
+                  "http_status = 200 AND url IS NOT NULL AND duration_ms >= 0"),
             1);
 }
 
@@ -152,14 +160,16 @@ TEST_F(HttpSourcesTest, AnUnchangedScoreboardIsNotReprocessed) {
 TEST_F(HttpSourcesTest, EspnJoinsTheStoredScheduleInsteadOfDuplicatingIt) {
   // The bundled NBA schedule of the date first; ESPN then updates the same nine games.
   TempDir files;
-  std::string csv = "game_id,game_date,tipoff_utc,home_team,away_team,status,home_points,away_points,original_game_date,source\n"
-                    "0022300857,2024-03-01,2024-03-02T00:00:00Z,DET,CLE,scheduled,,,,nba_api\n";
+  std::string csv =
+      "game_id,game_date,tipoff_utc,home_team,away_team,status,home_points,away_points,original_game_date,source\n"
+      "0022300857,2024-03-01,2024-03-02T00:00:00Z,DET,CLE,scheduled,,,,nba_api\n";
   pipeline::Ingestor ingestor(Runner());
   ASSERT_TRUE(ingestor.ImportFile(files.Write("schedule.csv", csv), std::nullopt).status.ok());
   ASSERT_TRUE(Scrape(pipeline::kScrapeEspn).status.ok());
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_schedule WHERE game_date = '2024-03-01'"), 9);
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_schedule WHERE game_id = '0022300857' AND status = 'final' AND "
-                           "home_points = 100"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM raw_schedule WHERE game_id = '0022300857' AND status = 'final' AND "
+                  "home_points = 100"),
             1);
 }
 
@@ -219,8 +229,9 @@ TEST_F(HttpSourcesTest, Regression_OneOfNineExpectedGamesIsAnIncompleteRunNotASu
   EXPECT_EQ(Queued(pipeline::kScrapeBalldontlie), 1);  // retried with backoff, not forgotten
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM source_scrapes WHERE complete = 0 AND expected = 9 AND fetched = 1"),
             1);
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'scrape_balldontlie' AND "
-                           "status = 'succeeded'"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM processor_runs WHERE processor = 'scrape_balldontlie' AND "
+                  "status = 'succeeded'"),
             0);
 }
 
@@ -285,7 +296,8 @@ TEST_F(HttpSourcesTest, AWrongKeyIsAConfigErrorAndNotRetried) {
   config_.sources.balldontlie.api_key = "wrong-key";
   engine::RunOutcome o = Scrape(pipeline::kScrapeBalldontlie);
   EXPECT_EQ(o.category, engine::FailureCategory::kConfigError);
-  EXPECT_THAT(o.status.message(), AllOf(HasSubstr("HTTP 401"), HasSubstr("API key was refused"), Not(HasSubstr("wrong-key"))));
+  EXPECT_THAT(o.status.message(),
+              AllOf(HasSubstr("HTTP 401"), HasSubstr("API key was refused"), Not(HasSubstr("wrong-key"))));
   EXPECT_EQ(server_.CountRequests("/v1/games"), 1);
   EXPECT_EQ(RunStatus(o.run_id), "dead");
 }
@@ -299,8 +311,9 @@ TEST_F(HttpSourcesTest, ASlowAnswerTimesOutAndIsRetried) {
   server_.Set(sw);
   engine::RunOutcome o = Scrape(pipeline::kScrapeBalldontlie);
   ASSERT_TRUE(o.status.ok()) << o.status.ToString();
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM http_fetches WHERE http_status = 0 AND error LIKE '%timed out%' AND "
-                           "duration_ms >= 250"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM http_fetches WHERE http_status = 0 AND error LIKE '%timed out%' AND "
+                  "duration_ms >= 250"),
             1);
   // Always slow: the run fails as a timeout (retried by the engine).
   sw.slow = -1;
@@ -317,8 +330,9 @@ TEST_F(HttpSourcesTest, ATruncatedBodyIsRetriedAndKeptVerbatim) {
   sw.truncate = 1;
   server_.Set(sw);
   ASSERT_TRUE(Scrape(pipeline::kScrapeBalldontlie).status.ok());
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM http_fetches WHERE http_status = 200 AND payload_id IS NULL AND "
-                           "body IS NOT NULL AND error LIKE '%truncated%'"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM http_fetches WHERE http_status = 200 AND payload_id IS NULL AND "
+                  "body IS NOT NULL AND error LIKE '%truncated%'"),
             1);
   // Truncated every time: source_unavailable after the attempts; nothing unparseable is landed.
   const int64_t before = Count(*store_, "SELECT COUNT(*) FROM raw_payloads");
@@ -343,11 +357,14 @@ TEST_F(HttpSourcesTest, BalldontlieRenamedFieldIsSchemaMismatchNamingTheFieldAnd
   EXPECT_EQ(RunStatus(o.run_id), "dead");
   EXPECT_EQ(server_.CountRequests("/v1/stats"), 1);  // a changed shape is not retried
   std::string dlq;
-  ASSERT_TRUE(store_->WithRead([&](store::Transaction& t) -> Status {
-                  ASSIGN_OR_RETURN(auto v, t.QueryText("SELECT error_category FROM processor_runs WHERE run_id = ?", {o.run_id}));
-                  dlq = v.value_or("");
-                  return OkStatus();
-                }).ok());
+  ASSERT_TRUE(store_
+                  ->WithRead([&](store::Transaction& t) -> Status {
+                    ASSIGN_OR_RETURN(
+                        auto v, t.QueryText("SELECT error_category FROM processor_runs WHERE run_id = ?", {o.run_id}));
+                    dlq = v.value_or("");
+                    return OkStatus();
+                  })
+                  .ok());
   EXPECT_EQ(dlq, "schema_mismatch");
 }
 
@@ -386,14 +403,17 @@ TEST_F(HttpSourcesTest, QuotaExhaustionStopsBeforeZeroAndRaisesAnIncident) {
   config_.sources.odds_api.quota_reserve = 10;
   engine::RunOutcome o = Scrape(pipeline::kScrapeOddsApi);
   EXPECT_EQ(o.category, engine::FailureCategory::kRateLimited);
-  EXPECT_THAT(o.status.message(), AllOf(HasSubstr("10 requests left, at or below the reserve of 10"), HasSubstr("fetched 4 of 9 events"),
-                                        HasSubstr("not requested, quota"), Not(HasSubstr(kOddsKey))));
+  EXPECT_THAT(o.status.message(),
+              AllOf(HasSubstr("10 requests left, at or below the reserve of 10"), HasSubstr("fetched 4 of 9 events"),
+                    HasSubstr("not requested, quota"), Not(HasSubstr(kOddsKey))));
   EXPECT_EQ(server_.odds_remaining(), 10);  // stopped at the reserve, never at 0
   std::optional<engine::Incident> incident;
-  ASSERT_TRUE(store_->WithRead([&](store::Transaction& t) -> Status {
-                  ASSIGN_OR_RETURN(incident, engine::GetOpenIncident(t, pipeline::QuotaIncidentKey("odds_api")));
-                  return OkStatus();
-                }).ok());
+  ASSERT_TRUE(store_
+                  ->WithRead([&](store::Transaction& t) -> Status {
+                    ASSIGN_OR_RETURN(incident, engine::GetOpenIncident(t, pipeline::QuotaIncidentKey("odds_api")));
+                    return OkStatus();
+                  })
+                  .ok());
   ASSERT_TRUE(incident.has_value());
   EXPECT_EQ(incident->severity, "critical");
   // The next run asks nothing at all.
@@ -418,10 +438,10 @@ TEST_F(HttpSourcesTest, OddsForOneOfNineEventsIsAnIncompleteRun) {
 
 struct AdapterCase {
   const char* processor;
-  const char* fault_path;           // the requests the faults hit
-  const char* rename_from;          // a field the adapter reads ...
-  const char* rename_to;            // ... renamed upstream
-  const char* message;              // what the schema_mismatch message must name
+  const char* fault_path;   // the requests the faults hit
+  const char* rename_from;  // a field the adapter reads ...
+  const char* rename_to;    // ... renamed upstream
+  const char* message;      // what the schema_mismatch message must name
 };
 
 class EveryAdapterTest : public HttpSourcesTest, public ::testing::WithParamInterface<AdapterCase> {};
@@ -438,7 +458,8 @@ TEST_P(EveryAdapterTest, A429IsRetriedAfterRetryAfter) {
   std::vector<int64_t> waits = sleeper_.waits();
   EXPECT_EQ(std::count(waits.begin(), waits.end(), 3'000), 1);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM http_fetches WHERE http_status = 429"), 1);
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM source_scrapes WHERE complete = 1 AND fetched = 9 AND expected = 9"), 1);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM source_scrapes WHERE complete = 1 AND fetched = 9 AND expected = 9"),
+            1);
 }
 
 TEST_P(EveryAdapterTest, ATruncatedBodyIsRetried) {
@@ -449,8 +470,9 @@ TEST_P(EveryAdapterTest, ATruncatedBodyIsRetried) {
   server_.Set(sw);
   engine::RunOutcome o = Scrape(c.processor);
   ASSERT_TRUE(o.status.ok()) << o.status.ToString();
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM http_fetches WHERE http_status = 200 AND payload_id IS NULL AND "
-                           "body IS NOT NULL"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM http_fetches WHERE http_status = 200 AND payload_id IS NULL AND "
+                  "body IS NOT NULL"),
             1);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM source_scrapes WHERE complete = 1 AND fetched = 9"), 1);
 }
@@ -494,8 +516,9 @@ TEST_F(HttpSourcesTest, TheScrapeScheduleQueuesEverySourceAndWorkersFetchThem) {
   ASSERT_TRUE(drained.ok()) << drained.status().ToString();
   for (const auto& o : *drained) EXPECT_TRUE(o.status.ok()) << o.processor << ": " << o.status.ToString();
   // Yesterday (2024-03-01, Eastern) is complete: 9 games, 207 box-score rows; today has no fixture games.
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM source_scrapes WHERE partition_key = '2024-03-01' AND complete = 1 AND "
-                           "fetched = 9"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM source_scrapes WHERE partition_key = '2024-03-01' AND complete = 1 AND "
+                  "fetched = 9"),
             2);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM source_scrapes WHERE partition_key = '2024-03-02' AND complete = 1"),
             2);
@@ -510,10 +533,13 @@ TEST(HttpSourcesConfigTest, ReadsSourcesWithKeysFromEnvOrA0600File) {
   std::string key_file = dir.Write("odds.key", "file-key-123\n");
   ::chmod(key_file.c_str(), 0600);
   ::setenv("NBAPROPS_TEST_BDL_KEY", "env-key-456", 1);
-  std::string cfg = dir.Write("c.toml", "[sources.balldontlie]\nmode = \"http\"\nbase_url = \"http://127.0.0.1:1/\"\n"
-                                        "api_key_env = \"NBAPROPS_TEST_BDL_KEY\"\nrequests_per_minute = 5\n"
-                                        "[sources.odds_api]\nmode = \"http\"\napi_key_file = \"" + key_file + "\"\n"
-                                        "quota_reserve = 25\n[sources.espn]\nmode = \"off\"\n");
+  std::string cfg = dir.Write("c.toml",
+                              "[sources.balldontlie]\nmode = \"http\"\nbase_url = \"http://127.0.0.1:1/\"\n"
+                              "api_key_env = \"NBAPROPS_TEST_BDL_KEY\"\nrequests_per_minute = 5\n"
+                              "[sources.odds_api]\nmode = \"http\"\napi_key_file = \"" +
+                                  key_file +
+                                  "\"\n"
+                                  "quota_reserve = 25\n[sources.espn]\nmode = \"off\"\n");
   auto c = LoadConfig(cfg);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   EXPECT_EQ(c->sources.balldontlie.api_key, "env-key-456");
@@ -569,15 +595,22 @@ TEST(HttpSourcesSecretsTest, NoSecretInAnyLogLineOrInTheDatabase) {
   std::string key_file = dir.Write("odds.key", std::string(kOddsKey) + "\n");
   ::chmod(key_file.c_str(), 0600);
   const std::string base = server.base_url();
-  std::string cfg = dir.Write(
-      "c.toml", "[log]\nlevel = \"debug\"\n"
-                "[sources.balldontlie]\nmode = \"http\"\nbase_url = \"" + base + "\"\napi_key_env = \"TEST_BDL_KEY\"\n"
-                "requests_per_minute = 0\nbackoff_ms = 10\n"
-                "[sources.odds_api]\nmode = \"http\"\nbase_url = \"" + base + "\"\napi_key_file = \"" + key_file + "\"\n"
-                "requests_per_minute = 0\n"
-                "[sources.espn]\nmode = \"http\"\nbase_url = \"" + base + "\"\nrequests_per_minute = 0\n"
-                "[[alerts.channels]]\nname = \"ops\"\nkind = \"webhook\"\nurl_env = \"TEST_HOOK_URL\"\n"
-                "secret_env = \"TEST_HOOK_SECRET\"\n");
+  std::string cfg =
+      dir.Write("c.toml",
+                "[log]\nlevel = \"debug\"\n"
+                "[sources.balldontlie]\nmode = \"http\"\nbase_url = \"" +
+                    base +
+                    "\"\napi_key_env = \"TEST_BDL_KEY\"\n"
+                    "requests_per_minute = 0\nbackoff_ms = 10\n"
+                    "[sources.odds_api]\nmode = \"http\"\nbase_url = \"" +
+                    base + "\"\napi_key_file = \"" + key_file +
+                    "\"\n"
+                    "requests_per_minute = 0\n"
+                    "[sources.espn]\nmode = \"http\"\nbase_url = \"" +
+                    base +
+                    "\"\nrequests_per_minute = 0\n"
+                    "[[alerts.channels]]\nname = \"ops\"\nkind = \"webhook\"\nurl_env = \"TEST_HOOK_URL\"\n"
+                    "secret_env = \"TEST_HOOK_SECRET\"\n");
   const std::string db = dir.File("s.db");
   const std::string env = "TEST_BDL_KEY=" + std::string(kBdlKey) + " TEST_HOOK_URL=" + base + "/hook/" + hook_secret +
                           " TEST_HOOK_SECRET=" + hmac_secret + " ";
@@ -589,8 +622,8 @@ TEST(HttpSourcesSecretsTest, NoSecretInAnyLogLineOrInTheDatabase) {
   out += RunCommand(env + bin + " scrape --date 2024-03-01", &rc);
   EXPECT_EQ(rc, 0) << out;
   // A failing scrape too: a wrong bdl key (401), a date without games.
-  out += RunCommand("TEST_BDL_KEY=not-the-key TEST_HOOK_URL=" + base + "/hook/" + hook_secret +
-                        " TEST_HOOK_SECRET=" + hmac_secret + " " + bin + " scrape --date 2024-03-02 --source balldontlie",
+  out += RunCommand("TEST_BDL_KEY=not-the-key TEST_HOOK_URL=" + base + "/hook/" + hook_secret + " TEST_HOOK_SECRET=" +
+                        hmac_secret + " " + bin + " scrape --date 2024-03-02 --source balldontlie",
                     &rc);
   EXPECT_NE(rc, 0) << out;
   out += RunCommand(env + bin + " sources", &rc);
