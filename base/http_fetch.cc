@@ -83,15 +83,17 @@ std::optional<int64_t> ParseRetryAfterMs(std::string_view value, int64_t now_ms)
     if (std::string_view(mon) == kMonths[i]) month = i + 1;
   }
   if (month == 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60) return std::nullopt;
-  const int64_t at_ms = (int64_t{DaysFromCivil(year, month, day)} * 86400 + hh * 3600 + mm * 60 + ss) * 1000;
+  const int64_t at_ms =
+      (int64_t{DaysFromCivil(year, month, day)} * 86400 + int64_t{hh} * 3600 + int64_t{mm} * 60 + ss) * 1000;
   return std::max<int64_t>(0, at_ms - now_ms);
 }
 
 namespace {
 
 std::string AnswerText(const HttpResponse& r) {
-  if (!r.answered())
+  if (!r.answered()) {
     return r.timed_out ? "timed out (" + r.transport_error + ")" : "no answer (" + r.transport_error + ")";
+  }
   return "HTTP " + std::to_string(r.status);
 }
 

@@ -55,10 +55,11 @@ std::optional<std::string> StatusFromType(const json& type) {
   // The id is a string in the API ("3"); accept a number too.
   std::optional<int64_t> id;
   if (const json* v = Find(type, "id")) {
-    if (v->is_string())
+    if (v->is_string()) {
       id = ParseInt(Trim(v->get_ref<const std::string&>()));
-    else
+    } else {
       id = AsWhole(*v);
+    }
   }
   if (id == 1) return "scheduled";
   if (id == 2) return "in_progress";
@@ -205,10 +206,11 @@ StatusOr<Parsed<GameRecord>> ParseEspnScoreboard(std::string_view text, std::str
     GameRecord g;
     const json* id = Find(e, "id");
     std::optional<int64_t> event_id;
-    if (id && id->is_string())
+    if (id && id->is_string()) {
       event_id = ParseInt(Trim(id->get_ref<const std::string&>()));
-    else if (id)
+    } else if (id) {
       event_id = AsWhole(*id);
+    }
     if (!event_id || *event_id <= 0) {
       problems.Add("id", id ? "id " + Shown(*id) + " is not an ESPN event id" : "field 'id' is missing");
     } else {
@@ -238,8 +240,9 @@ StatusOr<Parsed<GameRecord>> ParseEspnScoreboard(std::string_view text, std::str
     } else {
       ParseCompetitors(*comp, status == "in_progress" || status == "final", &home, &away, &problems);
     }
-    if (!home.team.empty() && home.team == away.team)
+    if (!home.team.empty() && home.team == away.team) {
       problems.Add("competitions[0].competitors", "home and away are both " + home.team);
+    }
     if (!problems.empty()) {
       out.rejects.push_back(problems.ToReject("", e));
       continue;

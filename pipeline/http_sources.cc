@@ -236,10 +236,11 @@ class HttpScraper : public engine::Processor {
     const HttpResponse& r = a.response;
     const bool usable = r.status >= 200 && r.status < 300 && a.body_check.ok() && !r.body_truncated;
     std::string error;
-    if (!r.answered())
+    if (!r.answered()) {
       error = r.transport_error + (r.timed_out ? " (timed out)" : "");
-    else if (!a.body_check.ok())
+    } else if (!a.body_check.ok()) {
       error = a.body_check.message();
+    }
     error = Redact(error);
     const std::string etag = r.Header("etag");
     int64_t id = 0;
@@ -358,8 +359,9 @@ class EspnScoreboardScraper final : public HttpScraper {
     } else {
       acc->expected = static_cast<int64_t>(scheduled.size());
       for (const auto& [away, home] : scheduled) {
-        if (!got.count({away, home}))
+        if (!got.count({away, home})) {
           acc->missing.push_back(away + " at " + home + " (in the stored schedule, not on the scoreboard)");
+        }
       }
     }
     acc->fetched = static_cast<int64_t>(got.size());
@@ -405,8 +407,9 @@ std::string TeamAbbr(const json& game, const char* key) {
 StatusOr<BdlGamesPage> ParseBdlGamesPage(std::string_view text, std::string_view location) {
   json doc;
   RETURN_IF_ERROR(ParseDocument(text, location, &doc));
-  if (!doc.is_object())
+  if (!doc.is_object()) {
     return ShapeChanged(location, "the root is " + TypeWithArticle(doc) + ", expected an object", doc);
+  }
   const json* data = Find(doc, "data");
   if (data == nullptr || !data->is_array()) return MissingField(location, "data", doc, data);
   BdlGamesPage page;
@@ -460,9 +463,10 @@ class BalldontlieScraper final : public HttpScraper {
     std::map<int64_t, BdlGame> games;
     int64_t cursor = -1;  // none yet
     for (int page = 1;; ++page) {
-      if (page > kMaxPages)
+      if (page > kMaxPages) {
         return DataLossError("balldontlie /v1/games for " + date + ": more than " + std::to_string(kMaxPages) +
                              " pages; the cursor does not end");
+      }
       const std::string what = "balldontlie /v1/games " + date + " page " + std::to_string(page);
       std::optional<BdlGamesPage> parsed;
       Fetched f = Get(
@@ -496,9 +500,10 @@ class BalldontlieScraper final : public HttpScraper {
     std::map<std::string, int64_t> rows_by_game;
     cursor = -1;
     for (int page = 1;; ++page) {
-      if (page > kMaxPages)
+      if (page > kMaxPages) {
         return DataLossError("balldontlie /v1/stats for " + date + ": more than " + std::to_string(kMaxPages) +
                              " pages; the cursor does not end");
+      }
       const std::string what = "balldontlie /v1/stats " + date + " page " + std::to_string(page);
       std::optional<BalldontlieStatsPage> parsed;
       Fetched f = Get(
@@ -573,10 +578,11 @@ StatusOr<std::vector<OddsEvent>> ParseOddsEvents(std::string_view text, std::str
                           "an event's id is " + (id ? Shown(*id) : std::string("missing")) + ", expected text", doc);
     }
     std::optional<int64_t> when;
-    if (t && t->is_string())
+    if (t && t->is_string()) {
       when = ParseIsoTimestamp(Trim(t->get_ref<const std::string&>()));
-    else if (t)
+    } else if (t) {
       when = AsWhole(*t);
+    }
     if (!when) {
       return ShapeChanged(location,
                           "event " + id->get<std::string>() + ": commence_time " +
@@ -702,8 +708,9 @@ class OddsApiScraper final : public HttpScraper {
   Status QuotaStop(engine::RunContext& ctx, int64_t remaining, const std::string& when,
                    const std::vector<OddsEvent>& not_fetched, Accounting* acc) {
     RETURN_IF_ERROR(RaiseQuotaIncident(ctx, remaining, "stopped " + when));
-    for (const OddsEvent& e : not_fetched)
+    for (const OddsEvent& e : not_fetched) {
       acc->missing.push_back("event " + e.id + " (" + e.matchup + "): not requested, quota");
+    }
     ctx.category_override = engine::FailureCategory::kRateLimited;
     return UnavailableError("The Odds API quota: " + std::to_string(remaining) + " requests left, at or below the " +
                             "reserve of " + std::to_string(config_.quota_reserve) + "; stopped " + when + " (fetched " +
