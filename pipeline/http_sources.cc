@@ -57,7 +57,8 @@ struct Fetched {
   bool not_modified = false;              // 304 to If-None-Match: the stored payload is current
   std::optional<int64_t> cached_payload;  // with not_modified: the payload stored earlier
   std::string body;
-  std::string url;  // redacted
+  std::string error_body;  // the last answer's body when it is an error (kept out of messages)
+  std::string url;         // redacted
   int64_t duration_ms = 0;
   int64_t fetch_id = 0;  // http_fetches row of the last attempt
   std::optional<int64_t> quota_remaining, quota_used;
@@ -173,6 +174,8 @@ class HttpScraper : public engine::Processor {
       });
     } else if (f.status.ok()) {
       f.body = last.response.body;
+    } else {
+      f.error_body = last.response.body;
     }
     return f;
   }
@@ -623,9 +626,8 @@ class OddsApiScraper final : public HttpScraper {
     // The date's events: tip-offs between midnight and midnight Eastern.
     const std::string from = FormatIsoTimestamp(EasternLocalToUtc(day, 0, 0));
     const std::string to = FormatIsoTimestamp(EasternLocalToUtc(day + 1, 0, 0) - 1);
-    if (remaining && *remaining <= config_.quota_reserve) {
-      return QuotaStop(ctx, *remaining, "before the events call", {}, acc);
-    }
+    // The events call costs no quota and its answer says how much is left, so it is always made:
+    // a quota that was used up last month must not stop the scraper for good.
     const std::string what = "The Odds API events " + date;
     std::optional<std::vector<OddsEvent>> events;
     Fetched f = Get(
@@ -640,8 +642,9 @@ class OddsApiScraper final : public HttpScraper {
           return OkStatus();
         },
         acc);
-    if (!f.status.ok()) return FailWith(ctx, f);
     if (f.quota_remaining) remaining = f.quota_remaining;
+    if (OutOfCredits(f)) return QuotaStop(ctx, 0, "at the events call (OUT_OF_USAGE_CREDITS)", {}, acc);
+    if (!f.status.ok()) return FailWith(ctx, f);
     if (f.not_modified) {
       ASSIGN_OR_RETURN(auto content, StoredContent(ctx, *f.cached_payload));
       ASSIGN_OR_RETURN(events, ParseOddsEvents(content, what));
@@ -670,6 +673,10 @@ class OddsApiScraper final : public HttpScraper {
           },
           acc);
       if (o.quota_remaining) remaining = o.quota_remaining;
+      if (OutOfCredits(o)) {
+        std::vector<OddsEvent> rest(todays.begin() + static_cast<std::ptrdiff_t>(i), todays.end());
+        return QuotaStop(ctx, 0, "at event " + e.id + " (OUT_OF_USAGE_CREDITS)", rest, acc);
+      }
       if (!o.status.ok()) {
         if (o.http_status == 404 || o.http_status == 422) {
           // The event is gone (started, postponed) or has no such market: missing, not fatal.
@@ -692,6 +699,11 @@ class OddsApiScraper final : public HttpScraper {
   }
 
  private:
+  // The API's answer once the quota is spent: 401 with error_code OUT_OF_USAGE_CREDITS.
+  static bool OutOfCredits(const Fetched& f) {
+    return f.http_status == 401 && f.error_body.find("OUT_OF_USAGE_CREDITS") != std::string::npos;
+  }
+
   Status RaiseQuotaIncident(engine::RunContext& ctx, int64_t remaining, const std::string& when) {
     return ctx.store().WithWrite([&](store::Transaction& t) {
       return engine::OpenIncident(

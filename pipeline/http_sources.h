@@ -26,9 +26,12 @@
 // count against the source's circuit breaker); 401/403 -> config_error; other 4xx -> bad_input; a
 // renamed or missing field -> schema_mismatch (dead letter, naming the field).
 //
-// The Odds API quota: the x-requests-remaining of the last answer is kept; at or below
-// quota_reserve no further request is sent, the incident "source_quota:odds_api" is opened, and the
-// run fails as rate_limited listing the events it could not fetch.
+// The Odds API quota: the x-requests-remaining of every answer is kept. The events call costs no
+// quota and is always made (it reports what is left, so a quota spent last month does not stop the
+// scraper for good); at or below quota_reserve no odds request is sent, the incident
+// "source_quota:odds_api" (critical) is opened, and the run fails as rate_limited listing the events
+// it did not fetch. A 401 OUT_OF_USAGE_CREDITS (the key spent elsewhere) is treated the same way.
+// A later scrape that sees the quota above the reserve resolves the incident.
 //
 // API keys never appear in a log line, an error message, the ledger or the database.
 #ifndef NBAPROPS_PIPELINE_HTTP_SOURCES_H_

@@ -416,11 +416,39 @@ TEST_F(HttpSourcesTest, QuotaExhaustionStopsBeforeZeroAndRaisesAnIncident) {
                   .ok());
   ASSERT_TRUE(incident.has_value());
   EXPECT_EQ(incident->severity, "critical");
-  // The next run asks nothing at all.
+  // The next run only makes the free events call, which reports the quota, and asks for no odds.
   server_.ClearRequests();
-  o = Scrape(pipeline::kScrapeOddsApi, "2024-03-02");
+  o = Scrape(pipeline::kScrapeOddsApi);
   EXPECT_EQ(o.category, engine::FailureCategory::kRateLimited);
-  EXPECT_EQ(server_.requests().size(), 0u);
+  ASSERT_EQ(server_.requests().size(), 1u);
+  EXPECT_EQ(server_.requests()[0].path, "/v4/sports/basketball_nba/events");
+  EXPECT_EQ(server_.odds_remaining(), 10);
+  // The quota resets (a new month, a bigger plan): the next run completes and resolves the incident.
+  sw.odds_quota = 500;
+  server_.Set(sw);
+  o = Scrape(pipeline::kScrapeOddsApi);
+  EXPECT_TRUE(o.status.ok()) << o.status.ToString();
+  ASSERT_TRUE(store_
+                  ->WithRead([&](store::Transaction& t) -> Status {
+                    ASSIGN_OR_RETURN(incident, engine::GetOpenIncident(t, pipeline::QuotaIncidentKey("odds_api")));
+                    return OkStatus();
+                  })
+                  .ok());
+  EXPECT_FALSE(incident.has_value());
+}
+
+TEST_F(HttpSourcesTest, AQuotaSpentElsewhereIsAQuotaStopNotAConfigError) {
+  // Another client used the key up: the API answers 401 OUT_OF_USAGE_CREDITS.
+  ReplaySwitches sw = server_.switches();
+  sw.odds_quota = 0;
+  server_.Set(sw);
+  engine::RunOutcome o = Scrape(pipeline::kScrapeOddsApi);
+  EXPECT_EQ(o.category, engine::FailureCategory::kRateLimited);
+  EXPECT_THAT(o.status.message(), HasSubstr("OUT_OF_USAGE_CREDITS"));
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM incidents WHERE incident_key = 'source_quota:odds_api' AND "
+                  "status = 'open'"),
+            1);
 }
 
 TEST_F(HttpSourcesTest, OddsForOneOfNineEventsIsAnIncompleteRun) {
