@@ -91,6 +91,7 @@ class PayloadWriter {
   }
 
   void set_now(int64_t now) { now_ = now; }
+  void set_source(std::string source) { source_ = std::move(source); }  // raw_payloads.source
   int64_t stored() const { return stored_; }
   int64_t unresolved_rows() const { return unresolved_rows_; }
   size_t unresolved_names() const { return unresolved_.size(); }
@@ -286,9 +287,10 @@ class PayloadWriter {
     for (auto& d : duplicates_) parsed_.rejects.push_back(std::move(d));
     duplicates_.clear();
     ASSIGN_OR_RETURN(auto st, t_.Prepare("INSERT INTO rejected_records (payload_id, run_id, kind, source, location, "
-                                         "reason, raw_text) VALUES (?, ?, ?, 'file', ?, ?, ?)"));
+                                         "reason, raw_text) VALUES (?, ?, ?, ?, ?, ?, ?)"));
     for (const Reject& r : parsed_.rejects) {
-      RETURN_IF_ERROR(st->Exec({payload_id_, run_id_, KindName(parsed_.kind), r.location, r.reason, r.raw}).status());
+      RETURN_IF_ERROR(
+          st->Exec({payload_id_, run_id_, KindName(parsed_.kind), source_, r.location, r.reason, r.raw}).status());
     }
     return OkStatus();
   }
@@ -299,6 +301,7 @@ class PayloadWriter {
   PlayerRegistry& registry_;
   ParsedPayload& parsed_;
   int64_t now_ = 0;
+  std::string source_ = "file";
   int64_t stored_ = 0;
   int64_t unresolved_rows_ = 0;
   std::unordered_map<std::string, std::string> seen_;
@@ -330,17 +333,19 @@ Status ParsePayloadProcessor::Run(engine::RunContext& ctx) {
   if (!StartsWith(key, "payload:")) return InvalidArgumentError("partition '" + key + "' is not payload:<id>");
   auto id = ParseInt(key.substr(8));
   if (!id) return InvalidArgumentError("partition '" + key + "' is not payload:<id>");
-  std::string kind_name, source_key, content;
+  std::string kind_name, source_key, content, source;
   int64_t fetched_at = 0;
   RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
     bool found = false;
-    RETURN_IF_ERROR(t.Query("SELECT kind, source_key, fetched_at, content FROM raw_payloads WHERE payload_id = ?",
+    RETURN_IF_ERROR(t.Query("SELECT kind, source_key, fetched_at, content, source FROM raw_payloads WHERE "
+                            "payload_id = ?",
                             {*id}, [&](const store::Row& r) {
                               found = true;
                               kind_name = r.Text(0);
                               source_key = r.Text(1);
                               fetched_at = r.Int(2);
                               content = r.Text(3);
+                              source = r.Text(4);
                               return OkStatus();
                             }));
     return found ? OkStatus() : NotFoundError("payload " + std::to_string(*id) + " is not stored");
@@ -355,6 +360,7 @@ Status ParsePayloadProcessor::Run(engine::RunContext& ctx) {
     ASSIGN_OR_RETURN(PlayerRegistry registry, PlayerRegistry::Load(t));
     PayloadWriter writer(t, *id, ctx.run_id(), registry, parsed);
     writer.set_now(ctx.clock().NowSeconds());
+    writer.set_source(source);
     RETURN_IF_ERROR(writer.Write());
     ctx.records_out = writer.stored();
     ctx.records_rejected = static_cast<int64_t>(parsed.rejects.size());
