@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <ostream>
 #include <nlohmann/json.hpp>
 
 #include "base/clock.h"
@@ -471,6 +472,9 @@ struct AdapterCase {
   const char* rename_to;    // ... renamed upstream
   const char* message;      // what the schema_mismatch message must name
 };
+
+// Names the case in test listings (ctest shows GetParam()).
+void PrintTo(const AdapterCase& c, std::ostream* os) { *os << c.processor; }
 
 class EveryAdapterTest : public HttpSourcesTest, public ::testing::WithParamInterface<AdapterCase> {};
 
