@@ -11,8 +11,8 @@
 #include <fstream>
 #include <iterator>
 #include <map>
-#include <ostream>
 #include <nlohmann/json.hpp>
+#include <ostream>
 
 #include "base/clock.h"
 #include "base/config.h"
