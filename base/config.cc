@@ -149,7 +149,74 @@ Status ParseAlerts(const toml::table& a, const std::string& path, AlertsConfig* 
   return OkStatus();
 }
 
+Status ParseHttpSource(const toml::table& t, const std::string& path, HttpSourceConfig* out) {
+  const std::string section = "sources." + out->name;
+  RETURN_IF_ERROR(CheckKeys(t, section,
+                            {"mode", "base_url", "api_key_env", "api_key_file", "requests_per_minute", "burst",
+                             "connect_timeout_ms", "timeout_ms", "max_attempts", "backoff_ms", "max_retry_after_s",
+                             "per_page", "quota_reserve"},
+                            path));
+  const std::string where = "config '" + path + "': " + section + ": ";
+  out->mode = t["mode"].value_or(out->mode);
+  if (out->mode != "file" && out->mode != "http" && out->mode != "off") {
+    return InvalidArgumentError(where + "mode '" + out->mode + "' is not one of file, http, off");
+  }
+  out->base_url = t["base_url"].value_or(out->base_url);
+  while (!out->base_url.empty() && out->base_url.back() == '/') out->base_url.pop_back();
+  if (!StartsWith(out->base_url, "https://") && !StartsWith(out->base_url, "http://")) {
+    return InvalidArgumentError(where + "base_url must start with https:// (or http:// for a local server)");
+  }
+  const auto env = t["api_key_env"].value<std::string>();
+  const auto file = t["api_key_file"].value<std::string>();
+  if (env && file) return InvalidArgumentError(where + "set api_key_env or api_key_file, not both");
+  if (env) {
+    const char* v = std::getenv(env->c_str());
+    if (!v || !*v) {
+      return InvalidArgumentError(where + "environment variable " + *env +
+                                  " (api_key_env) is not set; export it, or set mode = \"file\"");
+    }
+    out->api_key = v;
+  } else if (file) {
+    auto k = ReadSecretFile(*file);
+    if (!k.ok()) return k.status().WithContext(where + "api_key_file");
+    out->api_key = *k;
+  }
+  out->requests_per_minute = t["requests_per_minute"].value_or(out->requests_per_minute);
+  out->burst = t["burst"].value_or(out->burst);
+  out->connect_timeout_ms = t["connect_timeout_ms"].value_or(out->connect_timeout_ms);
+  out->timeout_ms = t["timeout_ms"].value_or(out->timeout_ms);
+  out->max_attempts = t["max_attempts"].value_or(out->max_attempts);
+  out->backoff_ms = t["backoff_ms"].value_or(out->backoff_ms);
+  out->max_retry_after_s = t["max_retry_after_s"].value_or(out->max_retry_after_s);
+  out->per_page = t["per_page"].value_or(out->per_page);
+  out->quota_reserve = t["quota_reserve"].value_or(out->quota_reserve);
+  return OkStatus();
+}
+
+Status ValidateHttpSource(const HttpSourceConfig& s) {
+  const std::string where = "sources." + s.name + ": ";
+  if (s.requests_per_minute < 0 || s.burst < 1 || s.connect_timeout_ms < 1 || s.timeout_ms < s.connect_timeout_ms ||
+      s.max_attempts < 1 || s.max_attempts > 10 || s.backoff_ms < 0 || s.max_retry_after_s < 0) {
+    return InvalidArgumentError(where +
+                                "need requests_per_minute >= 0, burst >= 1, 1 <= connect_timeout_ms <= timeout_ms, "
+                                "1 <= max_attempts <= 10, backoff_ms >= 0 and max_retry_after_s >= 0");
+  }
+  if (s.per_page < 1 || s.per_page > 100) return InvalidArgumentError(where + "per_page must be between 1 and 100");
+  if (s.quota_reserve < 0) return InvalidArgumentError(where + "quota_reserve must be >= 0");
+  if (s.http() && s.name != "espn" && s.api_key.empty()) {
+    return InvalidArgumentError(where + "mode = \"http\" needs an API key: set api_key_env or api_key_file, or "
+                                "export " + ApiKeyEnvVar(s.name));
+  }
+  return OkStatus();
+}
+
 }  // namespace
+
+std::string ApiKeyEnvVar(const std::string& source) {
+  // NBAPROPS_BALLDONTLIE_API_KEY, NBAPROPS_ODDS_API_KEY (not ..._API_API_KEY).
+  std::string upper = ToUpper(source);
+  return "NBAPROPS_" + upper + (upper.size() > 4 && upper.compare(upper.size() - 4, 4, "_API") == 0 ? "_KEY" : "_API_KEY");
+}
 
 StatusOr<std::string> ReadSecretFile(const std::string& path) {
   struct stat st {};
@@ -196,8 +263,15 @@ StatusOr<Config> ConfigFromToml(const std::string* text, const std::string& path
       c.data_dir = (*demo)["data_dir"].value_or(c.data_dir);
     }
     if (auto* src = root["sources"].as_table()) {
-      RETURN_IF_ERROR(CheckKeys(*src, "sources", {"inbox"}, path));
+      RETURN_IF_ERROR(CheckKeys(*src, "sources", {"inbox", "balldontlie", "odds_api", "espn"}, path));
       c.inbox = (*src)["inbox"].value_or(c.inbox);
+      for (HttpSourceConfig* hs : {&c.sources.balldontlie, &c.sources.odds_api, &c.sources.espn}) {
+        const toml::node* n = src->get(hs->name);
+        if (!n) continue;
+        const toml::table* t = n->as_table();
+        if (!t) return InvalidArgumentError("config '" + path + "': sources." + hs->name + " must be a table");
+        RETURN_IF_ERROR(ParseHttpSource(*t, path, hs));
+      }
     }
     if (auto* p = root["pipeline"].as_table()) {
       RETURN_IF_ERROR(CheckKeys(*p, "pipeline",
@@ -277,6 +351,13 @@ StatusOr<Config> ConfigFromToml(const std::string* text, const std::string& path
   if (const char* v = std::getenv("NBAPROPS_INBOX")) c.inbox = v;
   if (const char* v = std::getenv("NBAPROPS_HTTP_LISTEN")) c.http_listen = v;
   if (const char* v = std::getenv("NBAPROPS_HTTP_TOKEN")) c.http_token = v;
+  for (HttpSourceConfig* hs : {&c.sources.balldontlie, &c.sources.odds_api, &c.sources.espn}) {
+    const std::string var = ApiKeyEnvVar(hs->name);
+    if (hs->api_key.empty()) {
+      if (const char* v = std::getenv(var.c_str()); v && *v) hs->api_key = v;
+    }
+    RETURN_IF_ERROR(ValidateHttpSource(*hs));
+  }
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "error", "off"};
   if (!kLevels.count(c.log_level)) {
     return InvalidArgumentError("log level '" + c.log_level + "' is not one of debug, info, warn, error, off");

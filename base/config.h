@@ -31,11 +31,39 @@ struct AlertsConfig {
   int broken_after_s = 3600;                 // broken_after_s: a channel failing this long is broken
 };
 
+// One HTTP data source: [sources.balldontlie], [sources.odds_api] or [sources.espn]. The API key
+// is a secret, read from the environment variable or 0600 file the config names (api_key_env /
+// api_key_file), or else from NBAPROPS_BALLDONTLIE_API_KEY / NBAPROPS_ODDS_API_KEY; it is never logged or stored.
+struct HttpSourceConfig {
+  std::string name;                 // balldontlie | odds_api | espn
+  std::string mode = "file";        // mode: file (recorded responses via import / the inbox) | http | off
+  std::string base_url;             // base_url: scheme://host[:port], no trailing slash (tests: a local server)
+  std::string api_key;              // api_key_env / api_key_file / ApiKeyEnvVar(name). A secret.
+  double requests_per_minute = 60;  // requests_per_minute: the source's rate limit (0 = unlimited)
+  int burst = 1;                    // burst: requests allowed back to back
+  int64_t connect_timeout_ms = 5'000;  // connect_timeout_ms
+  int64_t timeout_ms = 30'000;      // timeout_ms: the whole request
+  int max_attempts = 3;             // max_attempts: per request within one run (5xx, 429, timeouts)
+  int64_t backoff_ms = 1'000;       // backoff_ms: first wait before a retry (doubles, capped at 30 s)
+  int max_retry_after_s = 120;      // max_retry_after_s: a longer Retry-After ends the run (retried later)
+  int per_page = 100;               // per_page (balldontlie): page size of cursor pagination
+  int quota_reserve = 10;           // quota_reserve (odds_api): stop when x-requests-remaining <= this
+  bool http() const { return mode == "http"; }
+};
+
+struct SourcesConfig {
+  HttpSourceConfig balldontlie{"balldontlie", "file", "https://api.balldontlie.io", "", 5};  // free tier: 5/min
+  HttpSourceConfig odds_api{"odds_api", "file", "https://api.the-odds-api.com", "", 30};
+  HttpSourceConfig espn{"espn", "file", "https://site.api.espn.com", "", 30};
+  std::vector<const HttpSourceConfig*> all() const { return {&balldontlie, &odds_api, &espn}; }
+};
+
 struct Config {
   std::string db_path = "nbaprops.db";  // [database] path       / NBAPROPS_DB
   std::string log_level = "warn";       // [log] level           / NBAPROPS_LOG_LEVEL
   std::string data_dir = "data/2023-24";  // [demo] data_dir     / NBAPROPS_DATA_DIR
   std::string inbox;                    // [sources] inbox / NBAPROPS_INBOX: imported on the scrape schedule
+  SourcesConfig sources;                // [sources.balldontlie], [sources.odds_api], [sources.espn]
   int upcoming_roster_games = 10;       // [pipeline] roster_lookback_games
   int injury_max_age_hours = 36;        // [pipeline] injury_max_age_hours
   double minutes_alert_below = 0.90;    // [pipeline] minutes_alert_below: box-score minutes / 240 per team
@@ -70,6 +98,10 @@ struct Config {
   std::string http_token;
   AlertsConfig alerts;                  // [alerts]
 };
+
+// The environment variable read for a source's API key when the config names none:
+// NBAPROPS_BALLDONTLIE_API_KEY, NBAPROPS_ODDS_API_KEY.
+std::string ApiKeyEnvVar(const std::string& source);
 
 // Reads a secret from a file that only its owner may read (no group or other permission bits),
 // trimming a trailing newline. The error names the file and the chmod that fixes it.

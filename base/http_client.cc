@@ -10,13 +10,19 @@
 namespace nbaprops {
 namespace {
 
-// Bodies larger than this are cut: callers only keep a snippet of an answer for diagnosis.
-constexpr size_t kMaxBody = 1 << 20;
+struct BodySink {
+  std::string* body;
+  size_t max;
+  bool* truncated;
+};
 
+// Bodies larger than the request's max_body_bytes are cut, and the response says so.
 size_t OnBody(char* data, size_t size, size_t n, void* user) {
-  auto* out = static_cast<std::string*>(user);
+  auto* sink = static_cast<BodySink*>(user);
   const size_t len = size * n;
-  if (out->size() < kMaxBody) out->append(data, std::min(len, kMaxBody - out->size()));
+  const size_t room = sink->body->size() < sink->max ? sink->max - sink->body->size() : 0;
+  if (len > room) *sink->truncated = true;
+  sink->body->append(data, std::min(len, room));
   return len;
 }
 
@@ -83,7 +89,8 @@ HttpResponse CurlHttpClient::Send(const HttpRequest& request) {
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);
+  BodySink sink{&response.body, request.max_body_bytes, &response.body_truncated};
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
 

@@ -25,6 +25,9 @@ struct HttpRequest {
   std::string body;
   int64_t connect_timeout_ms = 5'000;
   int64_t total_timeout_ms = 15'000;  // connect + send + the whole answer
+  // Bodies longer than this are cut (and HttpResponse::body_truncated is set): alert channels keep
+  // only a snippet for diagnosis; data sources raise it to keep whole payloads.
+  size_t max_body_bytes = size_t{1} << 20;
 };
 
 struct HttpResponse {
@@ -34,6 +37,7 @@ struct HttpResponse {
   std::string body;
   std::string transport_error;  // empty when the server answered; never contains the URL
   bool timed_out = false;       // the connect or total timeout expired
+  bool body_truncated = false;  // the body was longer than HttpRequest::max_body_bytes and was cut
 
   bool answered() const { return status > 0; }
   // The value of a header (name in any case), or "" when absent.

@@ -64,6 +64,9 @@ int CmdRegistryAlias(const GlobalOptions& g, const std::string& name, const std:
 int CmdRegistryPlayers(const GlobalOptions& g, const std::string& query);
 int CmdDemo(const GlobalOptions& g, const std::string& data_dir);
 int CmdVersion(const GlobalOptions& g);
+// cli/source_commands.cc
+int CmdSources(const GlobalOptions& g);
+int CmdScrape(const GlobalOptions& g, const std::string& date, const std::string& source);
 
 // cli/engine_commands.cc
 struct ServeOptions {

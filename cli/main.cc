@@ -109,6 +109,13 @@ int main(int argc, char** argv) {
 
   auto* breakers = app.add_subcommand("breakers", "circuit breakers of external sources: state, failures, next probe");
   breakers->callback([&] { rc = CmdBreakers(g); });
+  auto* sources = app.add_subcommand("sources", "data sources: mode (file/http), last fetch, quota left, breaker");
+  sources->callback([&] { rc = CmdSources(g); });
+  std::string scrape_date, scrape_source;
+  auto* scrape = app.add_subcommand("scrape", "fetch the HTTP sources (mode = \"http\") for one game date now");
+  scrape->add_option("--date", scrape_date, "game date (YYYY-MM-DD)")->required();
+  scrape->add_option("--source", scrape_source, "only this source: espn, balldontlie or odds_api");
+  scrape->callback([&] { rc = CmdScrape(g, scrape_date, scrape_source); });
   auto* heal = app.add_subcommand("heal", "compare what must exist with what does, and re-run what is missing");
   heal->add_option("--date", date, "one game date (default: the reconciler's window of recent dates)");
   heal->add_flag("--dry-run", dry_run, "show what would be healed; change nothing");

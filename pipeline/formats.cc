@@ -4,6 +4,7 @@
 #include <map>
 
 #include "pipeline/api_formats.h"
+#include "pipeline/espn_format.h"
 #include "pipeline/csv_import.h"
 
 namespace nbaprops::pipeline {
@@ -233,6 +234,7 @@ std::string_view KindName(ImportKind kind) {
     case ImportKind::kUnknown: return "unknown";
     case ImportKind::kBalldontlieStats: return "balldontlie_stats";
     case ImportKind::kOddsApiEventOdds: return "odds_api_event_odds";
+    case ImportKind::kEspnScoreboard: return "espn_scoreboard";
     default: break;
   }
   const KindSpec* s = SpecFor(kind);
@@ -242,7 +244,7 @@ std::string_view KindName(ImportKind kind) {
 std::optional<ImportKind> KindFromName(std::string_view name) {
   for (ImportKind k : {ImportKind::kSchedule, ImportKind::kBoxScores, ImportKind::kInjuries, ImportKind::kPlayerProps,
                        ImportKind::kGameLines, ImportKind::kPlayers, ImportKind::kRotowireProps,
-                       ImportKind::kBalldontlieStats, ImportKind::kOddsApiEventOdds}) {
+                       ImportKind::kBalldontlieStats, ImportKind::kOddsApiEventOdds, ImportKind::kEspnScoreboard}) {
     if (KindName(k) == name) return k;
   }
   return std::nullopt;
@@ -250,7 +252,7 @@ std::optional<ImportKind> KindFromName(std::string_view name) {
 
 std::string AllKindNames() {
   return "schedule, box_scores, injuries, player_props, game_lines, players, rotowire_props, balldontlie_stats, "
-         "odds_api_event_odds";
+         "odds_api_event_odds, espn_scoreboard";
 }
 
 Detection DetectKind(std::string_view content) {
@@ -259,6 +261,7 @@ Detection DetectKind(std::string_view content) {
   if (StartsWith(head, "{") || StartsWith(head, "[")) {
     if (LooksLikeBalldontlieStats(content)) d.kind = ImportKind::kBalldontlieStats;
     else if (LooksLikeOddsApiEventOdds(content)) d.kind = ImportKind::kOddsApiEventOdds;
+    else if (LooksLikeEspnScoreboard(content)) d.kind = ImportKind::kEspnScoreboard;
     return d;
   }
   CsvReader reader(content);
@@ -321,6 +324,12 @@ StatusOr<ParsedPayload> ParsePayload(ImportKind kind, std::string_view content, 
       ASSIGN_OR_RETURN(auto odds, ParseOddsApiEventOdds(content, name, fetched_at));
       out.props = std::move(odds.records);
       out.rejects = std::move(odds.rejects);
+      break;
+    }
+    case ImportKind::kEspnScoreboard: {
+      ASSIGN_OR_RETURN(auto games, ParseEspnScoreboard(content, name));
+      out.games = std::move(games.records);
+      out.rejects = std::move(games.rejects);
       break;
     }
     case ImportKind::kUnknown:

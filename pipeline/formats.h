@@ -2,8 +2,8 @@
 //
 // Our own CSV formats are documented in docs/import-formats.md (schedule, box_scores, injuries,
 // player_props, game_lines, players). Also recognized: RotoWire prop-page snapshots
-// (PlayerName,opp,Prop,Over_Under,<books>...), balldontlie /v1/stats pages and The Odds API v4
-// event odds. Parsing never touches the store; every unusable record becomes a Reject with
+// (PlayerName,opp,Prop,Over_Under,<books>...), balldontlie /v1/stats pages, The Odds API v4
+// event odds and ESPN scoreboards (pipeline/espn_format.h). Parsing never touches the store; every unusable record becomes a Reject with
 // file:line and a reason, and records read == records produced + rejects.
 #ifndef NBAPROPS_PIPELINE_FORMATS_H_
 #define NBAPROPS_PIPELINE_FORMATS_H_
@@ -29,6 +29,7 @@ enum class ImportKind {
   kRotowireProps,
   kBalldontlieStats,
   kOddsApiEventOdds,
+  kEspnScoreboard,
 };
 
 std::string_view KindName(ImportKind kind);

@@ -24,17 +24,17 @@ bool IsNbaPersonId(std::string_view id) {
   return !id.empty() && id.size() <= 10 && std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Phase 1 for one file whose bytes are already in memory.
+// Phase 1 for one payload whose bytes are already in memory (a file, or an HTTP response).
 class StorePayloadProcessor final : public engine::Processor {
  public:
-  StorePayloadProcessor(std::string path, std::string content, ImportKind kind)
-      : path_(std::move(path)), content_(std::move(content)), kind_(kind) {}
+  explicit StorePayloadProcessor(Landing landing) : landing_(std::move(landing)) {}
   std::string name() const override { return kStorePayload; }
   int phase() const override { return 1; }
   std::vector<std::string> output_tables() const override { return {"raw_payloads"}; }
 
   Status Run(engine::RunContext& ctx) override {
-    const std::string hash = Sha256Hex(content_);
+    const std::string& content = landing_.content;
+    const std::string hash = Sha256Hex(content);
     ctx.records_in = 1;
     return ctx.CommitOutput([&](Transaction& t) -> Status {
       ASSIGN_OR_RETURN(auto existing, t.QueryInt("SELECT payload_id FROM raw_payloads WHERE content_hash = ?", {hash}));
@@ -45,15 +45,16 @@ class StorePayloadProcessor final : public engine::Processor {
         return OkStatus();
       }
       RETURN_IF_ERROR(t.Exec("INSERT INTO raw_payloads (source, kind, source_key, content_hash, size_bytes, "
-                             "fetched_at, content) VALUES ('file', ?, ?, ?, ?, ?, ?)",
-                             {KindName(kind_), path_, hash, static_cast<int64_t>(content_.size()),
-                              ctx.clock().NowSeconds(), std::string_view(content_)})
+                             "fetched_at, content, url, http_status, duration_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                             {landing_.source, landing_.kind, landing_.source_key, hash,
+                              static_cast<int64_t>(content.size()), ctx.clock().NowSeconds(), std::string_view(content),
+                              OptText(landing_.url), landing_.http_status, landing_.duration_ms})
                           .status());
       ASSIGN_OR_RETURN(payload_id_, t.LastInsertId());
       fresh_ = true;
       ctx.records_out = 1;
       ctx.details = "{\"payload_id\":" + std::to_string(payload_id_) + ",\"bytes\":" +
-                    std::to_string(content_.size()) + "}";
+                    std::to_string(content.size()) + "}";
       return OkStatus();
     });
   }
@@ -62,9 +63,7 @@ class StorePayloadProcessor final : public engine::Processor {
   bool fresh() const { return fresh_; }
 
  private:
-  std::string path_;
-  std::string content_;
-  ImportKind kind_;
+  Landing landing_;
   int64_t payload_id_ = 0;
   bool fresh_ = false;
 };
@@ -92,6 +91,7 @@ class PayloadWriter {
   }
 
   void set_now(int64_t now) { now_ = now; }
+  void set_source(std::string source) { source_ = std::move(source); }  // raw_payloads.source
   int64_t stored() const { return stored_; }
   int64_t unresolved_rows() const { return unresolved_rows_; }
   size_t unresolved_names() const { return unresolved_.size(); }
@@ -148,7 +148,13 @@ class PayloadWriter {
         "original_game_date = excluded.original_game_date, source = excluded.source, payload_id = excluded.payload_id"));
     for (const GameRecord& g : parsed_.games) {
       if (!FirstTime("game|" + g.game_id, g.location, [&] { return "game " + g.game_id; })) continue;
-      RETURN_IF_ERROR(st->Exec({g.game_id, g.game_date, g.tipoff_utc, g.home_team, g.away_team, g.status,
+      // One game is one row whichever source reported it: a game another source already stored
+      // (same date and teams, e.g. the NBA schedule, then ESPN's status and score) keeps its id.
+      ASSIGN_OR_RETURN(auto known, t_.QueryText("SELECT MIN(game_id) FROM raw_schedule WHERE game_date = ? AND "
+                                                "home_team = ? AND away_team = ? AND game_id <> ?",
+                                                {g.game_date, g.home_team, g.away_team, g.game_id}));
+      const std::string& game_id = known ? *known : g.game_id;
+      RETURN_IF_ERROR(st->Exec({game_id, g.game_date, g.tipoff_utc, g.home_team, g.away_team, g.status,
                                 g.home_points, g.away_points, OptText(g.original_game_date), g.source, payload_id_})
                           .status());
       ++stored_;
@@ -281,11 +287,11 @@ class PayloadWriter {
     for (auto& d : duplicates_) parsed_.rejects.push_back(std::move(d));
     duplicates_.clear();
     ASSIGN_OR_RETURN(auto st, t_.Prepare("INSERT INTO rejected_records (payload_id, run_id, kind, source, location, "
-                                         "reason, raw_text) VALUES (?, ?, ?, 'file', ?, ?, ?)"));
+                                         "reason, raw_text) VALUES (?, ?, ?, ?, ?, ?, ?)"));
     for (const Reject& r : parsed_.rejects) {
       // The payload keeps the exact bytes; the reject's copy must be valid UTF-8 to be stored.
-      RETURN_IF_ERROR(st->Exec({payload_id_, run_id_, KindName(parsed_.kind), r.location, EscapeInvalidUtf8(r.reason),
-                                EscapeInvalidUtf8(r.raw)})
+      RETURN_IF_ERROR(st->Exec({payload_id_, run_id_, KindName(parsed_.kind), source_, r.location,
+                                EscapeInvalidUtf8(r.reason), EscapeInvalidUtf8(r.raw)})
                           .status());
     }
     return OkStatus();
@@ -297,6 +303,7 @@ class PayloadWriter {
   PlayerRegistry& registry_;
   ParsedPayload& parsed_;
   int64_t now_ = 0;
+  std::string source_ = "file";
   int64_t stored_ = 0;
   int64_t unresolved_rows_ = 0;
   std::unordered_map<std::string, std::string> seen_;
@@ -308,7 +315,8 @@ class PayloadWriter {
 int KindOrder(ImportKind k) {
   switch (k) {
     case ImportKind::kPlayers: return 0;
-    case ImportKind::kSchedule: return 1;
+    case ImportKind::kSchedule:
+    case ImportKind::kEspnScoreboard: return 1;
     case ImportKind::kBoxScores: return 2;
     case ImportKind::kBalldontlieStats: return 3;
     default: return 4;
@@ -327,17 +335,19 @@ Status ParsePayloadProcessor::Run(engine::RunContext& ctx) {
   if (!StartsWith(key, "payload:")) return InvalidArgumentError("partition '" + key + "' is not payload:<id>");
   auto id = ParseInt(key.substr(8));
   if (!id) return InvalidArgumentError("partition '" + key + "' is not payload:<id>");
-  std::string kind_name, source_key, content;
+  std::string kind_name, source_key, content, source;
   int64_t fetched_at = 0;
   RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
     bool found = false;
-    RETURN_IF_ERROR(t.Query("SELECT kind, source_key, fetched_at, content FROM raw_payloads WHERE payload_id = ?",
+    RETURN_IF_ERROR(t.Query("SELECT kind, source_key, fetched_at, content, source FROM raw_payloads WHERE "
+                            "payload_id = ?",
                             {*id}, [&](const store::Row& r) {
                               found = true;
                               kind_name = r.Text(0);
                               source_key = r.Text(1);
                               fetched_at = r.Int(2);
                               content = r.Text(3);
+                              source = r.Text(4);
                               return OkStatus();
                             }));
     return found ? OkStatus() : NotFoundError("payload " + std::to_string(*id) + " is not stored");
@@ -352,6 +362,7 @@ Status ParsePayloadProcessor::Run(engine::RunContext& ctx) {
     ASSIGN_OR_RETURN(PlayerRegistry registry, PlayerRegistry::Load(t));
     PayloadWriter writer(t, *id, ctx.run_id(), registry, parsed);
     writer.set_now(ctx.clock().NowSeconds());
+    writer.set_source(source);
     RETURN_IF_ERROR(writer.Write());
     ctx.records_out = writer.stored();
     ctx.records_rejected = static_cast<int64_t>(parsed.rejects.size());
@@ -423,15 +434,29 @@ ImportResult Ingestor::ImportFile(const std::string& path, std::optional<ImportK
     }
     kind = d.kind;
   }
-  res.kind = kind;
+  Landing landing;
+  landing.kind = std::string(KindName(kind));
+  landing.source_key = path;
+  landing.content = std::move(content).value();
+  landing.parse = kind;
+  return Land(std::move(landing));
+}
 
-  StorePayloadProcessor store_payload(path, std::move(content).value(), kind);
-  engine::RunOutcome o1 = runner_.Execute(store_payload, "file:" + path, "", "import");
+ImportResult Ingestor::Land(Landing landing) {
+  ImportResult res;
+  res.path = landing.source_key;
+  res.kind = landing.parse.value_or(ImportKind::kUnknown);
+  const std::string store_partition = (landing.url.empty() ? "file:" : "http:") + landing.source_key;
+  const bool parse_it = landing.parse.has_value();
+  StorePayloadProcessor store_payload(std::move(landing));
+  engine::RunOutcome o1 = runner_.Execute(store_payload, store_partition, "", "import");
   if (!o1.status.ok()) {
     res.status = o1.status;
     return res;
   }
   res.payload_id = store_payload.payload_id();
+  res.fresh = store_payload.fresh();
+  if (!parse_it) return res;
   const std::string partition = "payload:" + std::to_string(res.payload_id);
   if (!store_payload.fresh()) {
     // Same bytes as before: nothing new to store. Re-parse only if the last parse did not succeed.

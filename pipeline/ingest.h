@@ -52,11 +52,24 @@ class ImportInboxProcessor final : public engine::Processor {
   std::string inbox_;
 };
 
+// One payload to land verbatim in raw_payloads: a file's bytes, or an HTTP response body.
+struct Landing {
+  std::string source = "file";      // file | balldontlie | odds_api | espn
+  std::string kind;                 // KindName(), or a land-only kind ("balldontlie_games", "odds_api_events")
+  std::string source_key;           // the file path, or the redacted URL
+  std::string content;
+  std::string url;                  // the request URL with its key redacted; empty for files
+  std::optional<int> http_status;
+  std::optional<int64_t> duration_ms;
+  std::optional<ImportKind> parse;  // run parse_payload (phase 2) on it when set
+};
+
 struct ImportResult {
   std::string path;
   ImportKind kind = ImportKind::kUnknown;
   bool skipped = false;          // not a recognised file
   bool already_imported = false;  // same bytes stored before and parsed successfully
+  bool fresh = false;             // these bytes were not stored before
   std::string note;              // why skipped, or what happened
   int64_t payload_id = 0;
   int64_t read = 0, stored = 0, rejected = 0, unresolved = 0;
@@ -72,6 +85,9 @@ class Ingestor {
   std::vector<ImportResult> ImportPaths(const std::vector<std::string>& paths, std::optional<ImportKind> forced,
                                         const std::function<void(const ImportResult&)>& on_file = nullptr);
   ImportResult ImportFile(const std::string& path, std::optional<ImportKind> forced);
+  // Stores the payload (once per content hash) and, when `parse` is set, parses it unless the same
+  // bytes were already parsed successfully (an unchanged payload is not reprocessed).
+  ImportResult Land(Landing landing);
 
  private:
   engine::Runner& runner_;

@@ -99,7 +99,7 @@ Status ShapeChanged(std::string_view location, const std::string& what, const js
       }
     }
   }
-  return DataLossError(msg + "; if the API changed, update its adapter (pipeline/balldontlie_format.cc or pipeline/odds_api_format.cc)");
+  return DataLossError(msg + "; if the API changed, update its adapter (the pipeline/*_format.cc or pipeline/http_sources.cc that reads it)");
 }
 
 Status MissingField(std::string_view location, const std::string& field, const json& root, const json* value) {

@@ -13,6 +13,7 @@
 #include "pipeline/grading.h"
 #include "pipeline/health.h"
 #include "pipeline/export.h"
+#include "pipeline/http_sources.h"
 #include "pipeline/ingest.h"
 #include "pipeline/player_names.h"
 #include "pipeline/registry.h"
@@ -47,11 +48,17 @@ engine::EngineOptions EngineOptionsFrom(const Config& config) {
 }
 
 StatusOr<std::unique_ptr<engine::Runner>> MakeRunner(store::Store& store, const Clock& clock, const Config& config) {
+  return MakeRunner(store, clock, config, HttpSourceDeps{});
+}
+
+StatusOr<std::unique_ptr<engine::Runner>> MakeRunner(store::Store& store, const Clock& clock, const Config& config,
+                                                     const HttpSourceDeps& deps) {
   auto runner = std::make_unique<engine::Runner>(store, clock, EngineOptionsFrom(config));
   RETURN_IF_ERROR(runner->Register(std::make_unique<ParsePayloadProcessor>()));
   if (!config.inbox.empty()) {
     RETURN_IF_ERROR(runner->Register(std::make_unique<ImportInboxProcessor>(*runner, config.inbox)));
   }
+  RETURN_IF_ERROR(RegisterHttpSources(*runner, config, deps));
   for (auto& p : MakeAnalyticsProcessors(config)) RETURN_IF_ERROR(runner->Register(std::move(p)));
   for (auto& p : MakePrecomputeProcessors(config)) RETURN_IF_ERROR(runner->Register(std::move(p)));
   RETURN_IF_ERROR(runner->Register(MakePredictionProcessor(config)));
@@ -202,6 +209,31 @@ Status RegisterSchedules(engine::Scheduler& scheduler, engine::Runner& runner) {
                              FormatIsoDate(EasternDate(fire_ms / 1000)), "schedule", std::nullopt, 1, 0,
                              std::nullopt};
       return engine::Ledger::Enqueue(t, start, fire_ms / 1000).status();
+    };
+    RETURN_IF_ERROR(scheduler.Register(std::move(s)));
+  }
+  // The HTTP sources at the same times: today's schedule and props, yesterday's finals and box scores.
+  struct Scrape {
+    const char* processor;
+    int day_offset;
+  };
+  std::vector<std::pair<engine::Processor*, int>> scrapes;
+  for (Scrape sc : {Scrape{kScrapeEspn, 0}, Scrape{kScrapeEspn, -1}, Scrape{kScrapeBalldontlie, -1},
+                    Scrape{kScrapeOddsApi, 0}}) {
+    if (engine::Processor* p = runner.Find(sc.processor)) scrapes.emplace_back(p, sc.day_offset);
+  }
+  if (!scrapes.empty()) {
+    engine::Scheduler::Schedule s;
+    s.name = "scrape_http";
+    s.cron = "0 7,12,16,22 * * *";
+    s.time_zone = "UTC";
+    s.action = [scrapes](store::Transaction& t, int64_t fire_ms) -> Status {
+      for (const auto& [p, offset] : scrapes) {
+        const std::string date = FormatIsoDate(EasternDate(fire_ms / 1000) + offset);
+        engine::RunStart start{p->name(), p->phase(), date, date, "schedule", std::nullopt, 1, 0, std::nullopt};
+        RETURN_IF_ERROR(engine::Ledger::Enqueue(t, start, fire_ms / 1000).status());
+      }
+      return OkStatus();
     };
     RETURN_IF_ERROR(scheduler.Register(std::move(s)));
   }

@@ -18,8 +18,14 @@ namespace nbaprops::pipeline {
 
 engine::EngineOptions EngineOptionsFrom(const Config& config);
 
-// Registers phase 2 and phase 3 processors (phase 1 runs per imported file).
+struct HttpSourceDeps;  // pipeline/http_sources.h
+
+// Registers the processors of every phase: phase 1 runs per imported file, plus the inbox and the
+// HTTP scrapers of the sources configured with mode = "http" (on libcurl and real sleeps, or on
+// `deps` when given).
 StatusOr<std::unique_ptr<engine::Runner>> MakeRunner(store::Store& store, const Clock& clock, const Config& config);
+StatusOr<std::unique_ptr<engine::Runner>> MakeRunner(store::Store& store, const Clock& clock, const Config& config,
+                                                     const HttpSourceDeps& deps);
 
 struct DateRunResult {
   std::string date;
@@ -59,6 +65,9 @@ StatusOr<int64_t> EnqueueDateRoots(store::Transaction& t, engine::Runner& runner
 //                      whose triggers run grading and the results export
 //   daily_health       07:00 ET: the daily health summary of yesterday (pipeline/health.h)
 //   scrape_inbox       07, 12, 16, 22 UTC: import the [sources] inbox (only when one is configured)
+//   scrape_http        07, 12, 16, 22 UTC: the HTTP sources (pipeline/http_sources.h): the ESPN
+//                      scoreboard and The Odds API for today (ET), the ESPN scoreboard and
+//                      balldontlie box scores for yesterday
 // Fire times are read from the scheduler's clock, so a replay runs them on simulated days.
 Status RegisterSchedules(engine::Scheduler& scheduler, engine::Runner& runner);
 

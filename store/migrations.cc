@@ -679,6 +679,48 @@ CREATE TABLE alert_announcement_notices (
   PRIMARY KEY (announcement_key, channel)
 );
 )SQL"},
+      {11, "HTTP sources: every response with its redacted URL, status and timing; expected-vs-fetched per scrape",
+       R"SQL(
+ALTER TABLE raw_payloads ADD COLUMN url TEXT;
+ALTER TABLE raw_payloads ADD COLUMN http_status INTEGER;
+ALTER TABLE raw_payloads ADD COLUMN duration_ms INTEGER;
+CREATE TABLE http_fetches (
+  fetch_id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  run_id INTEGER,
+  url TEXT NOT NULL,
+  attempt INTEGER NOT NULL,
+  http_status INTEGER NOT NULL,
+  started_at_ms INTEGER NOT NULL,
+  duration_ms INTEGER NOT NULL,
+  waited_ms INTEGER NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  content_hash TEXT,
+  etag TEXT,
+  not_modified INTEGER NOT NULL DEFAULT 0,
+  unchanged INTEGER NOT NULL DEFAULT 0,
+  payload_id INTEGER,
+  quota_remaining INTEGER,
+  quota_used INTEGER,
+  error TEXT,
+  body BLOB
+);
+CREATE INDEX http_fetches_by_source ON http_fetches (source, started_at_ms);
+CREATE INDEX http_fetches_by_url ON http_fetches (url, http_status);
+CREATE TABLE source_scrapes (
+  run_id INTEGER PRIMARY KEY,
+  source TEXT NOT NULL,
+  processor TEXT NOT NULL,
+  partition_key TEXT NOT NULL,
+  expected INTEGER NOT NULL,
+  fetched INTEGER NOT NULL,
+  complete INTEGER NOT NULL,
+  missing TEXT,
+  requests INTEGER NOT NULL,
+  finished_at_ms INTEGER NOT NULL
+);
+CREATE INDEX source_scrapes_by_source ON source_scrapes (source, finished_at_ms);
+)SQL"},
   };
   return kMigrations;
 }
