@@ -460,22 +460,23 @@ class BalldontlieScraper final : public HttpScraper {
     return {{"Authorization", config_.api_key}};
   }
 
-  Status Scrape(engine::RunContext& ctx, const std::string& date, Accounting* acc) override {
-    const std::string query = "dates%5B%5D=" + date + "&per_page=" + std::to_string(config_.per_page);
-    // 1. The date's games: what the box scores must cover.
-    std::map<int64_t, BdlGame> games;
+  // Follows balldontlie's cursor over one endpoint: fetches each page (re-reading the stored copy
+  // when the server says it is unchanged), parses it and hands it to on_page, which lands it.
+  template <typename Page, typename ParseFn, typename PageFn>
+  Status FollowCursor(engine::RunContext& ctx, const std::string& endpoint, const std::string& date,
+                      const std::string& query, Accounting* acc, ParseFn parse, PageFn on_page) {
     int64_t cursor = -1;  // none yet
     for (int page = 1;; ++page) {
       if (page > kMaxPages) {
-        return DataLossError("balldontlie /v1/games for " + date + ": more than " + std::to_string(kMaxPages) +
+        return DataLossError("balldontlie " + endpoint + " for " + date + ": more than " + std::to_string(kMaxPages) +
                              " pages; the cursor does not end");
       }
-      const std::string what = "balldontlie /v1/games " + date + " page " + std::to_string(page);
-      std::optional<BdlGamesPage> parsed;
+      const std::string what = "balldontlie " + endpoint + " " + date + " page " + std::to_string(page);
+      std::optional<Page> parsed;
       Fetched f = Get(
-          ctx, "/v1/games?" + query + (cursor >= 0 ? "&cursor=" + std::to_string(cursor) : ""), what,
+          ctx, endpoint + "?" + query + (cursor >= 0 ? "&cursor=" + std::to_string(cursor) : ""), what,
           [&](const HttpResponse& r) -> Status {
-            auto p = ParseBdlGamesPage(r.body, what);
+            auto p = parse(r.body, what);
             if (!p.ok()) return AsBodyCheck(p.status());
             parsed = std::move(p).value();
             return OkStatus();
@@ -484,16 +485,29 @@ class BalldontlieScraper final : public HttpScraper {
       if (!f.status.ok()) return FailWith(ctx, f);
       if (f.not_modified) {
         ASSIGN_OR_RETURN(std::string content, StoredContent(ctx, *f.cached_payload));
-        ASSIGN_OR_RETURN(parsed, ParseBdlGamesPage(content, what));
+        ASSIGN_OR_RETURN(parsed, parse(content, what));
       }
-      RETURN_IF_ERROR(Land(ctx, f, "balldontlie_games", std::nullopt).status());
-      for (const BdlGame& g : parsed->games) games[g.id] = g;
-      if (!parsed->next_cursor) break;
+      RETURN_IF_ERROR(on_page(f, *parsed));
+      if (!parsed->next_cursor) return OkStatus();
       if (*parsed->next_cursor == cursor) {
         return DataLossError(what + ": meta.next_cursor repeats " + std::to_string(*parsed->next_cursor));
       }
       cursor = *parsed->next_cursor;
     }
+  }
+
+  Status Scrape(engine::RunContext& ctx, const std::string& date, Accounting* acc) override {
+    const std::string query = "dates%5B%5D=" + date + "&per_page=" + std::to_string(config_.per_page);
+    // 1. The date's games: what the box scores must cover.
+    std::map<int64_t, BdlGame> games;
+    RETURN_IF_ERROR(FollowCursor<BdlGamesPage>(
+        ctx, "/v1/games", date, query, acc,
+        [](std::string_view body, const std::string& what) { return ParseBdlGamesPage(body, what); },
+        [&](const Fetched& f, const BdlGamesPage& page) -> Status {
+          RETURN_IF_ERROR(Land(ctx, f, "balldontlie_games", std::nullopt).status());
+          for (const BdlGame& g : page.games) games[g.id] = g;
+          return OkStatus();
+        }));
     // Box scores exist for finished games only.
     std::map<int64_t, std::string> expected;
     for (const auto& [id, g] : games) {
@@ -501,40 +515,18 @@ class BalldontlieScraper final : public HttpScraper {
     }
     // 2. The box scores, page by page.
     std::map<std::string, int64_t> rows_by_game;
-    cursor = -1;
-    for (int page = 1;; ++page) {
-      if (page > kMaxPages) {
-        return DataLossError("balldontlie /v1/stats for " + date + ": more than " + std::to_string(kMaxPages) +
-                             " pages; the cursor does not end");
-      }
-      const std::string what = "balldontlie /v1/stats " + date + " page " + std::to_string(page);
-      std::optional<BalldontlieStatsPage> parsed;
-      Fetched f = Get(
-          ctx, "/v1/stats?" + query + (cursor >= 0 ? "&cursor=" + std::to_string(cursor) : ""), what,
-          [&](const HttpResponse& r) -> Status {
-            auto p = ParseBalldontlieStats(r.body, what);
-            if (!p.ok()) return AsBodyCheck(p.status());
-            parsed = std::move(p).value();
-            return OkStatus();
-          },
-          acc);
-      if (!f.status.ok()) return FailWith(ctx, f);
-      if (f.not_modified) {
-        ASSIGN_OR_RETURN(std::string content, StoredContent(ctx, *f.cached_payload));
-        ASSIGN_OR_RETURN(parsed, ParseBalldontlieStats(content, what));
-      }
-      // An empty page lands nothing to parse: parse_payload would call it all-rejected.
-      const bool has_rows = !parsed->stats.records.empty() || !parsed->stats.rejects.empty();
-      RETURN_IF_ERROR(
-          Land(ctx, f, "balldontlie_stats", has_rows ? std::optional(ImportKind::kBalldontlieStats) : std::nullopt)
-              .status());
-      for (const BoxScoreRecord& b : parsed->stats.records) ++rows_by_game[b.game_id];
-      if (!parsed->next_cursor) break;
-      if (*parsed->next_cursor == cursor) {
-        return DataLossError(what + ": meta.next_cursor repeats " + std::to_string(*parsed->next_cursor));
-      }
-      cursor = *parsed->next_cursor;
-    }
+    RETURN_IF_ERROR(FollowCursor<BalldontlieStatsPage>(
+        ctx, "/v1/stats", date, query, acc,
+        [](std::string_view body, const std::string& what) { return ParseBalldontlieStats(body, what); },
+        [&](const Fetched& f, const BalldontlieStatsPage& page) -> Status {
+          // An empty page lands nothing to parse: parse_payload would call it all-rejected.
+          const bool has_rows = !page.stats.records.empty() || !page.stats.rejects.empty();
+          RETURN_IF_ERROR(
+              Land(ctx, f, "balldontlie_stats", has_rows ? std::optional(ImportKind::kBalldontlieStats) : std::nullopt)
+                  .status());
+          for (const BoxScoreRecord& b : page.stats.records) ++rows_by_game[b.game_id];
+          return OkStatus();
+        }));
     acc->expected = static_cast<int64_t>(expected.size());
     for (const auto& [id, matchup] : expected) {
       if (rows_by_game.count("bdl:" + std::to_string(id))) {
