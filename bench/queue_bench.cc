@@ -1,5 +1,7 @@
 // Queue benchmarks on a real SQLite file (run: make bench):
 //   BM_ClaimComplete/W      claim + execute + commit of trivial runs with W worker threads
+//   BM_ClaimCompletePg/W    the same on PostgreSQL, when NBAPROPS_BENCH_PG_URL names a server
+//                           (scripts/pg_bench.sh starts a throwaway one and sets it)
 //   BM_TriggerLatency       upstream commit -> downstream claim, in-process (p50/p99 counters)
 //   BM_ReaperDetection      a claimed run whose worker vanished: time from claim to `failed`
 //                           with a 1 s lease and the reaper polling every 100 ms
@@ -9,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -23,10 +26,30 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
-std::unique_ptr<store::Store> FreshStore() {
-  auto p = std::filesystem::temp_directory_path() / ("nbaprops-qbench-" + std::to_string(::getpid()) + ".db");
-  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + suffix);
-  auto s = store::OpenStore(p.string()).value();
+// A PostgreSQL server for the *Pg benchmarks; empty: they are skipped.
+std::string PgUrl() {
+  const char* url = std::getenv("NBAPROPS_BENCH_PG_URL");
+  return url ? url : "";
+}
+
+// An empty database: a new SQLite file, or a new schema on the PostgreSQL server.
+std::unique_ptr<store::Store> FreshStore(bool postgres = false) {
+  std::string url;
+  if (postgres) {
+    static int counter = 0;
+    const std::string schema = "qbench_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+    auto admin = store::OpenStore(PgUrl()).value();
+    (void)admin->WithWrite([&](store::Transaction& t) {
+      RETURN_IF_ERROR(t.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE").status());
+      return t.Exec("CREATE SCHEMA " + schema).status();
+    });
+    url = PgUrl() + (PgUrl().find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + schema;
+  } else {
+    auto p = std::filesystem::temp_directory_path() / ("nbaprops-qbench-" + std::to_string(::getpid()) + ".db");
+    for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + suffix);
+    url = p.string();
+  }
+  auto s = store::OpenStore(url).value();
   (void)store::Migrate(*s);
   (void)s->WithWrite([](store::Transaction& t) { return t.Exec(testing::SideTableProcessor::kTableSql).status(); });
   return s;
@@ -42,15 +65,21 @@ void Seed(store::Store& s, const std::string& processor, int n) {
   });
 }
 
-void BM_ClaimComplete(benchmark::State& state) {
+void ClaimComplete(benchmark::State& state, bool postgres) {
+  if (postgres && PgUrl().empty()) {
+    state.SkipWithError("set NBAPROPS_BENCH_PG_URL (or run scripts/pg_bench.sh)");
+    return;
+  }
   const int workers = static_cast<int>(state.range(0));
   constexpr int kRuns = 5000;
   for (auto _ : state) {
     state.PauseTiming();
-    auto s = FreshStore();
+    auto s = FreshStore(postgres);
     Seed(*s, "side", kRuns);
     engine::Runner runner(*s, SystemClock::Default());
-    (void)runner.Register(std::make_unique<testing::SideTableProcessor>());
+    auto processor = std::make_unique<testing::SideTableProcessor>();
+    processor->partition_local = state.range(1) != 0;
+    (void)runner.Register(std::move(processor));
     engine::WorkerPoolOptions po;
     po.threads = workers;
     po.idle_poll_ms = 1;
@@ -66,7 +95,22 @@ void BM_ClaimComplete(benchmark::State& state) {
   state.counters["runs_per_s"] = benchmark::Counter(static_cast<double>(kRuns) * state.iterations(),
                                                     benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_ClaimComplete)->Arg(1)->Arg(4)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+void BM_ClaimComplete(benchmark::State& state) { ClaimComplete(state, false); }
+void BM_ClaimCompletePg(benchmark::State& state) { ClaimComplete(state, true); }
+// Args: worker threads, and whether the processor declares partition-local commits (which on
+// PostgreSQL commit side by side instead of one at a time; no difference on SQLite).
+BENCHMARK(BM_ClaimComplete)
+    ->ArgsProduct({{1, 4, 8}, {0}})
+    ->ArgNames({"workers", "local"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
+BENCHMARK(BM_ClaimCompletePg)
+    ->ArgsProduct({{1, 4, 8}, {0, 1}})
+    ->ArgNames({"workers", "local"})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime()
+    ->Iterations(3);
 
 // Processor that records when it started (downstream) or committed (upstream).
 class StampProcessor : public testing::SideTableProcessor {

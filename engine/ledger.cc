@@ -4,15 +4,14 @@
 #include <set>
 
 namespace nbaprops::engine {
-namespace {
 
-constexpr const char* kRunColumns =
+const char* const Ledger::kRunColumns =
     "run_id, processor, phase, partition_key, COALESCE(data_date, ''), status, attempt, trigger, caused_by_run_id, "
     "queued_at, started_at, finished_at, duration_ms, records_in, records_out, records_rejected, "
     "COALESCE(error_category, ''), COALESCE(error_message, ''), COALESCE(details, ''), COALESCE(worker_id, ''), "
     "lease_token, lease_expires_at, not_before, priority, deferred_since";
 
-RunRecord ReadRun(const store::Row& r) {
+RunRecord Ledger::ReadRun(const store::Row& r) {
   RunRecord x;
   x.run_id = r.Int(0);
   x.processor = r.Text(1);
@@ -42,18 +41,19 @@ RunRecord ReadRun(const store::Row& r) {
   return x;
 }
 
+namespace {
+
 store::Param DateParam(const std::string& d) { return d.empty() ? store::Param() : store::Param(d); }
 
 StatusOr<int64_t> Insert(store::Transaction& t, const RunStart& s, int64_t now) {
-  RETURN_IF_ERROR(t.Exec("INSERT INTO processor_runs (processor, phase, partition_key, data_date, status, attempt, "
-                         "trigger, caused_by_run_id, queued_at, priority, not_before) "
-                         "VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)",
-                         {s.processor, s.phase, s.partition_key, DateParam(s.data_date), s.attempt, s.trigger,
-                          s.caused_by_run_id, now, s.priority, s.not_before_ms})
-                      .status());
-  ASSIGN_OR_RETURN(int64_t id, t.LastInsertId());
-  RETURN_IF_ERROR(Ledger::Transition(t, id, "", "queued", now, "trigger=" + s.trigger));
-  return id;
+  ASSIGN_OR_RETURN(auto id, t.QueryInt("INSERT INTO processor_runs (processor, phase, partition_key, data_date, "
+                                       "status, attempt, trigger, caused_by_run_id, queued_at, priority, not_before) "
+                                       "VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?) RETURNING run_id",
+                                       {s.processor, s.phase, s.partition_key, DateParam(s.data_date), s.attempt,
+                                        s.trigger, s.caused_by_run_id, now, s.priority, s.not_before_ms}));
+  if (!id) return InternalError("inserting a run of " + s.processor + " returned no run_id");
+  RETURN_IF_ERROR(Ledger::Transition(t, *id, "", "queued", now, "trigger=" + s.trigger));
+  return *id;
 }
 
 }  // namespace
@@ -68,14 +68,34 @@ StatusOr<int64_t> Ledger::Enqueue(store::Transaction& t, const RunStart& s, int6
 
 Status Ledger::Succeed(store::Transaction& t, int64_t run_id, const RunContext& ctx, int64_t now_ms) {
   int64_t now = now_ms / 1000;
-  RETURN_IF_ERROR(t.Exec("UPDATE processor_runs SET status = 'succeeded', finished_at = ?, "
-                         "duration_ms = ?, records_in = ?, records_out = ?, "
-                         "records_rejected = ?, details = ?, error_category = NULL, error_message = NULL "
-                         "WHERE run_id = ?",
-                         {now, now_ms - ctx.started_at_ms, ctx.records_in, ctx.records_out, ctx.records_rejected,
-                          ctx.details.empty() ? store::Param() : store::Param(ctx.details), run_id})
-                      .status());
+  ASSIGN_OR_RETURN(int64_t n, t.Exec("UPDATE processor_runs SET status = 'succeeded', finished_at = ?, "
+                                     "duration_ms = ?, records_in = ?, records_out = ?, "
+                                     "records_rejected = ?, details = ?, error_category = NULL, error_message = NULL "
+                                     "WHERE run_id = ? AND status = 'running' AND lease_token = ?",
+                                     {now, now_ms - ctx.started_at_ms, ctx.records_in, ctx.records_out,
+                                      ctx.records_rejected, ctx.details.empty() ? store::Param() : store::Param(ctx.details),
+                                      run_id, ctx.lease_token}));
+  if (n != 1) {
+    ASSIGN_OR_RETURN(auto run, Get(t, run_id));
+    const std::string state = run ? run->status : "missing";
+    const bool taken_over = run && run->lease_token.value_or(0) != ctx.lease_token;
+    return AbortedError("run " + std::to_string(run_id) + " lost its lease (state '" + state +
+                        (taken_over ? "', lease taken over" : "'") + "); its output is discarded");
+  }
   return Transition(t, run_id, "running", "succeeded", now, "");
+}
+
+Status Ledger::Transitions(store::Transaction& t, const std::vector<int64_t>& run_ids, const std::string& from,
+                           const std::string& to, int64_t now, const std::string& reason) {
+  if (run_ids.empty()) return OkStatus();
+  std::string sql = "INSERT INTO run_transitions (run_id, from_status, to_status, at, reason) VALUES ";
+  store::Params params;
+  for (size_t i = 0; i < run_ids.size(); ++i) {
+    sql += i ? ", (?, ?, ?, ?, ?)" : "(?, ?, ?, ?, ?)";
+    params.insert(params.end(), {run_ids[i], from.empty() ? store::Param() : store::Param(from), to, now,
+                                 reason.empty() ? store::Param() : store::Param(reason)});
+  }
+  return t.Exec(sql, params).status();
 }
 
 Status Ledger::Transition(store::Transaction& t, int64_t run_id, const std::string& from, const std::string& to,

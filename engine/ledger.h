@@ -64,12 +64,21 @@ struct RunStart {
 
 class Ledger {
  public:
+  // The columns ReadRun reads, in its order, for `SELECT` and `RETURNING` lists.
+  static const char* const kRunColumns;
+  static RunRecord ReadRun(const store::Row& row);
+
   // Inserts a run in state `queued`, unless a live (queued/running) run of the partition exists;
   // returns the live or new run id. `now` in seconds.
   static StatusOr<int64_t> Enqueue(store::Transaction& t, const RunStart& start, int64_t now);
+  // Marks a running run succeeded, fenced on ctx.lease_token: kAborted, and nothing changed, when
+  // the run is no longer running under that lease (reaped, or taken over).
   static Status Succeed(store::Transaction& t, int64_t run_id, const RunContext& ctx, int64_t now_ms);
   static Status Transition(store::Transaction& t, int64_t run_id, const std::string& from, const std::string& to,
                            int64_t now, const std::string& reason);
+  // The same transition of several runs, in one statement.
+  static Status Transitions(store::Transaction& t, const std::vector<int64_t>& run_ids, const std::string& from,
+                            const std::string& to, int64_t now, const std::string& reason);
 
   static StatusOr<std::vector<RunRecord>> List(store::Transaction& t, const RunFilter& filter);
   static StatusOr<std::optional<RunRecord>> Get(store::Transaction& t, int64_t run_id);

@@ -35,19 +35,9 @@ FailureCategory CategorizeFailure(const Status& s) {
 }
 
 Status RunContext::CommitOutput(const std::function<Status(store::Transaction&)>& write) {
-  ASSIGN_OR_RETURN(auto txn, store_.Begin(store::TxnMode::kWrite));
-  std::string status = "missing";
-  int64_t token = 0;
-  RETURN_IF_ERROR(txn->Query("SELECT status, COALESCE(lease_token, 0) FROM processor_runs WHERE run_id = ?", {run_id_},
-                             [&](const store::Row& r) {
-                               status = r.Text(0);
-                               token = r.Int(1);
-                               return OkStatus();
-                             }));
-  if (status != "running" || token != lease_token) {
-    return AbortedError("run " + std::to_string(run_id_) + " lost its lease (state '" + status +
-                        (token != lease_token ? "', lease taken over" : "'") + "); its output is discarded");
-  }
+  ASSIGN_OR_RETURN(auto txn, store_.Begin(concurrent_commit ? store::TxnMode::kRunCommit : store::TxnMode::kWrite));
+  // The lease is checked where the run is marked succeeded (Ledger::Succeed), in this same
+  // transaction: a run that lost it rolls back its output with it.
   RETURN_IF_ERROR(write(*txn));
   if (records_out < expected_min_rows) {
     category_override = FailureCategory::kIncompleteOutput;

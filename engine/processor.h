@@ -51,6 +51,12 @@ class Processor {
   // admits it (engine/breaker.h). Its source_unavailable, rate_limited and timeout failures
   // count against every one of them, and its success closes them.
   virtual std::vector<std::string> sources() const { return {}; }
+  // True when the writes of this processor's CommitOutput touch only rows of its own partition
+  // (plus rows no other run writes), never reading another partition's rows to decide what to
+  // write. Its commits may then run side by side with other runs' commits on PostgreSQL
+  // (store::TxnMode::kRunCommit) instead of one at a time. Runs with sources() always commit
+  // one at a time (their breakers are read and written).
+  virtual bool partition_local_commits() const { return false; }
   virtual Status Run(RunContext& ctx) = 0;
 };
 
@@ -77,6 +83,7 @@ class RunContext {
   std::string details;  // short JSON object with processor-specific facts, kept on the ledger
   int64_t started_at_ms = 0;  // set by the runner; for duration_ms on the ledger
   int64_t lease_token = 0;    // the lease this attempt holds; CommitOutput is fenced on it
+  bool concurrent_commit = false;  // set by the runner: commit in kRunCommit mode
   // Runs inside CommitOutput's transaction after the run is marked succeeded: the runner
   // enqueues downstream runs here, so a success and its triggers commit together.
   std::function<Status(store::Transaction&)> on_success;

@@ -1,6 +1,7 @@
 #include "engine/queue.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "engine/incidents.h"
 
@@ -32,19 +33,45 @@ StatusOr<ClaimedRun> Queue::ClaimRun(store::Transaction& t, int64_t run_id, cons
 
 StatusOr<std::optional<ClaimedRun>> Queue::ClaimNext(store::Store& store, const std::string& worker_id,
                                                      int64_t now_ms, int64_t lease_ms, int64_t token) {
-  std::optional<ClaimedRun> out;
+  ASSIGN_OR_RETURN(auto runs, ClaimBatch(store, worker_id, now_ms, lease_ms, token, 1));
+  if (runs.empty()) return std::optional<ClaimedRun>();
+  return std::optional<ClaimedRun>(std::move(runs.front()));
+}
+
+StatusOr<std::vector<ClaimedRun>> Queue::ClaimBatch(store::Store& store, const std::string& worker_id, int64_t now_ms,
+                                                    int64_t lease_ms, int64_t token, int max_runs) {
   // kClaim: on PostgreSQL claimers lock rows instead of taking the writer lock, and SKIP LOCKED
-  // passes over a row another claimer holds; ClaimRun's conditional UPDATE is the final check.
-  // On SQLite this is an ordinary write transaction.
-  static const std::string kSelect =
-      "SELECT run_id FROM processor_runs WHERE status = 'queued' AND (not_before IS NULL OR not_before <= ?) "
-      "ORDER BY priority DESC, data_date, run_id LIMIT 1";
-  const std::string sql = kSelect + std::string(store.claim_lock_clause());
+  // passes over a row another claimer holds. On SQLite this is an ordinary write transaction.
+  // `picked` walks processor_runs_claim in order, skipping runs that wait for their not_before.
+  // It must be MATERIALIZED: as a plain IN (subquery), PostgreSQL may run the subquery once per
+  // candidate row and so claim more than LIMIT runs (seen: 7 for LIMIT 1). The UPDATE repeats no
+  // condition on status: the rows picked are locked (or, on SQLite, the database is), and on a
+  // queue table whose statistics lag behind, such a condition led PostgreSQL's planner to scan
+  // every live run instead of looking the picked ones up by key (3 ms instead of 0.3 ms).
+  const std::string sql =
+      "WITH picked AS MATERIALIZED (SELECT run_id FROM processor_runs WHERE status = 'queued' AND "
+      "(not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, data_date, run_id LIMIT ?" +
+      std::string(store.claim_lock_clause()) +
+      ") UPDATE processor_runs SET status = 'running', worker_id = ?, lease_token = ?, heartbeat_at = ?, "
+      "lease_expires_at = ?, started_at = ? WHERE run_id IN (SELECT run_id FROM picked) "
+      "RETURNING " + Ledger::kRunColumns;
+  std::vector<ClaimedRun> out;
   ASSIGN_OR_RETURN(auto txn, store.Begin(store::TxnMode::kClaim));
-  // Walks processor_runs_claim in order; runs waiting for their not_before are skipped.
-  ASSIGN_OR_RETURN(auto id, txn->QueryInt(sql, {now_ms}));
-  if (!id) return out;
-  ASSIGN_OR_RETURN(out, ClaimRun(*txn, *id, worker_id, now_ms, lease_ms, token));
+  RETURN_IF_ERROR(txn->Query(sql, {now_ms, static_cast<int64_t>(std::max(max_runs, 1)), worker_id, token, now_ms,
+                                   now_ms + lease_ms, now_ms / 1000},
+                             [&](const store::Row& r) {
+                               out.push_back({Ledger::ReadRun(r), token, worker_id});
+                               return OkStatus();
+                             }));
+  if (out.empty()) return out;
+  // RETURNING follows no ORDER BY: hand the runs out in claim order.
+  std::sort(out.begin(), out.end(), [](const ClaimedRun& a, const ClaimedRun& b) {
+    return std::tuple(-a.run.priority, a.run.data_date, a.run.run_id) <
+           std::tuple(-b.run.priority, b.run.data_date, b.run.run_id);
+  });
+  std::vector<int64_t> ids;
+  for (const ClaimedRun& c : out) ids.push_back(c.run.run_id);
+  RETURN_IF_ERROR(Ledger::Transitions(*txn, ids, "queued", "running", now_ms / 1000, "worker=" + worker_id));
   RETURN_IF_ERROR(txn->Commit());
   return out;
 }

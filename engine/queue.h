@@ -54,6 +54,10 @@ class Queue {
   // oldest run first. Empty when nothing is runnable.
   static StatusOr<std::optional<ClaimedRun>> ClaimNext(store::Store& store, const std::string& worker_id,
                                                        int64_t now_ms, int64_t lease_ms, int64_t token);
+  // Claims up to max_runs runnable runs in that order, in one transaction, all under one lease
+  // token (fencing is per run and token). Empty when nothing is runnable.
+  static StatusOr<std::vector<ClaimedRun>> ClaimBatch(store::Store& store, const std::string& worker_id,
+                                                      int64_t now_ms, int64_t lease_ms, int64_t token, int max_runs);
   // Claims one specific queued run inside the caller's transaction.
   static StatusOr<ClaimedRun> ClaimRun(store::Transaction& t, int64_t run_id, const std::string& worker_id,
                                        int64_t now_ms, int64_t lease_ms, int64_t token);

@@ -4,10 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <set>
 #include <thread>
 
 #include "engine/runner.h"
+#include "engine/worker_pool.h"
 #include "tests/side_table_processor.h"
 #include "tests/test_util.h"
 
@@ -312,6 +314,72 @@ TEST_P(QueueTest, ConcurrentClaimersNeverClaimARunTwice) {
   EXPECT_EQ(all.size(), static_cast<size_t>(kRuns));
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'running'"), kRuns);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM run_transitions WHERE to_status = 'running'"), kRuns);
+}
+
+TEST_P(QueueTest, ABatchClaimTakesAtMostItsLimitInClaimOrder) {
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 10; ++i) ids.push_back(Enqueue("p" + std::to_string(i)));
+  auto first = Queue::ClaimBatch(*store_, "w1", clock_.NowMillis(), 30'000, 7, 3);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->size(), 3u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*first)[i].run.run_id, ids[i]);
+    EXPECT_EQ((*first)[i].run.status, "running");
+    EXPECT_EQ((*first)[i].lease_token, 7);
+  }
+  // Exactly the runs handed out are running, each with its one transition.
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'running'"), 3);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM run_transitions WHERE to_status = 'running'"), 3);
+  auto rest = Queue::ClaimBatch(*store_, "w2", clock_.NowMillis(), 30'000, 8, 50);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 7u);
+  EXPECT_EQ(rest->front().run.run_id, ids[3]);
+  EXPECT_EQ(rest->back().run.run_id, ids[9]);
+  EXPECT_TRUE(Queue::ClaimBatch(*store_, "w3", clock_.NowMillis(), 30'000, 9, 5)->empty());
+}
+
+// A worker pool on either backend, with processors whose commits are partition-local (on
+// PostgreSQL they commit side by side): every run executes once, and the downstream run of each
+// partition, which needs both of its inputs, is triggered exactly once although its two inputs
+// commit at the same moment.
+TEST_P(QueueTest, SideBySideCommitsTriggerEachDownstreamRunExactlyOnce) {
+  constexpr int kParts = 60;
+  EngineOptions o;
+  o.worker_id = "pool";
+  Runner runner(*store_, SystemClock::Default(), o);
+  for (auto [name, inputs] : {std::pair<std::string, std::vector<std::string>>{"a", {}},
+                              {"b", {}},
+                              {"c", {"a", "b"}}}) {
+    auto p = std::make_unique<SideTableProcessor>(name, inputs);
+    p->partition_local = true;
+    ASSERT_TRUE(runner.Register(std::move(p)).ok());
+  }
+  ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) -> Status {
+                for (int i = 0; i < kParts; ++i) {
+                  for (const char* name : {"a", "b"}) {
+                    RunStart s{name, 2, "p" + std::to_string(i), "", "manual", std::nullopt, 1, 0, std::nullopt};
+                    RETURN_IF_ERROR(Ledger::Enqueue(t, s, clock_.NowSeconds()).status());
+                  }
+                }
+                return OkStatus();
+              }).ok());
+  WorkerPoolOptions po;
+  po.threads = 4;
+  po.idle_poll_ms = 20;
+  po.reaper = false;
+  WorkerPool pool(runner, po);
+  pool.Start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (pool.runs_executed() < 3 * kParts && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // nothing more may arrive
+  pool.Stop();
+  EXPECT_EQ(pool.runs_failed(), 0);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM executions"), 3 * kParts);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(DISTINCT processor || '/' || part) FROM executions"), 3 * kParts);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'c'"), kParts);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status <> 'succeeded'"), 0);
 }
 
 }  // namespace

@@ -98,10 +98,15 @@ std::vector<Processor*> Runner::InOrder(int phase) const {
 }
 
 Status Runner::EnqueueDownstream(store::Transaction& t, const Processor& p, const RunRecord& run, bool* enqueued) {
+  bool locked = false;
   for (const std::string& name : order_) {
     const Processor& q = *processors_.at(name);
     const auto ins = q.inputs();
     if (std::find(ins.begin(), ins.end(), p.name()) == ins.end()) continue;
+    // Two inputs of the partition committing side by side (kRunCommit) would each miss the
+    // other's success: whichever commits second must see the first.
+    if (!locked) RETURN_IF_ERROR(t.LockKey("downstream:" + run.partition_key));
+    locked = true;
     bool ready = true;
     for (const std::string& in : ins) {
       if (in == p.name()) continue;
@@ -179,7 +184,10 @@ std::optional<RunOutcome> Runner::AdmitSources(const Processor& p, const Claimed
 RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
   const std::vector<std::string> sources = p.sources();
   if (!sources.empty()) {
-    if (std::optional<RunOutcome> deferred = AdmitSources(p, claimed, sources)) return *deferred;
+    if (std::optional<RunOutcome> deferred = AdmitSources(p, claimed, sources)) {
+      ReleaseLease(claimed.run.run_id);  // held since Claim, if claimed there
+      return *deferred;
+    }
   }
   RunOutcome out;
   out.run_id = claimed.run.run_id;
@@ -187,6 +195,7 @@ RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
   RunContext ctx(store_, clock_, claimed.run.run_id, claimed.run.partition_key, claimed.run.data_date);
   ctx.started_at_ms = clock_.NowMillis();
   ctx.lease_token = claimed.lease_token;
+  ctx.concurrent_commit = p.partition_local_commits() && sources.empty();
   bool triggered = false;
   ctx.on_success = [&](store::Transaction& t) -> Status {
     RETURN_IF_ERROR(EnqueueDownstream(t, p, claimed.run, &triggered));
@@ -256,26 +265,36 @@ RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
   return out;
 }
 
+StatusOr<std::vector<ClaimedRun>> Runner::Claim(const std::string& worker_id, int max_runs) {
+  ASSIGN_OR_RETURN(auto runs, Queue::ClaimBatch(store_, worker_id, clock_.NowMillis(), options_.lease_ms, NewToken(),
+                                                max_runs));
+  for (const ClaimedRun& c : runs) HoldLease(c.run.run_id, c.lease_token);
+  return runs;
+}
+
+RunOutcome Runner::Run(const ClaimedRun& claimed) {
+  if (Processor* p = Find(claimed.run.processor)) return RunClaimed(*p, claimed);
+  ReleaseLease(claimed.run.run_id);
+  RunOutcome out;
+  out.run_id = claimed.run.run_id;
+  out.processor = claimed.run.processor;
+  out.category = FailureCategory::kConfigError;
+  FailureInfo f;
+  f.category = out.category;
+  f.message = "no processor named '" + claimed.run.processor + "' in this build";
+  out.status = FailedPreconditionError(f.message);
+  Status st = store_.WithWrite([&](store::Transaction& t) {
+    return Queue::ApplyFailure(t, claimed.run, f, clock_.NowMillis(), options_.retry, Jitter());
+  });
+  // Not recorded: the run stays running without a heartbeat, and the reaper fails it.
+  if (!st.ok()) out.status = out.status.WithContext("(and recording the failure failed: " + st.message() + ")");
+  return out;
+}
+
 StatusOr<std::optional<RunOutcome>> Runner::RunNext(const std::string& worker_id) {
-  ASSIGN_OR_RETURN(auto claimed,
-                   Queue::ClaimNext(store_, worker_id, clock_.NowMillis(), options_.lease_ms, NewToken()));
-  if (!claimed) return std::optional<RunOutcome>();
-  Processor* p = Find(claimed->run.processor);
-  if (!p) {
-    FailureInfo f;
-    f.category = FailureCategory::kConfigError;
-    f.message = "no processor named '" + claimed->run.processor + "' in this build";
-    RETURN_IF_ERROR(store_.WithWrite([&](store::Transaction& t) {
-      return Queue::ApplyFailure(t, claimed->run, f, clock_.NowMillis(), options_.retry, Jitter());
-    }));
-    RunOutcome out;
-    out.run_id = claimed->run.run_id;
-    out.processor = claimed->run.processor;
-    out.status = FailedPreconditionError(f.message);
-    out.category = f.category;
-    return std::optional<RunOutcome>(out);
-  }
-  return std::optional<RunOutcome>(RunClaimed(*p, *claimed));
+  ASSIGN_OR_RETURN(auto claimed, Claim(worker_id, 1));
+  if (claimed.empty()) return std::optional<RunOutcome>();
+  return std::optional<RunOutcome>(Run(claimed.front()));
 }
 
 StatusOr<std::vector<RunOutcome>> Runner::DrainQueue() {

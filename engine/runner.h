@@ -71,6 +71,13 @@ class Runner {
                      const std::string& trigger, std::optional<int64_t> caused_by = std::nullopt);
   // Runs a run this worker has claimed.
   RunOutcome RunClaimed(Processor& p, const ClaimedRun& claimed);
+  // Claims up to max_runs runnable runs in one transaction (Queue::ClaimBatch). Their leases are
+  // held (heartbeated) from now on, so a claimed run may wait in this process for a free worker;
+  // each must then be passed to Run.
+  StatusOr<std::vector<ClaimedRun>> Claim(const std::string& worker_id, int max_runs);
+  // Runs a run claimed with Claim; a run of a processor this build does not have fails with
+  // config_error.
+  RunOutcome Run(const ClaimedRun& claimed);
   // Claims and runs the next runnable run; empty when none is runnable now.
   StatusOr<std::optional<RunOutcome>> RunNext(const std::string& worker_id);
   // Runs runnable runs until none is left (retries waiting for not_before stay queued).

@@ -36,33 +36,71 @@ void WorkerPool::Notify() {
 
 void WorkerPool::Wait(int64_t ms) {
   std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping_ || pending_; });
+  cv_.wait_for(lock, std::chrono::milliseconds(ms), [this] { return stopping_ || pending_ || !handoff_.empty(); });
   pending_ = false;
+}
+
+std::optional<ClaimedRun> WorkerPool::NextRun(const std::string& worker_id, Status* status, bool* stop) {
+  int batch = 1;
+  {
+    std::unique_lock<std::mutex> lock(mu_);
+    // Another worker's claim may bring this one a run: wait for it rather than claim beside it.
+    cv_.wait(lock, [this] { return !claiming_ || !handoff_.empty(); });
+    if (!handoff_.empty()) {
+      ClaimedRun run = std::move(handoff_.front());
+      handoff_.pop_front();
+      handoff_size_ = handoff_.size();
+      return run;
+    }
+    if (stopping_) {
+      *stop = true;
+      return std::nullopt;
+    }
+    claiming_ = true;
+    batch = std::max(1, options_.threads - executing_.load());
+  }
+  ++busy_;
+  auto claimed = runner_.Claim(worker_id, batch);
+  --busy_;
+  std::optional<ClaimedRun> mine;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    claiming_ = false;
+    if (claimed.ok() && !claimed->empty()) {
+      mine = std::move(claimed->front());
+      for (size_t i = 1; i < claimed->size(); ++i) handoff_.push_back(std::move((*claimed)[i]));
+      handoff_size_ = handoff_.size();
+    }
+  }
+  cv_.notify_all();
+  if (!claimed.ok()) *status = claimed.status();
+  return mine;
 }
 
 void WorkerPool::WorkerLoop(int index) {
   const std::string worker_id = runner_.worker_id() + "/w" + std::to_string(index);
   while (true) {
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (stopping_) return;
-    }
-    ++busy_;
-    auto next = runner_.RunNext(worker_id);
-    --busy_;
-    if (!next.ok()) {
-      LogWarn("worker " + worker_id + ": " + next.status().ToString());
-      Wait(options_.idle_poll_ms);
-      continue;
-    }
-    if (!*next) {
-      last_claim_empty_ = true;
+    Status claim_status;
+    bool stop = false;
+    std::optional<ClaimedRun> run = NextRun(worker_id, &claim_status, &stop);
+    if (stop) return;
+    if (!run) {
+      if (!claim_status.ok()) {
+        LogWarn("worker " + worker_id + ": " + claim_status.ToString());
+      } else {
+        last_claim_empty_ = true;
+      }
       Wait(options_.idle_poll_ms);
       continue;
     }
     last_claim_empty_ = false;
+    ++busy_;
+    ++executing_;
+    RunOutcome outcome = runner_.Run(*run);
+    --executing_;
+    --busy_;
     ++executed_;
-    if (!(*next)->status.ok()) ++failed_;
+    if (!outcome.status.ok()) ++failed_;
   }
 }
 

@@ -93,6 +93,10 @@ class Transaction {
   virtual StatusOr<std::unique_ptr<Statement>> Prepare(std::string_view sql) = 0;
   virtual StatusOr<int64_t> LastInsertId() = 0;
   virtual Status Commit() = 0;
+  // Waits for, then holds until the end of the transaction, an exclusive lock on `key` among
+  // kRunCommit transactions, for the few things several run commits may race on (a partition's
+  // downstream trigger). Nothing to do on SQLite, whose writers are serialized already.
+  virtual Status LockKey(std::string_view /*key*/) { return OkStatus(); }
 
   // Helpers for the common single-value query.
   StatusOr<std::optional<int64_t>> QueryInt(std::string_view sql, const Params& params = {});
@@ -110,6 +114,13 @@ enum class TxnMode {
   // COMMITTED on their own: select with claim_lock_clause(), then a conditional UPDATE. On SQLite
   // this is kWrite.
   kClaim,
+  // For a run's output commit when its processor writes only its own partition's rows
+  // (Processor::partition_local_commits): on PostgreSQL the writer lock is taken shared, so such
+  // commits proceed side by side while every kWrite transaction still excludes them all (the
+  // reaper, heartbeats and every other writer). Only the committing run's own ledger row is
+  // updated, conditionally; LockKey serializes what two such commits may race on. On SQLite this
+  // is kWrite.
+  kRunCommit,
 };
 
 class Store {

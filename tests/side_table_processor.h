@@ -19,6 +19,7 @@ class SideTableProcessor : public engine::Processor {
   int phase() const override { return 2; }
   std::vector<std::string> inputs() const override { return inputs_; }
   std::vector<std::string> output_tables() const override { return {"executions"}; }
+  bool partition_local_commits() const override { return partition_local; }
   Status Run(engine::RunContext& ctx) override {
     if (before_commit) before_commit(ctx);
     if (fail) return fail(ctx);
@@ -35,6 +36,7 @@ class SideTableProcessor : public engine::Processor {
 
   std::function<Status(engine::RunContext&)> fail;
   std::function<void(engine::RunContext&)> before_commit;
+  bool partition_local = false;  // its one insert is partition-local; off unless a test sets it
 
  private:
   std::string name_;

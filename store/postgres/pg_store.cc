@@ -18,8 +18,12 @@ namespace nbaprops::store::postgres {
 namespace {
 
 constexpr Oid kByteaOid = 17;
-// The one advisory lock that serializes kWrite transactions ("nbaprops" in ASCII, truncated).
-constexpr const char* kWriterLockSql = "SELECT pg_advisory_xact_lock(7953066445824847219)";
+// The one advisory lock that serializes kWrite transactions ("nbaprops" in ASCII, truncated),
+// taken shared by kRunCommit ones. BEGIN and the lock go in one round trip.
+constexpr const char* kBeginWriteSql = "BEGIN; SELECT pg_advisory_xact_lock(7953066445824847219)";
+constexpr const char* kBeginRunCommitSql = "BEGIN; SELECT pg_advisory_xact_lock_shared(7953066445824847219)";
+// LockKey's locks: the two-key form, so they never collide with the writer lock.
+constexpr const char* kKeyLockSql = "SELECT pg_advisory_xact_lock(1853189228, hashtext(?))";
 constexpr size_t kMaxIdle = 16;
 
 struct Prepared {
@@ -182,6 +186,8 @@ class PgTransaction final : public Transaction {
 
   StatusOr<std::unique_ptr<Statement>> Prepare(std::string_view sql) override;
 
+  Status LockKey(std::string_view key) override { return Run(kKeyLockSql, {std::string(key)}, nullptr).status(); }
+
   StatusOr<int64_t> LastInsertId() override {
     ASSIGN_OR_RETURN(auto id, QueryInt("SELECT lastval()"));
     return id.value_or(0);
@@ -273,14 +279,16 @@ class PgStore final : public Store {
   }
 
   StatusOr<std::unique_ptr<Transaction>> Begin(TxnMode mode) override {
-    const char* begin = mode == TxnMode::kRead ? "BEGIN ISOLATION LEVEL REPEATABLE READ" : "BEGIN";
+    const char* begin = mode == TxnMode::kRead        ? "BEGIN ISOLATION LEVEL REPEATABLE READ"
+                        : mode == TxnMode::kWrite     ? kBeginWriteSql
+                        : mode == TxnMode::kRunCommit ? kBeginRunCommitSql
+                                                      : "BEGIN";
     // A pooled connection may have died with a server restart; that shows only when it is used,
     // so a failed BEGIN on a broken connection is retried on a fresh one.
     Status last;
     for (int attempt = 0; attempt < 3; ++attempt) {
       ASSIGN_OR_RETURN(auto c, Acquire());
       Result res(PQexec(c->conn, begin), &PQclear);
-      if (Ok(res.get()) && mode == TxnMode::kWrite) res.reset(PQexec(c->conn, kWriterLockSql));
       if (Ok(res.get())) return std::unique_ptr<Transaction>(new PgTransaction(this, std::move(c)));
       last = PgError(*c, res.get(), begin);
       if (!c->broken) return last;
