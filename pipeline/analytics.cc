@@ -236,7 +236,9 @@ class TeamSqlProcessor final : public engine::Processor {
 };
 
 // Official points come from the schedule; box_score_points may be lower when a player is missing
-// from every box-score source (box_score_complete = 0 then).
+// from every box-score source (box_score_complete = 0 then). The CAST makes PostgreSQL compute in
+// binary floating point as SQLite does; its literal 0.44 is an exact NUMERIC otherwise, and the
+// two backends' ratings would differ in the last bits.
 constexpr char kTeamOffenseSql[] = R"SQL(
 INSERT INTO analytics_team_offense_game_summary (game_date, game_id, team, opponent, home, points, box_score_points,
   players, minutes, fgm, fga, fg3m, fg3a, ftm, fta, oreb, dreb, tov, ast, two_pt_points, three_pt_points, ft_points,
@@ -245,11 +247,11 @@ SELECT p.game_date, p.game_id, p.team, MAX(p.opponent), MAX(p.home),
   CASE WHEN MAX(p.home) = 1 THEN MAX(s.home_points) ELSE MAX(s.away_points) END,
   SUM(p.points), COUNT(*), SUM(p.minutes), SUM(p.fgm), SUM(p.fga), SUM(p.fg3m), SUM(p.fg3a), SUM(p.ftm), SUM(p.fta),
   SUM(p.oreb), SUM(p.dreb), SUM(p.tov), SUM(p.ast), SUM(p.two_pt_points), SUM(p.three_pt_points), SUM(p.ft_points),
-  SUM(p.fga) + 0.44 * SUM(p.fta) - SUM(p.oreb) + SUM(p.tov),
-  CASE WHEN SUM(p.minutes) > 0 THEN 48.0 * (SUM(p.fga) + 0.44 * SUM(p.fta) - SUM(p.oreb) + SUM(p.tov)) / (SUM(p.minutes) / 5.0) END,
-  CASE WHEN SUM(p.fga) + 0.44 * SUM(p.fta) - SUM(p.oreb) + SUM(p.tov) > 0 THEN
+  SUM(p.fga) + CAST(0.44 AS DOUBLE PRECISION) * SUM(p.fta) - SUM(p.oreb) + SUM(p.tov),
+  CASE WHEN SUM(p.minutes) > 0 THEN 48.0 * (SUM(p.fga) + CAST(0.44 AS DOUBLE PRECISION) * SUM(p.fta) - SUM(p.oreb) + SUM(p.tov)) / (SUM(p.minutes) / 5.0) END,
+  CASE WHEN SUM(p.fga) + CAST(0.44 AS DOUBLE PRECISION) * SUM(p.fta) - SUM(p.oreb) + SUM(p.tov) > 0 THEN
     100.0 * COALESCE(CASE WHEN MAX(p.home) = 1 THEN MAX(s.home_points) ELSE MAX(s.away_points) END, SUM(p.points))
-    / (SUM(p.fga) + 0.44 * SUM(p.fta) - SUM(p.oreb) + SUM(p.tov)) END,
+    / (SUM(p.fga) + CAST(0.44 AS DOUBLE PRECISION) * SUM(p.fta) - SUM(p.oreb) + SUM(p.tov)) END,
   CASE WHEN SUM(p.points) = CASE WHEN MAX(p.home) = 1 THEN MAX(s.home_points) ELSE MAX(s.away_points) END THEN 1 ELSE 0 END
 FROM analytics_player_game_summary p LEFT JOIN raw_schedule s ON s.game_id = p.game_id
 WHERE p.game_date = ? GROUP BY p.game_date, p.game_id, p.team

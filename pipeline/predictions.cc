@@ -245,13 +245,15 @@ class PredictionProcessor final : public engine::Processor {
                                   {FormatIsoDate(day - 1), date,
                                    std::min(ctx.clock().NowSeconds(), slate.games ? slate.first_tip_s : INT64_MAX)}));
       if (!model) {
-        // moving_average's inputs are plain daily-cache columns: no feature decoding needed.
+        // moving_average's inputs are plain daily-cache columns: no feature decoding needed. Ordered,
+        // so the spread's floating-point sums are the same on every backend and query plan.
         const int32_t since = std::max(SeasonStart(day), day - kSpreadHistoryDays);
         std::vector<double> pred, actual;
         RETURN_IF_ERROR(t.Query(
             "SELECT c.pts_avg_l5, c.pts_avg_l10, c.pts_avg_season, p.points FROM precompute_player_daily_cache c "
             "JOIN analytics_player_game_summary p ON p.player_id = c.player_id AND p.game_date = c.game_date "
-            "WHERE c.game_date >= ? AND c.game_date < ? AND c.games_season >= 5 AND p.minutes > 0",
+            "WHERE c.game_date >= ? AND c.game_date < ? AND c.games_season >= 5 AND p.minutes > 0 "
+            "ORDER BY c.game_date, c.player_id",
             {FormatIsoDate(since), date}, [&](const Row& r) {
               pred.push_back(MovingAverage(r.Double(0), r.Double(1), r.Double(2)));
               actual.push_back(r.Double(3));
