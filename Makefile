@@ -52,6 +52,7 @@ bench: build
 	$(BUILD)/bench/model_bench
 	bench/daily_cache_peer.sh
 	bench/http_bench.sh
+	bench/pg_queue_bench.sh $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')

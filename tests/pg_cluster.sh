@@ -6,6 +6,11 @@
 #
 # When the server is not installed, `start` writes DIR/skip with the reason and the apt command,
 # and exits 0: the tests then skip and print that reason (never silently).
+#
+# A test cluster does not sync to disk (fsync=off). NBAPROPS_PG_DURABLE=1 starts one with the
+# server's durable defaults instead, except synchronous_commit=off (a commit returns before its
+# WAL reaches the disk, as SQLite's synchronous=NORMAL in WAL mode): the benchmarks use it
+# (bench/pg_queue_bench.sh).
 set -euo pipefail
 
 cmd=${1:?usage: pg_cluster.sh start|stop|restart DIR}
@@ -43,8 +48,10 @@ case "$cmd" in
       exit 1
     }
     # -l: without a log file pg_ctl keeps stdout open and hangs a piped CI step.
+    settings="-c synchronous_commit=off -c max_connections=200"
+    if [ "${NBAPROPS_PG_DURABLE:-0}" != 1 ]; then settings="$settings -c fsync=off -c full_page_writes=off"; fi
     as_owner "$bin/pg_ctl -D $data -l $dir/server.log -w -t 30 -o \"-p $port -k $sock -c listen_addresses='' \
-      -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200\" start" >/dev/null || {
+      $settings\" start" >/dev/null || {
       echo "PostgreSQL did not start; its log:" >&2
       cat "$dir/server.log" >&2
       exit 1
