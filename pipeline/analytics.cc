@@ -213,6 +213,8 @@ class TeamSqlProcessor final : public engine::Processor {
   int phase() const override { return 3; }
   std::vector<std::string> inputs() const override { return {input_}; }
   std::vector<std::string> output_tables() const override { return {table_}; }
+  // Its commit replaces the date's rows and writes nothing else (Processor::partition_local_commits).
+  bool partition_local_commits() const override { return true; }
 
   Status Run(RunContext& ctx) override {
     int32_t day;
@@ -326,6 +328,8 @@ class UpcomingTeamContextProcessor final : public engine::Processor {
   std::string name() const override { return "upcoming_team_game_context"; }
   int phase() const override { return 3; }
   std::vector<std::string> output_tables() const override { return {"analytics_upcoming_team_game_context"}; }
+  // Its commit replaces the date's rows and writes nothing else (Processor::partition_local_commits).
+  bool partition_local_commits() const override { return true; }
 
   Status Run(RunContext& ctx) override {
     int32_t day;

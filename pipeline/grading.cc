@@ -45,6 +45,8 @@ class GradingProcessor final : public engine::Processor {
   std::vector<std::string> output_tables() const override {
     return {"prediction_accuracy", "prediction_performance_daily"};
   }
+  // Its commit replaces the date's rows and writes nothing else (Processor::partition_local_commits).
+  bool partition_local_commits() const override { return true; }
 
   Status Run(engine::RunContext& ctx) override {
     int32_t day;

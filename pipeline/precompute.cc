@@ -148,6 +148,8 @@ class PrecomputeProcessor : public engine::Processor {
   int phase() const override { return 4; }
   std::vector<std::string> inputs() const override { return inputs_; }
   std::vector<std::string> output_tables() const override { return {table_}; }
+  // Its commit replaces the date's rows and writes nothing else (Processor::partition_local_commits).
+  bool partition_local_commits() const override { return true; }
 
   Status Run(RunContext& ctx) override {
     int32_t day;

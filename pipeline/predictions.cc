@@ -221,6 +221,8 @@ class PredictionProcessor final : public engine::Processor {
   int phase() const override { return 5; }
   std::vector<std::string> inputs() const override { return {"ml_feature_store"}; }
   std::vector<std::string> output_tables() const override { return {"player_prop_predictions"}; }
+  // Its commit supersedes and inserts the date's predictions only (Processor::partition_local_commits).
+  bool partition_local_commits() const override { return true; }
 
   Status Run(engine::RunContext& ctx) override {
     int32_t day;
