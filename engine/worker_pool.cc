@@ -1,5 +1,7 @@
 #include "engine/worker_pool.h"
 
+#include <chrono>
+
 #include "base/log.h"
 
 namespace nbaprops::engine {
@@ -58,6 +60,7 @@ std::optional<ClaimedRun> WorkerPool::NextRun(const std::string& worker_id, Stat
     }
     claiming_ = true;
     batch = std::max(1, options_.threads - executing_.load());
+    if (mean_run_micros_.load() < kShortRunMicros) batch += options_.threads;
   }
   ++busy_;
   auto claimed = runner_.Claim(worker_id, batch);
@@ -96,7 +99,12 @@ void WorkerPool::WorkerLoop(int index) {
     last_claim_empty_ = false;
     ++busy_;
     ++executing_;
+    const auto started = std::chrono::steady_clock::now();
     RunOutcome outcome = runner_.Run(*run);
+    const int64_t micros =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+    // Weight 1/8; races between workers lose an update at worst.
+    mean_run_micros_ = mean_run_micros_.load() + (micros - mean_run_micros_.load()) / 8;
     --executing_;
     --busy_;
     ++executed_;

@@ -3,7 +3,10 @@
 //
 // One worker at a time claims, for itself and for the workers that are free: a batch of up to
 // (threads - workers executing) runs in one transaction (Runner::Claim), which the free workers
-// take from the pool's hand-off list. A claimed run's lease is heartbeated from the claim on.
+// take from the pool's hand-off list. While recent runs have been short (under
+// kShortRunMicros on average), it claims up to `threads` more, so that a stream of short runs
+// is not claimed one statement per run; such a run waits at most about one short run. A claimed
+// run's lease is heartbeated from the claim on.
 //
 // Stop() drains: workers stop claiming, run the runs already claimed and the run in hand
 // (committing or failing each), and exit; nothing is left `running` by a clean stop.
@@ -35,6 +38,8 @@ struct WorkerPoolOptions {
 
 class WorkerPool {
  public:
+  static constexpr int64_t kShortRunMicros = 5'000;
+
   WorkerPool(Runner& runner, WorkerPoolOptions options);
   ~WorkerPool();
 
@@ -68,6 +73,7 @@ class WorkerPool {
   std::deque<ClaimedRun> handoff_;  // guarded by mu_: claimed runs no worker has taken yet
   std::atomic<size_t> handoff_size_{0};
   std::atomic<int> executing_{0};
+  std::atomic<int64_t> mean_run_micros_{kShortRunMicros};  // moving average of run durations
   std::atomic<int64_t> executed_{0}, failed_{0}, reaped_{0};
   std::atomic<int> busy_{0};
   std::atomic<bool> last_claim_empty_{false};

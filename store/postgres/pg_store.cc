@@ -19,9 +19,9 @@ namespace {
 
 constexpr Oid kByteaOid = 17;
 // The one advisory lock that serializes kWrite transactions ("nbaprops" in ASCII, truncated),
-// taken shared by kRunCommit ones. BEGIN and the lock go in one round trip.
-constexpr const char* kBeginWriteSql = "BEGIN; SELECT pg_advisory_xact_lock(7953066445824847219)";
-constexpr const char* kBeginRunCommitSql = "BEGIN; SELECT pg_advisory_xact_lock_shared(7953066445824847219)";
+// taken shared by kRunCommit ones.
+constexpr const char* kWriterLockSql = "SELECT pg_advisory_xact_lock(7953066445824847219)";
+constexpr const char* kSharedWriterLockSql = "SELECT pg_advisory_xact_lock_shared(7953066445824847219)";
 // LockKey's locks: the two-key form, so they never collide with the writer lock.
 constexpr const char* kKeyLockSql = "SELECT pg_advisory_xact_lock(1853189228, hashtext(?))";
 constexpr size_t kMaxIdle = 16;
@@ -121,14 +121,43 @@ class PgRow final : public Row {
 
 class PgStore;
 
+// What opens a transaction of each mode: BEGIN, then the writer lock when the mode takes it.
+struct BeginSql {
+  const char* begin;
+  const char* lock;  // null: none
+};
+BeginSql BeginFor(TxnMode mode) {
+  switch (mode) {
+    case TxnMode::kRead: return {"BEGIN ISOLATION LEVEL REPEATABLE READ", nullptr};
+    case TxnMode::kWrite: return {"BEGIN", kWriterLockSql};
+    case TxnMode::kRunCommit: return {"BEGIN", kSharedWriterLockSql};
+    case TxnMode::kClaim: return {"BEGIN", nullptr};
+  }
+  return {"BEGIN", kWriterLockSql};
+}
+
+// A transaction opens lazily: BEGIN (and the lock) travel with its first statement in one
+// round trip (libpq pipeline mode), and a transaction that runs no statement costs none.
 class PgTransaction final : public Transaction {
  public:
-  PgTransaction(PgStore* store, std::unique_ptr<Connection> conn) : store_(store), conn_(std::move(conn)) {}
+  PgTransaction(PgStore* store, std::unique_ptr<Connection> conn, BeginSql begin)
+      : store_(store), conn_(std::move(conn)), begin_(begin) {}
   ~PgTransaction() override;
 
-  // Runs one statement; rows go to fn when given.
+  // Runs one statement; rows go to fn when given. The first one opens the transaction; if the
+  // pooled connection turns out to be dead then (a server restart), it is replaced and the
+  // statement retried, since nothing has happened in the transaction yet.
   StatusOr<int64_t> Run(std::string_view sql, const Params& params, const RowFn* fn) {
     if (done_) return FailedPreconditionError("transaction already finished");
+    for (int attempt = 0;; ++attempt) {
+      const bool opening = !begun_;
+      auto n = RunOnce(sql, params, fn);
+      if (n.ok() || !opening || !conn_->broken || attempt == 2) return n;
+      RETURN_IF_ERROR(Reconnect());
+    }
+  }
+
+  StatusOr<int64_t> RunOnce(std::string_view sql, const Params& params, const RowFn* fn) {
     ASSIGN_OR_RETURN(const Prepared* p, Get(sql));
     if (p->types.size() != params.size()) {
       return InternalError("statement expects " + std::to_string(p->types.size()) + " parameters, got " +
@@ -152,9 +181,13 @@ class PgTransaction final : public Transaction {
       values[i] = storage[i].c_str();
       lengths[i] = static_cast<int>(storage[i].size());
     }
-    Result res(PQexecPrepared(conn_->conn, p->name.c_str(), static_cast<int>(n), values.data(), lengths.data(),
-                              formats.data(), 0),
-               &PQclear);
+    Result res(nullptr, &PQclear);
+    if (begun_) {
+      res.reset(PQexecPrepared(conn_->conn, p->name.c_str(), static_cast<int>(n), values.data(), lengths.data(),
+                               formats.data(), 0));
+    } else {
+      ASSIGN_OR_RETURN(res, OpenWith(*p, static_cast<int>(n), values.data(), lengths.data(), formats.data()));
+    }
     if (!Ok(res.get())) return PgError(*conn_, res.get(), "executing " + std::string(sql));
     if (fn) {
       const int rows = PQntuples(res.get());
@@ -195,6 +228,10 @@ class PgTransaction final : public Transaction {
 
   Status Commit() override {
     if (done_) return FailedPreconditionError("transaction already finished");
+    if (!begun_) {  // nothing was run: nothing to commit
+      done_ = true;
+      return OkStatus();
+    }
     Result res(PQexec(conn_->conn, "COMMIT"), &PQclear);
     if (!Ok(res.get())) return PgError(*conn_, res.get(), "commit");
     done_ = true;
@@ -206,8 +243,56 @@ class PgTransaction final : public Transaction {
   }
 
  private:
+  // Sends BEGIN, the lock and the first statement in one pipeline; returns the statement's result,
+  // or why the transaction could not be opened.
+  StatusOr<Result> OpenWith(const Prepared& p, int n, const char* const* values, const int* lengths,
+                            const int* formats) {
+    PGconn* c = conn_->conn;
+    auto failed = [&](const std::string& what) {
+      // Leave pipeline mode whatever state the connection is in; a dead one is replaced later.
+      while (PQpipelineStatus(c) != PQ_PIPELINE_OFF && PQexitPipelineMode(c) == 0) {
+        PGresult* r = PQgetResult(c);
+        if (r == nullptr && PQstatus(c) == CONNECTION_BAD) break;
+        PQclear(r);
+      }
+      return PgError(*conn_, nullptr, what);
+    };
+    if (PQenterPipelineMode(c) == 0) return failed("entering pipeline mode");
+    const bool sent = PQsendQueryParams(c, begin_.begin, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
+                      (begin_.lock == nullptr ||
+                       PQsendQueryParams(c, begin_.lock, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1) &&
+                      PQsendQueryPrepared(c, p.name.c_str(), n, values, lengths, formats, 0) == 1 &&
+                      PQpipelineSync(c) == 1;
+    if (!sent) return failed(begin_.begin);
+    // One result per query (each followed by a null), then the sync point.
+    const int queries = begin_.lock ? 3 : 2;
+    Status opened;
+    Result last(nullptr, &PQclear);
+    for (int q = 0; q < queries; ++q) {
+      Result r(PQgetResult(c), &PQclear);
+      if (r == nullptr) return failed(begin_.begin);
+      while (PGresult* extra = PQgetResult(c)) PQclear(extra);
+      if (q < queries - 1) {
+        if (opened.ok() && !Ok(r.get())) opened = PgError(*conn_, r.get(), begin_.begin);
+      } else {
+        last = std::move(r);
+      }
+    }
+    Result sync(PQgetResult(c), &PQclear);
+    if (sync == nullptr || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(c) == 0) {
+      return failed(begin_.begin);
+    }
+    RETURN_IF_ERROR(opened);
+    begun_ = true;
+    return last;
+  }
+
+  Status Reconnect();
+
   PgStore* store_;
   std::unique_ptr<Connection> conn_;
+  BeginSql begin_;
+  bool begun_ = false;  // BEGIN has been sent
   bool done_ = false;
 };
 
@@ -279,22 +364,8 @@ class PgStore final : public Store {
   }
 
   StatusOr<std::unique_ptr<Transaction>> Begin(TxnMode mode) override {
-    const char* begin = mode == TxnMode::kRead        ? "BEGIN ISOLATION LEVEL REPEATABLE READ"
-                        : mode == TxnMode::kWrite     ? kBeginWriteSql
-                        : mode == TxnMode::kRunCommit ? kBeginRunCommitSql
-                                                      : "BEGIN";
-    // A pooled connection may have died with a server restart; that shows only when it is used,
-    // so a failed BEGIN on a broken connection is retried on a fresh one.
-    Status last;
-    for (int attempt = 0; attempt < 3; ++attempt) {
-      ASSIGN_OR_RETURN(auto c, Acquire());
-      Result res(PQexec(c->conn, begin), &PQclear);
-      if (Ok(res.get())) return std::unique_ptr<Transaction>(new PgTransaction(this, std::move(c)));
-      last = PgError(*c, res.get(), begin);
-      if (!c->broken) return last;
-      DropIdle();  // the others most likely died with it
-    }
-    return last;
+    ASSIGN_OR_RETURN(auto c, Acquire());
+    return std::unique_ptr<Transaction>(new PgTransaction(this, std::move(c), BeginFor(mode)));
   }
 
   std::string backend() const override { return "postgresql"; }
@@ -308,8 +379,15 @@ class PgStore final : public Store {
   std::vector<std::unique_ptr<Connection>> idle_;  // guarded by mu_
 };
 
+// A pooled connection may have died with a server restart; that shows only when it is used.
+Status PgTransaction::Reconnect() {
+  store_->DropIdle();  // the others most likely died with it
+  ASSIGN_OR_RETURN(conn_, store_->Connect());
+  return OkStatus();
+}
+
 PgTransaction::~PgTransaction() {
-  if (!done_ && conn_ && !conn_->broken) {
+  if (!done_ && begun_ && conn_ && !conn_->broken) {
     Result res(PQexec(conn_->conn, "ROLLBACK"), &PQclear);
     if (!Ok(res.get())) conn_->broken = true;
   }
