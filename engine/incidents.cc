@@ -78,10 +78,8 @@ Status LinkIncidentRuns(store::Transaction& t, const std::string& key, const std
 }
 
 Status ResolveIncident(store::Transaction& t, const std::string& key, int64_t now_ms) {
-  return t
-      .Exec("UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE incident_key = ? AND status = 'open'",
-            {now_ms, key})
-      .status();
+  return t.ExecLater("UPDATE incidents SET status = 'resolved', resolved_at = ? WHERE incident_key = ? AND status = 'open'",
+                     {now_ms, key});
 }
 
 StatusOr<std::optional<Incident>> GetOpenIncident(store::Transaction& t, const std::string& key) {

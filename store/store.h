@@ -89,6 +89,10 @@ class Transaction {
  public:
   virtual ~Transaction() = default;
   virtual StatusOr<int64_t> Exec(std::string_view sql, const Params& params = {}) = 0;
+  // A write whose changed-row count the caller does not need. The store may send it with the
+  // next statement or with the commit, in the same order, to save a round trip (PostgreSQL); its
+  // error, if any, is then returned by that call. SQLite runs it at once.
+  virtual Status ExecLater(std::string_view sql, const Params& params = {}) { return Exec(sql, params).status(); }
   virtual Status Query(std::string_view sql, const Params& params, const RowFn& fn) = 0;
   virtual StatusOr<std::unique_ptr<Statement>> Prepare(std::string_view sql) = 0;
   virtual StatusOr<int64_t> LastInsertId() = 0;

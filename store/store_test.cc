@@ -204,6 +204,42 @@ TEST_P(StoreConformance, CommitTwiceIsAnError) {
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM conf"), 1);
 }
 
+// ExecLater: the statement runs in order before anything after it; its error comes back from the
+// next call (or the commit) and the whole write rolls back; a transaction dropped with only
+// deferred statements writes nothing.
+TEST_P(StoreConformance, DeferredStatementsRunInOrderAndReportTheirErrors) {
+  const int i0 = 7;
+  ASSERT_TRUE(store_->WithWrite([&](Transaction& t) -> Status {
+                    RETURN_IF_ERROR(t.ExecLater("INSERT INTO conf (k, i) VALUES ('a', 1)"));
+                    RETURN_IF_ERROR(t.ExecLater("UPDATE conf SET i = i + 1 WHERE k = ?", {"a"}));
+                    // A text parameter that dies before the statement is sent (a Param is a view).
+                    RETURN_IF_ERROR(t.ExecLater("UPDATE conf SET s = ? WHERE k = 'a'",
+                                                {std::string(40, 'x') + std::to_string(i0)}));
+                    ASSIGN_OR_RETURN(auto i, t.QueryInt("SELECT i FROM conf WHERE k = 'a'"));
+                    if (i != 2) return InternalError("deferred statements not applied in order");
+                    return t.ExecLater("INSERT INTO conf (k, i) VALUES ('b', 1)");  // sent with the commit
+                  }).ok());
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM conf"), 2);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM conf WHERE s = '" + std::string(40, 'x') + "7'"), 1);
+  Status at_next_call = store_->WithWrite([](Transaction& t) -> Status {
+    RETURN_IF_ERROR(t.ExecLater("INSERT INTO conf (k, i) VALUES ('c', 1)"));
+    RETURN_IF_ERROR(t.ExecLater("INSERT INTO conf (k, i) VALUES ('a', 9)"));  // duplicate k
+    return t.Exec("INSERT INTO conf (k, i) VALUES ('d', 1)").status();
+  });
+  EXPECT_EQ(at_next_call.code(), StatusCode::kAlreadyExists) << at_next_call.ToString();
+  Status at_commit = store_->WithWrite([](Transaction& t) -> Status {
+    RETURN_IF_ERROR(t.Exec("INSERT INTO conf (k, i) VALUES ('e', 1)").status());
+    return t.ExecLater("INSERT INTO conf (k, i) VALUES ('b', 9)");  // duplicate k
+  });
+  EXPECT_EQ(at_commit.code(), StatusCode::kAlreadyExists) << at_commit.ToString();
+  {
+    auto t = store_->Begin(TxnMode::kWrite);
+    ASSERT_TRUE(t.ok());
+    ASSERT_TRUE((*t)->ExecLater("INSERT INTO conf (k, i) VALUES ('f', 1)").ok());
+  }  // dropped
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM conf"), 2);
+}
+
 TEST_P(StoreConformance, ConstraintViolationIsAlreadyExists) {
   Status st = store_->WithWrite([](Transaction& t) -> Status {
     RETURN_IF_ERROR(t.Exec("INSERT INTO reference_players (player_id, canonical_name, origin) VALUES ('1','A','t')")

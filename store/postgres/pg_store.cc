@@ -136,65 +136,34 @@ BeginSql BeginFor(TxnMode mode) {
   return {"BEGIN", kWriterLockSql};
 }
 
-// A transaction opens lazily: BEGIN (and the lock) travel with its first statement in one
-// round trip (libpq pipeline mode), and a transaction that runs no statement costs none.
+// A transaction opens lazily: BEGIN (and the lock) travel with its first statement, and the
+// statements passed to ExecLater with the next statement or the COMMIT, in one round trip
+// (libpq pipeline mode). A transaction that runs nothing costs nothing.
 class PgTransaction final : public Transaction {
  public:
   PgTransaction(PgStore* store, std::unique_ptr<Connection> conn, BeginSql begin)
       : store_(store), conn_(std::move(conn)), begin_(begin) {}
   ~PgTransaction() override;
 
-  // Runs one statement; rows go to fn when given. The first one opens the transaction; if the
-  // pooled connection turns out to be dead then (a server restart), it is replaced and the
-  // statement retried, since nothing has happened in the transaction yet.
+  // Runs one statement (after any pending ones); rows go to fn when given. When it is the
+  // first and the pooled connection turns out to be dead (a server restart), the connection is
+  // replaced and the statement retried, since nothing has happened in the transaction yet.
   StatusOr<int64_t> Run(std::string_view sql, const Params& params, const RowFn* fn) {
     if (done_) return FailedPreconditionError("transaction already finished");
     for (int attempt = 0;; ++attempt) {
       const bool opening = !begun_;
-      auto n = RunOnce(sql, params, fn);
-      if (n.ok() || !opening || !conn_->broken || attempt == 2) return n;
+      auto res = Send(Statement(std::string(sql), params, {}));  // views suffice: sent now
+      if (res.ok()) {
+        if (fn) {
+          const int rows = PQntuples(res->get());
+          for (int r = 0; r < rows; ++r) RETURN_IF_ERROR((*fn)(PgRow(res->get(), r)));
+        }
+        const char* changed = PQcmdTuples(res->get());
+        return changed[0] ? std::strtoll(changed, nullptr, 10) : 0;
+      }
+      if (!opening || !conn_->broken || attempt == 2) return res.status();
       RETURN_IF_ERROR(Reconnect());
     }
-  }
-
-  StatusOr<int64_t> RunOnce(std::string_view sql, const Params& params, const RowFn* fn) {
-    ASSIGN_OR_RETURN(const Prepared* p, Get(sql));
-    if (p->types.size() != params.size()) {
-      return InternalError("statement expects " + std::to_string(p->types.size()) + " parameters, got " +
-                           std::to_string(params.size()) + ": " + std::string(sql));
-    }
-    const size_t n = params.size();
-    std::vector<std::string> storage(n);
-    std::vector<const char*> values(n, nullptr);
-    std::vector<int> lengths(n, 0), formats(n, 0);
-    for (size_t i = 0; i < n; ++i) {
-      const Param& v = params[i];
-      switch (v.type()) {
-        case Param::Type::kNull: continue;
-        case Param::Type::kInt: storage[i] = std::to_string(v.int_value()); break;
-        case Param::Type::kDouble: storage[i] = DoubleText(v.double_value()); break;
-        case Param::Type::kText:
-          storage[i] = std::string(v.text_value());
-          if (p->types[i] == kByteaOid) formats[i] = 1;  // raw bytes, no escaping
-          break;
-      }
-      values[i] = storage[i].c_str();
-      lengths[i] = static_cast<int>(storage[i].size());
-    }
-    Result res(nullptr, &PQclear);
-    if (begun_) {
-      res.reset(PQexecPrepared(conn_->conn, p->name.c_str(), static_cast<int>(n), values.data(), lengths.data(),
-                               formats.data(), 0));
-    } else {
-      ASSIGN_OR_RETURN(res, OpenWith(*p, static_cast<int>(n), values.data(), lengths.data(), formats.data()));
-    }
-    if (!Ok(res.get())) return PgError(*conn_, res.get(), "executing " + std::string(sql));
-    if (fn) {
-      const int rows = PQntuples(res.get());
-      for (int r = 0; r < rows; ++r) RETURN_IF_ERROR((*fn)(PgRow(res.get(), r)));
-    }
-    const char* changed = PQcmdTuples(res.get());
-    return changed[0] ? std::strtoll(changed, nullptr, 10) : 0;
   }
 
   StatusOr<const Prepared*> Get(std::string_view sql) {
@@ -213,11 +182,17 @@ class PgTransaction final : public Transaction {
 
   StatusOr<int64_t> Exec(std::string_view sql, const Params& params) override { return Run(sql, params, nullptr); }
 
+  Status ExecLater(std::string_view sql, const Params& params) override {
+    if (done_) return FailedPreconditionError("transaction already finished");
+    later_.push_back(Statement::Owning(sql, params));
+    return OkStatus();
+  }
+
   Status Query(std::string_view sql, const Params& params, const RowFn& fn) override {
     return Run(sql, params, &fn).status();
   }
 
-  StatusOr<std::unique_ptr<Statement>> Prepare(std::string_view sql) override;
+  StatusOr<std::unique_ptr<store::Statement>> Prepare(std::string_view sql) override;
 
   Status LockKey(std::string_view key) override { return Run(kKeyLockSql, {std::string(key)}, nullptr).status(); }
 
@@ -228,27 +203,119 @@ class PgTransaction final : public Transaction {
 
   Status Commit() override {
     if (done_) return FailedPreconditionError("transaction already finished");
-    if (!begun_) {  // nothing was run: nothing to commit
+    if (!begun_ && later_.empty()) {  // nothing was run: nothing to commit
       done_ = true;
       return OkStatus();
     }
-    Result res(PQexec(conn_->conn, "COMMIT"), &PQclear);
-    if (!Ok(res.get())) return PgError(*conn_, res.get(), "commit");
+    auto res = Send(std::nullopt);
     done_ = true;
+    if (!res.ok()) {
+      // A pending statement failed, so COMMIT never ran: the transaction is still open (and
+      // aborted) on the server. End it before the connection goes back to the pool.
+      if (!conn_->broken) {
+        Result rollback(PQexec(conn_->conn, "ROLLBACK"), &PQclear);
+        if (!Ok(rollback.get())) conn_->broken = true;
+      }
+      return res.status();
+    }
     // After an error PostgreSQL answers COMMIT by rolling back.
-    if (std::strcmp(PQcmdStatus(res.get()), "COMMIT") != 0) {
+    if (std::strcmp(PQcmdStatus(res->get()), "COMMIT") != 0) {
       return AbortedError("commit: PostgreSQL rolled the transaction back after an earlier error");
     }
     return OkStatus();
   }
 
  private:
-  // Sends BEGIN, the lock and the first statement in one pipeline; returns the statement's result,
-  // or why the transaction could not be opened.
-  StatusOr<Result> OpenWith(const Prepared& p, int n, const char* const* values, const int* lengths,
-                            const int* formats) {
+  struct Statement {
+    std::string sql;
+    Params params;
+    std::vector<std::string> texts;  // what params' text views point at, for an owning copy
+
+    // A copy that keeps its text values itself (a Param's text is only a view): for statements
+    // sent after the call that passed them returns. Moving keeps the views valid (the strings
+    // stay where they are); copying would not.
+    static Statement Owning(std::string_view sql, const Params& params) {
+      Statement st{std::string(sql), params, {}};
+      st.texts.reserve(params.size());
+      for (Param& p : st.params) {
+        if (p.type() != Param::Type::kText) continue;
+        st.texts.emplace_back(p.text_value());
+        p = Param(std::string_view(st.texts.back()));
+      }
+      return st;
+    }
+    Statement(std::string s, Params p, std::vector<std::string> t)
+        : sql(std::move(s)), params(std::move(p)), texts(std::move(t)) {}
+    Statement(Statement&&) = default;
+    Statement& operator=(Statement&&) = default;
+    Statement(const Statement&) = delete;
+  };
+  // One query of a pipeline, its parameters in libpq's text (or, for BYTEA, binary) form.
+  struct Bound {
+    std::string what;      // for messages
+    const char* prepared;  // statement name, or null for `text`
+    const char* text;
+    std::vector<std::string> storage;
+    std::vector<const char*> values;
+    std::vector<int> lengths, formats;
+  };
+
+  StatusOr<Bound> Bind(const Statement& st) {
+    ASSIGN_OR_RETURN(const Prepared* p, Get(st.sql));
+    if (p->types.size() != st.params.size()) {
+      return InternalError("statement expects " + std::to_string(p->types.size()) + " parameters, got " +
+                           std::to_string(st.params.size()) + ": " + st.sql);
+    }
+    const size_t n = st.params.size();
+    Bound b{"executing " + st.sql, p->name.c_str(), nullptr, std::vector<std::string>(n),
+            std::vector<const char*>(n, nullptr), std::vector<int>(n, 0), std::vector<int>(n, 0)};
+    for (size_t i = 0; i < n; ++i) {
+      const Param& v = st.params[i];
+      switch (v.type()) {
+        case Param::Type::kNull: continue;
+        case Param::Type::kInt: b.storage[i] = std::to_string(v.int_value()); break;
+        case Param::Type::kDouble: b.storage[i] = DoubleText(v.double_value()); break;
+        case Param::Type::kText:
+          b.storage[i] = std::string(v.text_value());
+          if (p->types[i] == kByteaOid) b.formats[i] = 1;  // raw bytes, no escaping
+          break;
+      }
+      b.values[i] = b.storage[i].c_str();
+      b.lengths[i] = static_cast<int>(b.storage[i].size());
+    }
+    return b;
+  }
+
+  // Sends what is due, then `last` (or COMMIT when empty): BEGIN and the lock when the
+  // transaction is not open yet, and the pending ExecLater statements. Returns the result of the
+  // last query, or the first error (of BEGIN, the lock, a pending statement or the last query).
+  StatusOr<Result> Send(const std::optional<Statement>& last) {
+    std::vector<Bound> queries;
+    if (!begun_) {
+      queries.push_back({begin_.begin, nullptr, begin_.begin, {}, {}, {}, {}});
+      if (begin_.lock) queries.push_back({begin_.begin, nullptr, begin_.lock, {}, {}, {}, {}});
+    }
+    for (const Statement& st : later_) {
+      ASSIGN_OR_RETURN(Bound b, Bind(st));
+      queries.push_back(std::move(b));
+    }
+    if (last) {
+      ASSIGN_OR_RETURN(Bound b, Bind(*last));
+      queries.push_back(std::move(b));
+    } else {
+      queries.push_back({"commit", nullptr, "COMMIT", {}, {}, {}, {}});
+    }
     PGconn* c = conn_->conn;
-    auto failed = [&](const std::string& what) {
+    const Bound& q0 = queries.front();
+    if (queries.size() == 1) {  // the common case: one statement in an open transaction
+      Result res(q0.prepared ? PQexecPrepared(c, q0.prepared, static_cast<int>(q0.values.size()), q0.values.data(),
+                                              q0.lengths.data(), q0.formats.data(), 0)
+                             : PQexec(c, q0.text),
+                 &PQclear);
+      if (!Ok(res.get())) return PgError(*conn_, res.get(), q0.what);
+      return res;
+    }
+    auto broken = [&](const std::string& what) {
       // Leave pipeline mode whatever state the connection is in; a dead one is replaced later.
       while (PQpipelineStatus(c) != PQ_PIPELINE_OFF && PQexitPipelineMode(c) == 0) {
         PGresult* r = PQgetResult(c);
@@ -257,34 +324,35 @@ class PgTransaction final : public Transaction {
       }
       return PgError(*conn_, nullptr, what);
     };
-    if (PQenterPipelineMode(c) == 0) return failed("entering pipeline mode");
-    const bool sent = PQsendQueryParams(c, begin_.begin, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1 &&
-                      (begin_.lock == nullptr ||
-                       PQsendQueryParams(c, begin_.lock, 0, nullptr, nullptr, nullptr, nullptr, 0) == 1) &&
-                      PQsendQueryPrepared(c, p.name.c_str(), n, values, lengths, formats, 0) == 1 &&
-                      PQpipelineSync(c) == 1;
-    if (!sent) return failed(begin_.begin);
+    if (PQenterPipelineMode(c) == 0) return broken("entering pipeline mode");
+    for (const Bound& q : queries) {
+      const int n = static_cast<int>(q.values.size());
+      const int ok = q.prepared ? PQsendQueryPrepared(c, q.prepared, n, q.values.data(), q.lengths.data(),
+                                                      q.formats.data(), 0)
+                                : PQsendQueryParams(c, q.text, 0, nullptr, nullptr, nullptr, nullptr, 0);
+      if (ok != 1) return broken(q.what);
+    }
+    if (PQpipelineSync(c) != 1) return broken(q0.what);
     // One result per query (each followed by a null), then the sync point.
-    const int queries = begin_.lock ? 3 : 2;
-    Status opened;
-    Result last(nullptr, &PQclear);
-    for (int q = 0; q < queries; ++q) {
+    Status first_error;
+    Result out(nullptr, &PQclear);
+    for (const Bound& q : queries) {
       Result r(PQgetResult(c), &PQclear);
-      if (r == nullptr) return failed(begin_.begin);
+      if (r == nullptr) return broken(q.what);
       while (PGresult* extra = PQgetResult(c)) PQclear(extra);
-      if (q < queries - 1) {
-        if (opened.ok() && !Ok(r.get())) opened = PgError(*conn_, r.get(), begin_.begin);
-      } else {
-        last = std::move(r);
-      }
+      if (first_error.ok() && !Ok(r.get())) first_error = PgError(*conn_, r.get(), q.what);
+      out = std::move(r);
     }
     Result sync(PQgetResult(c), &PQclear);
     if (sync == nullptr || PQresultStatus(sync.get()) != PGRES_PIPELINE_SYNC || PQexitPipelineMode(c) == 0) {
-      return failed(begin_.begin);
+      return broken(q0.what);
     }
-    RETURN_IF_ERROR(opened);
+    // BEGIN reached the server (its failure would have been a broken connection, retried by
+    // Run): from here the transaction is open and the pending statements are spent.
     begun_ = true;
-    return last;
+    later_.clear();
+    RETURN_IF_ERROR(first_error);
+    return out;
   }
 
   Status Reconnect();
@@ -292,11 +360,12 @@ class PgTransaction final : public Transaction {
   PgStore* store_;
   std::unique_ptr<Connection> conn_;
   BeginSql begin_;
-  bool begun_ = false;  // BEGIN has been sent
+  std::vector<Statement> later_;  // ExecLater statements not sent yet
+  bool begun_ = false;            // BEGIN has been sent
   bool done_ = false;
 };
 
-class PgStatement final : public Statement {
+class PgStatement final : public store::Statement {
  public:
   PgStatement(PgTransaction* t, std::string sql) : t_(t), sql_(std::move(sql)) {}
   StatusOr<int64_t> Exec(const Params& params) override { return t_->Run(sql_, params, nullptr); }
@@ -306,9 +375,9 @@ class PgStatement final : public Statement {
   std::string sql_;
 };
 
-StatusOr<std::unique_ptr<Statement>> PgTransaction::Prepare(std::string_view sql) {
+StatusOr<std::unique_ptr<store::Statement>> PgTransaction::Prepare(std::string_view sql) {
   RETURN_IF_ERROR(Get(sql).status());
-  return std::unique_ptr<Statement>(new PgStatement(this, std::string(sql)));
+  return std::unique_ptr<store::Statement>(new PgStatement(this, std::string(sql)));
 }
 
 class PgStore final : public Store {
