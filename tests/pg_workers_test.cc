@@ -20,31 +20,20 @@
 #include <thread>
 #include <vector>
 
+#include "tests/process_util.h"
 #include "tests/test_util.h"
 
 namespace nbaprops {
 namespace {
 
+using testing::Alive;
+using testing::Bin;
 using testing::Count;
+using testing::Sh;
+using testing::Spawn;
 using testing::TempDir;
-using Steady = std::chrono::steady_clock;
 
-std::string Bin() { return NBAPROPS_BINARY; }
 std::string ClusterScript() { return std::string(NBAPROPS_SOURCE_DIR) + "/tests/pg_cluster.sh"; }
-
-int Sh(const std::string& cmd) { return std::system(cmd.c_str()); }
-
-// Starts `nbaprops ARGS` in the background with extra environment; returns its pid.
-pid_t Spawn(const std::string& env, const std::string& args, const std::string& log) {
-  std::string cmd = "sh -c '" + env + " exec " + Bin() + " " + args + " > " + log + " 2>&1 & echo $!'";
-  FILE* p = ::popen(cmd.c_str(), "r");
-  long pid = 0;
-  if (std::fscanf(p, "%ld", &pid) != 1) pid = 0;
-  ::pclose(p);
-  return static_cast<pid_t>(pid);
-}
-
-bool Alive(pid_t pid) { return ::kill(pid, 0) == 0; }
 
 std::string ServerStartTime(store::Store& s) {
   std::string out;
