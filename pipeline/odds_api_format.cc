@@ -1,4 +1,5 @@
-// The Odds API v4 event odds -> PropRecords (ParseOddsApiEventOdds in api_formats.h).
+// The Odds API v4 (api_formats.h): one event's odds -> PropRecords (ParseOddsApiEventOdds) and the
+// events list -> OddsEvents (ParseOddsEvents).
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -17,6 +18,7 @@ using json_payload::AbsentEverywhere;
 using json_payload::AsWhole;
 using json_payload::At;
 using json_payload::Find;
+using json_payload::FirstItemHas;
 using json_payload::Index;
 using json_payload::json;
 using json_payload::MissingField;
@@ -272,6 +274,47 @@ StatusOr<Parsed<PropRecord>> ParseOddsApiEventOdds(std::string_view text, std::s
       if (!IsPlayerPointsMarket(market)) continue;
       ParseOddsMarket(book, sportsbook, market, Index(bpath + ".markets", j), location, game_date, fetched_at, &out);
     }
+  }
+  return out;
+}
+
+StatusOr<std::vector<OddsEvent>> ParseOddsEvents(std::string_view text, std::string_view location) {
+  json doc;
+  RETURN_IF_ERROR(ParseDocument(text, location, &doc));
+  if (!doc.is_array()) {
+    return ShapeChanged(location, "the root is " + TypeWithArticle(doc) + ", expected an array of events", doc);
+  }
+  std::vector<const json*> items;
+  for (const json& e : doc) {
+    if (e.is_object()) items.push_back(&e);
+  }
+  if (auto absent = AbsentEverywhere(items, {"id", "commence_time", "home_team", "away_team"}); !absent.empty()) {
+    return ShapeChanged(location,
+                        (absent.size() == 1 ? "field " : "fields ") + QuotedList(absent) + " missing in all " +
+                            std::to_string(items.size()) + " events" + FirstItemHas(items, "event"),
+                        doc);
+  }
+  std::vector<OddsEvent> out;
+  for (const json* e : items) {
+    const json* id = Find(*e, "id");
+    const json* t = Find(*e, "commence_time");
+    if (!id || !id->is_string() || id->get_ref<const std::string&>().empty()) {
+      return ShapeChanged(location,
+                          "an event's id is " + (id ? Shown(*id) : std::string("missing")) + ", expected text", doc);
+    }
+    std::optional<int64_t> when = t ? AsTimestamp(*t) : std::nullopt;
+    if (!when) {
+      return ShapeChanged(location,
+                          "event " + id->get<std::string>() + ": commence_time " +
+                              (t ? Shown(*t) : std::string("missing")) + " is not a time",
+                          doc);
+    }
+    const json* home = Find(*e, "home_team");
+    const json* away = Find(*e, "away_team");
+    out.push_back({id->get<std::string>(),
+                   (away && away->is_string() ? away->get<std::string>() : "?") + " at " +
+                       (home && home->is_string() ? home->get<std::string>() : "?"),
+                   FormatIsoDate(EasternDate(*when))});
   }
   return out;
 }
