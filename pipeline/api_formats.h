@@ -56,7 +56,7 @@ StatusOr<BalldontlieStatsPage> ParseBalldontlieStats(std::string_view json, std:
 struct BdlGame {
   int64_t id = 0;       // game.id; the stats rows of this game have game_id "bdl:<id>"
   std::string status;   // as written: "Final", or a time / quarter while scheduled or live; "" if absent
-  std::string matchup;  // "<visitor abbreviation> at <home abbreviation>" ("LAL at ATL"), "?" for one not given
+  std::string matchup;  // "<visitor abbreviation> at <home abbreviation>" ("LAL at ATL"); "?" for one absent or empty
 };
 
 struct BdlGamesPage {

@@ -269,6 +269,18 @@ TEST(BdlGamesPageTest, AGameWithoutAWholeIdOrARenamedFieldFailsThePage) {
   EXPECT_EQ(ParseBdlGamesPage(R"({"data": [{"id": 1)", "g.json").status().code(), StatusCode::kInvalidArgument);
 }
 
+// Issue 9 (found writing balldontlie_games_fuzz's invariants, not by the fuzzer; kept in
+// fuzz/regressions/balldontlie_games/): an empty abbreviation made the matchup " at DET", so a
+// missing game read "game 1 ( at DET): final, but no box-score rows".
+TEST(BdlGamesPageTest, Issue9_AnEmptyAbbreviationIsAnUnnamedSideOfTheMatchup) {
+  auto page = ParseBdlGamesPage(R"({"data": [{"id": 1, "status": "Final", "visitor_team": {"abbreviation": ""},
+                                              "home_team": {"abbreviation": " DET "}}]})",
+                                "games.json");
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->games.size(), 1u);
+  EXPECT_EQ(page->games[0].matchup, "? at DET");
+}
+
 // Both endpoints paginate alike, so an unreadable cursor reads the same from either.
 TEST(BdlGamesPageTest, AnUnreadableCursorIsTheSameErrorOnGamesAndStatsPages) {
   const std::string doc = R"({"data": [], "meta": {"next_cursor": "abc"}})";
@@ -458,6 +470,36 @@ TEST(OddsEventsTest, AnEventWithoutAnIdOrATimeFailsTheList) {
   EXPECT_TRUE(Contains(object.status().message(), "the API answered: Invalid API key"));
 
   EXPECT_EQ(ParseOddsEvents(R"([{"id": "e1")", "ev.json").status().code(), StatusCode::kInvalidArgument);
+}
+
+// Issue 9, odds_api_events_fuzz (fuzz/regressions/odds_api_events/commence_time_unix_year_2511_invalid_game_date.json):
+// Unix seconds in the year 2511 gave the game_date "2511-09-01", which no date check downstream
+// accepts. Event odds read commence_time the same way (fuzz/regressions/odds_api/).
+TEST(OddsEventsTest, Issue9Fuzz_ACommenceTimeOutsideTheCalendarIsASchemaMismatch) {
+  auto events =
+      ParseOddsEvents(R"([{"id": "e1", "commence_time": 17093371600, "home_team": "Boston Celtics"}])", "events.json");
+  ASSERT_EQ(events.status().code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(Contains(events.status().message(),
+                       "events.json: event e1: commence_time 17093371600 is a time whose Eastern date is outside "
+                       "1900-01-01 to 2200-12-31"))
+      << events.status().message();
+  auto edge = ParseOddsEvents(R"([{"id": "e1", "commence_time": "1900-01-01T00:00:00Z"}])", "events.json");
+  ASSERT_EQ(edge.status().code(), StatusCode::kDataLoss);  // 1899-12-31 in New York
+  EXPECT_TRUE(Contains(edge.status().message(), "commence_time '1900-01-01T00:00:00Z' is a time whose Eastern date"))
+      << edge.status().message();
+
+  auto odds = ParseOddsApiEventOdds(R"({"commence_time": 17093371600, "bookmakers": []})", "odds.json", 0);
+  ASSERT_EQ(odds.status().code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(Contains(odds.status().message(),
+                       "odds.json: field 'commence_time' is 17093371600, a time whose Eastern date is outside "
+                       "1900-01-01 to 2200-12-31"))
+      << odds.status().message();
+  for (const char* far : {"8999999999999999", "-8999999999999999"}) {
+    EXPECT_EQ(
+        ParseOddsEvents(std::string(R"([{"id": "e1", "commence_time": )") + far + "}]", "events.json").status().code(),
+        StatusCode::kDataLoss)
+        << far;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

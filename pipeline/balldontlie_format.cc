@@ -268,10 +268,13 @@ Status ReadNextCursor(const json& doc, std::string_view location, std::optional<
   return OkStatus();
 }
 
+// A side of a /v1/games matchup as messages show it: "?" when the page does not name the team.
 std::string TeamAbbr(const json& game, const char* key) {
   const json* team = Find(game, key);
   const json* abbr = team ? Find(*team, "abbreviation") : nullptr;
-  return abbr && abbr->is_string() ? abbr->get<std::string>() : "?";
+  if (abbr == nullptr || !abbr->is_string()) return "?";
+  std::string_view a = Trim(abbr->get_ref<const std::string&>());
+  return a.empty() ? "?" : std::string(a);
 }
 
 }  // namespace

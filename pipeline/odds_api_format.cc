@@ -37,6 +37,9 @@ std::optional<int64_t> AsTimestamp(const json& v) {
   return AsWhole(v);
 }
 
+// Why a commence_time that reads as a time still cannot date a game (EasternDateInRange).
+constexpr char kOutsideGameDates[] = "a time whose Eastern date is outside 1900-01-01 to 2200-12-31";
+
 std::string FormatLine(double line) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", line);
@@ -224,6 +227,11 @@ StatusOr<Parsed<PropRecord>> ParseOddsApiEventOdds(std::string_view text, std::s
     return ShapeChanged(location, "field 'commence_time' is " + Shown(*commence) + ", expected an ISO-8601 timestamp",
                         doc);
   }
+  // Props are filed under the Eastern calendar day of tip-off: a 7:30 pm ET game is 00:30Z the next day.
+  const std::optional<int32_t> game_day = EasternDateInRange(*tipoff);
+  if (!game_day) {
+    return ShapeChanged(location, "field 'commence_time' is " + Shown(*commence) + ", " + kOutsideGameDates, doc);
+  }
   const json* books = Find(doc, "bookmakers");
   if (books == nullptr || !books->is_array()) return MissingField(location, "bookmakers", doc, books);
 
@@ -247,8 +255,7 @@ StatusOr<Parsed<PropRecord>> ParseOddsApiEventOdds(std::string_view text, std::s
                         doc);
   }
 
-  // Props are filed under the Eastern calendar day of tip-off: a 7:30 pm ET game is 00:30Z the next day.
-  const std::string game_date = FormatIsoDate(EasternDate(*tipoff));
+  const std::string game_date = FormatIsoDate(*game_day);
   Parsed<PropRecord> out;
   for (size_t i = 0; i < books->size(); ++i) {
     const json& book = (*books)[i];
@@ -309,12 +316,19 @@ StatusOr<std::vector<OddsEvent>> ParseOddsEvents(std::string_view text, std::str
                               (t ? Shown(*t) : std::string("missing")) + " is not a time",
                           doc);
     }
+    // The scraper compares the date with the partition's: it must be a date at all.
+    std::optional<int32_t> day = EasternDateInRange(*when);
+    if (!day) {
+      return ShapeChanged(
+          location, "event " + id->get<std::string>() + ": commence_time " + Shown(*t) + " is " + kOutsideGameDates,
+          doc);
+    }
     const json* home = Find(*e, "home_team");
     const json* away = Find(*e, "away_team");
     out.push_back({id->get<std::string>(),
                    (away && away->is_string() ? away->get<std::string>() : "?") + " at " +
                        (home && home->is_string() ? home->get<std::string>() : "?"),
-                   FormatIsoDate(EasternDate(*when))});
+                   FormatIsoDate(*day)});
   }
   return out;
 }
