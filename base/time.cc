@@ -162,6 +162,16 @@ int32_t EasternDate(int64_t t) {
   return static_cast<int32_t>(local >= 0 ? local / 86400 : (local - 86399) / 86400);
 }
 
+std::optional<int32_t> EasternDateInRange(int64_t t) {
+  constexpr int64_t kFirst = -2208988800;  // 1900-01-01T00:00:00Z
+  constexpr int64_t kLast = 7289654399;    // 2200-12-31T23:59:59Z
+  // The Eastern offset is under a day, so an instant a day outside [kFirst, kLast] is out anyway.
+  if (t < kFirst - 86400 || t > kLast + 86400) return std::nullopt;
+  const int32_t day = EasternDate(t);
+  if (day < DaysFromCivil(1900, 1, 1) || day > DaysFromCivil(2200, 12, 31)) return std::nullopt;
+  return day;
+}
+
 int64_t EasternLocalToUtc(int32_t days, int hour, int minute) {
   int64_t local = static_cast<int64_t>(days) * 86400 + hour * 3600 + minute * 60;
   // Try the standard offset first; if the result is in DST, use the DST offset.

@@ -35,6 +35,11 @@ std::string FormatIsoTimestamp(int64_t unix_seconds);
 int32_t EasternOffsetSeconds(int64_t unix_seconds);
 // The America/New_York calendar date of an instant.
 int32_t EasternDate(int64_t unix_seconds);
+// EasternDate for an instant read from a payload: the date when it is one ParseIsoDate accepts
+// (1900-01-01 to 2200-12-31), else nothing. Bounded before any calendar arithmetic, which would
+// overflow for a far-off time (Unix seconds 9e15), and an instant at the edge stays out
+// (1900-01-01T00:00:00Z is still 1899 in New York).
+std::optional<int32_t> EasternDateInRange(int64_t unix_seconds);
 // The instant at which local Eastern time on `days` reads hh:mm.
 int64_t EasternLocalToUtc(int32_t days, int hour, int minute);
 

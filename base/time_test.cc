@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
+
 namespace nbaprops {
 namespace {
 
@@ -33,6 +35,19 @@ TEST(TimeTest, EasternTimeFollowsUsDst) {
   EXPECT_EQ(EasternOffsetSeconds(*ParseIsoTimestamp("2023-11-05T06:00:00Z")), -5 * 3600);
   EXPECT_EQ(FormatIsoTimestamp(EasternLocalToUtc(*ParseIsoDate("2024-04-14"), 12, 0)), "2024-04-14T16:00:00Z");
   EXPECT_EQ(FormatIsoTimestamp(EasternLocalToUtc(*ParseIsoDate("2024-01-14"), 12, 0)), "2024-01-14T17:00:00Z");
+}
+
+// Instants from payloads: only those whose Eastern date is a date ParseIsoDate accepts.
+TEST(TimeTest, EasternDateInRangeRefusesDatesOutsideTheCalendar) {
+  EXPECT_EQ(FormatIsoDate(*EasternDateInRange(*ParseIsoTimestamp("2024-01-31T00:30:00Z"))), "2024-01-30");
+  EXPECT_EQ(FormatIsoDate(*EasternDateInRange(*ParseIsoTimestamp("1900-01-01T05:00:00Z"))), "1900-01-01");
+  EXPECT_FALSE(EasternDateInRange(*ParseIsoTimestamp("1900-01-01T04:59:59Z")));  // 1899-12-31 in New York
+  EXPECT_EQ(FormatIsoDate(*EasternDateInRange(*ParseIsoTimestamp("2200-12-31T23:59:59Z"))), "2200-12-31");
+  EXPECT_FALSE(EasternDateInRange(*ParseIsoTimestamp("2200-12-31T23:59:59-99:99")));  // days into 2201
+  EXPECT_FALSE(EasternDateInRange(17093371600));                                      // the year 2511
+  EXPECT_FALSE(EasternDateInRange(8999999999999999));
+  EXPECT_FALSE(EasternDateInRange(INT64_MIN));
+  EXPECT_FALSE(EasternDateInRange(INT64_MAX));
 }
 
 TEST(TimeTest, TimestampsWithOffsets) {

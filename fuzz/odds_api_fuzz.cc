@@ -1,5 +1,6 @@
 // Fuzz target: The Odds API v4 event odds (ParseOddsApiEventOdds, pipeline/api_formats.h), and
 // the shape detection `nbaprops import` runs first.
+#include "base/time.h"
 #include "fuzz/fuzz_target.h"
 #include "fuzz/payload_checks.h"
 #include "pipeline/api_formats.h"
@@ -17,6 +18,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::CheckRejects(odds->rejects, name);
   fuzz::CheckRecords(odds->records, name);
   fuzz::CheckProps(odds->records);
-  for (const auto& p : odds->records) FUZZ_CHECK(!p.sportsbook.empty());
+  for (const auto& p : odds->records) {
+    FUZZ_CHECK(!p.sportsbook.empty());
+    FUZZ_CHECK(IsIsoDate(p.game_date));
+  }
   return 0;
 }

@@ -6,6 +6,12 @@
 //                                           -> one PropRecord per (bookmaker, player, line) of the
 //                                              `player_points` market; other markets are skipped
 //
+// and for the two listings the scrapers (pipeline/http_sources.cc) read to know what to expect:
+//
+//   balldontlie v1 `/v1/games` page         -> one BdlGame per `data[]` object
+//   The Odds API v4 `/v4/sports/{sport}/events`
+//                                           -> one OddsEvent per array element
+//
 // Two tiers of failure:
 //   - The payload as a whole cannot be trusted: nothing is produced and a Status says why.
 //     kInvalidArgument: the bytes are not JSON (usually a truncated download; re-fetch the file).
@@ -22,7 +28,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "pipeline/records.h"
@@ -44,6 +52,24 @@ struct BalldontlieStatsPage {
 // only when the other team's abbreviation appears elsewhere on the same page; otherwise it is empty.
 StatusOr<BalldontlieStatsPage> ParseBalldontlieStats(std::string_view json, std::string_view location);
 
+// One game of a /v1/games page: which box scores the date should have.
+struct BdlGame {
+  int64_t id = 0;       // game.id; the stats rows of this game have game_id "bdl:<id>"
+  std::string status;   // as written: "Final", or a time / quarter while scheduled or live; "" if absent
+  std::string matchup;  // "<visitor abbreviation> at <home abbreviation>" ("LAL at ATL"); "?" for one absent or empty
+};
+
+struct BdlGamesPage {
+  std::vector<BdlGame> games;
+  std::optional<int64_t> next_cursor;  // meta.next_cursor; empty on the last page
+};
+
+// One page of /v1/games?dates[]=D. An item read is one `data[]` element that is an object; other
+// elements are skipped. This listing only says what to expect, so it has no per-item tier: a game
+// whose `id` is not a whole number makes the whole page kDataLoss (a box score could not be matched
+// to it), as does `meta.next_cursor` that is not a whole number (same rule as ParseBalldontlieStats).
+StatusOr<BdlGamesPage> ParseBdlGamesPage(std::string_view json, std::string_view location);
+
 // One event's odds. An item read is one (bookmaker, player description, point) pair of Over/Under
 // outcomes in a `player_points` market, plus any outcome that cannot be paired (no `point`, no
 // player, not Over/Under), which is rejected on its own. A pair with only one side keeps that one
@@ -52,6 +78,19 @@ StatusOr<BalldontlieStatsPage> ParseBalldontlieStats(std::string_view json, std:
 // player is on, so team, opponent and home_away are left empty.
 StatusOr<Parsed<PropRecord>> ParseOddsApiEventOdds(std::string_view json, std::string_view location,
                                                    int64_t fetched_at);
+
+// One event of The Odds API events list: what to ask odds for.
+struct OddsEvent {
+  std::string id;         // the API's event id, never empty
+  std::string matchup;    // "<away_team> at <home_team>" ("Los Angeles Lakers at Atlanta Hawks"), "?" for one not given
+  std::string game_date;  // YYYY-MM-DD: the Eastern date of commence_time
+};
+
+// The events list (/v4/sports/basketball_nba/events). An item read is one array element that is an
+// object; other elements are skipped. No per-item tier either: an event without a non-empty text
+// `id`, or whose `commence_time` is not an ISO-8601 time (or Unix seconds, with dateFormat=unix),
+// makes the whole list kDataLoss, since its odds could not be requested or dated.
+StatusOr<std::vector<OddsEvent>> ParseOddsEvents(std::string_view json, std::string_view location);
 
 // Shape detection for `nbaprops import`: true when the JSON root looks like that API's response.
 // They read only the start of the document, so a truncated payload is still recognized (and then

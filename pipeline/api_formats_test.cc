@@ -27,6 +27,15 @@ bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
 }
 
+// The scrapers' replay fixtures (tests/fixtures/http/README.md).
+std::string HttpFixture(const std::string& name) {
+  std::ifstream in(std::string(NBAPROPS_SOURCE_DIR) + "/tests/fixtures/http/" + name, std::ios::binary);
+  EXPECT_TRUE(in.good()) << "missing fixture " << name;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
 int64_t Ts(const char* iso) { return ParseIsoTimestamp(iso).value(); }
 
 const BoxScoreRecord* FindPlayer(const std::vector<BoxScoreRecord>& rows, const std::string& name) {
@@ -220,6 +229,75 @@ TEST(BalldontlieStatsTest, WrongTopLevelShapeIsASchemaMismatch) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// balldontlie /v1/games (what the scraper expects box scores for)
+
+TEST(BdlGamesPageTest, ReadsEveryGameWithItsStatusAndMatchup) {
+  auto page = ParseBdlGamesPage(HttpFixture("bdl_games_2024-03-01.json"), "games.json");
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->games.size(), 9u);
+  EXPECT_FALSE(page->next_cursor.has_value());
+  EXPECT_EQ(page->games[0].id, 1037572);
+  EXPECT_EQ(page->games[0].status, "Final");
+  EXPECT_EQ(page->games[0].matchup, "CLE at DET");
+
+  auto partial = ParseBdlGamesPage(
+      R"({"data": [{"id": 7.0, "status": "3rd Qtr", "home_team": {"abbreviation": "SAS"}, "visitor_team": {}}, 5],
+          "meta": {"next_cursor": 7}})",
+      "g.json");
+  ASSERT_TRUE(partial.ok()) << partial.status().ToString();
+  ASSERT_EQ(partial->games.size(), 1u);  // the 5 is not a game
+  EXPECT_EQ(partial->games[0].id, 7);
+  EXPECT_EQ(partial->games[0].matchup, "? at SAS");
+  EXPECT_EQ(partial->next_cursor, 7);
+}
+
+TEST(BdlGamesPageTest, AGameWithoutAWholeIdOrARenamedFieldFailsThePage) {
+  auto bad_id = ParseBdlGamesPage(R"({"data": [{"id": "x", "status": "Final"}]})", "g.json");
+  EXPECT_EQ(bad_id.status().code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(Contains(bad_id.status().message(), "g.json: a game's id is 'x', expected a whole number"))
+      << bad_id.status().message();
+
+  auto renamed = ParseBdlGamesPage(R"({"data": [{"id": 1, "state": "Final", "home_team": {}, "visitor_team": {}},
+                                                {"id": 2, "state": "Final", "home_team": {}, "visitor_team": {}}]})",
+                                   "g.json");
+  EXPECT_EQ(renamed.status().code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(Contains(renamed.status().message(),
+                       "field 'status' missing in all 2 games; the first game has: 'id', 'state', 'home_team'"))
+      << renamed.status().message();
+
+  EXPECT_EQ(ParseBdlGamesPage("[]", "g.json").status().code(), StatusCode::kDataLoss);
+  EXPECT_EQ(ParseBdlGamesPage(R"({"data": [{"id": 1)", "g.json").status().code(), StatusCode::kInvalidArgument);
+}
+
+// Issue 9 (found writing balldontlie_games_fuzz's invariants, not by the fuzzer; kept in
+// fuzz/regressions/balldontlie_games/): an empty abbreviation made the matchup " at DET", so a
+// missing game read "game 1 ( at DET): final, but no box-score rows".
+TEST(BdlGamesPageTest, Issue9_AnEmptyAbbreviationIsAnUnnamedSideOfTheMatchup) {
+  auto page = ParseBdlGamesPage(R"({"data": [{"id": 1, "status": "Final", "visitor_team": {"abbreviation": ""},
+                                              "home_team": {"abbreviation": " DET "}}]})",
+                                "games.json");
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->games.size(), 1u);
+  EXPECT_EQ(page->games[0].matchup, "? at DET");
+}
+
+// Both endpoints paginate alike, so an unreadable cursor reads the same from either.
+TEST(BdlGamesPageTest, AnUnreadableCursorIsTheSameErrorOnGamesAndStatsPages) {
+  const std::string doc = R"({"data": [], "meta": {"next_cursor": "abc"}})";
+  auto games = ParseBdlGamesPage(doc, "p.json");
+  auto stats = ParseBalldontlieStats(doc, "p.json");
+  ASSERT_EQ(games.status().code(), StatusCode::kDataLoss);
+  ASSERT_EQ(stats.status().code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(Contains(games.status().message(), "p.json: meta.next_cursor 'abc' is not a whole number"))
+      << games.status().message();
+  EXPECT_EQ(games.status().message(), stats.status().message());
+
+  auto last = ParseBdlGamesPage(R"({"data": [], "meta": {"next_cursor": null}})", "p.json");
+  ASSERT_TRUE(last.ok());
+  EXPECT_FALSE(last->next_cursor.has_value());
+}
+
+// ---------------------------------------------------------------------------------------------
 // The Odds API
 
 TEST(OddsApiEventOddsTest, PairsOverAndUnderPerBookPlayerAndLine) {
@@ -353,6 +431,75 @@ TEST(OddsApiEventOddsTest, PayloadLevelProblemsAreErrors) {
 
   auto list = ParseOddsApiEventOdds("[" + full + "]", "o.json", 0);
   EXPECT_EQ(list.status().code(), StatusCode::kDataLoss);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The Odds API events list (what the scraper requests odds for)
+
+TEST(OddsEventsTest, ReadsEveryEventWithItsEasternGameDate) {
+  auto events = ParseOddsEvents(HttpFixture("odds_events_2024-03-01.json"), "events.json");
+  ASSERT_TRUE(events.ok()) << events.status().ToString();
+  ASSERT_EQ(events->size(), 9u);
+  EXPECT_EQ((*events)[0].id, "602622c2a293495ff388d4a1a950ee87");
+  EXPECT_EQ((*events)[0].matchup, "Cleveland Cavaliers at Detroit Pistons");
+  for (const OddsEvent& e : *events) EXPECT_EQ(e.game_date, "2024-03-01") << e.id;  // 00:00Z March 2 = 7 pm ET
+
+  // dateFormat=unix: Unix seconds; a missing team is "?".
+  auto unix_times =
+      ParseOddsEvents(R"([{"id": "e1", "commence_time": 1709337600, "home_team": "Boston Celtics"}])", "events.json");
+  ASSERT_TRUE(unix_times.ok()) << unix_times.status().ToString();
+  ASSERT_EQ(unix_times->size(), 1u);
+  EXPECT_EQ((*unix_times)[0].game_date, "2024-03-01");
+  EXPECT_EQ((*unix_times)[0].matchup, "? at Boston Celtics");
+}
+
+TEST(OddsEventsTest, AnEventWithoutAnIdOrATimeFailsTheList) {
+  auto no_id = ParseOddsEvents(R"([{"id": "", "commence_time": "2024-03-02T00:00:00Z"}])", "ev.json");
+  EXPECT_EQ(no_id.status().code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(Contains(no_id.status().message(), "ev.json: an event's id is '', expected text"))
+      << no_id.status().message();
+
+  auto bad_time = ParseOddsEvents(R"([{"id": "e1", "commence_time": "tonight"}])", "ev.json");
+  EXPECT_EQ(bad_time.status().code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(Contains(bad_time.status().message(), "ev.json: event e1: commence_time 'tonight' is not a time"))
+      << bad_time.status().message();
+
+  auto object = ParseOddsEvents(R"({"message": "Invalid API key"})", "ev.json");
+  EXPECT_EQ(object.status().code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(Contains(object.status().message(), "the root is an object, expected an array of events"));
+  EXPECT_TRUE(Contains(object.status().message(), "the API answered: Invalid API key"));
+
+  EXPECT_EQ(ParseOddsEvents(R"([{"id": "e1")", "ev.json").status().code(), StatusCode::kInvalidArgument);
+}
+
+// Issue 9, odds_api_events_fuzz (fuzz/regressions/odds_api_events/commence_time_unix_year_2511_invalid_game_date.json):
+// Unix seconds in the year 2511 gave the game_date "2511-09-01", which no date check downstream
+// accepts. Event odds read commence_time the same way (fuzz/regressions/odds_api/).
+TEST(OddsEventsTest, Issue9Fuzz_ACommenceTimeOutsideTheCalendarIsASchemaMismatch) {
+  auto events =
+      ParseOddsEvents(R"([{"id": "e1", "commence_time": 17093371600, "home_team": "Boston Celtics"}])", "events.json");
+  ASSERT_EQ(events.status().code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(Contains(events.status().message(),
+                       "events.json: event e1: commence_time 17093371600 is a time whose Eastern date is outside "
+                       "1900-01-01 to 2200-12-31"))
+      << events.status().message();
+  auto edge = ParseOddsEvents(R"([{"id": "e1", "commence_time": "1900-01-01T00:00:00Z"}])", "events.json");
+  ASSERT_EQ(edge.status().code(), StatusCode::kDataLoss);  // 1899-12-31 in New York
+  EXPECT_TRUE(Contains(edge.status().message(), "commence_time '1900-01-01T00:00:00Z' is a time whose Eastern date"))
+      << edge.status().message();
+
+  auto odds = ParseOddsApiEventOdds(R"({"commence_time": 17093371600, "bookmakers": []})", "odds.json", 0);
+  ASSERT_EQ(odds.status().code(), StatusCode::kDataLoss);
+  EXPECT_TRUE(Contains(odds.status().message(),
+                       "odds.json: field 'commence_time' is 17093371600, a time whose Eastern date is outside "
+                       "1900-01-01 to 2200-12-31"))
+      << odds.status().message();
+  for (const char* far : {"8999999999999999", "-8999999999999999"}) {
+    EXPECT_EQ(
+        ParseOddsEvents(std::string(R"([{"id": "e1", "commence_time": )") + far + "}]", "events.json").status().code(),
+        StatusCode::kDataLoss)
+        << far;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-// balldontlie v1 /v1/stats pages -> BoxScoreRecords (ParseBalldontlieStats in api_formats.h).
+// balldontlie v1 pages (api_formats.h): /v1/stats -> BoxScoreRecords (ParseBalldontlieStats) and
+// /v1/games -> the date's games (ParseBdlGamesPage).
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
@@ -21,6 +22,7 @@ using json_payload::AbsentEverywhere;
 using json_payload::AsWhole;
 using json_payload::At;
 using json_payload::Find;
+using json_payload::FirstItemHas;
 using json_payload::Index;
 using json_payload::ItemProblems;
 using json_payload::json;
@@ -253,6 +255,28 @@ void ParseBdlNumbers(const json& item, BoxScoreRecord* r, ItemProblems* p) {
   }
 }
 
+// meta.next_cursor, read the same way for every endpoint: absent or null on the last page. A cursor
+// that cannot be read would end the pagination early without a word, so it fails the page.
+Status ReadNextCursor(const json& doc, std::string_view location, std::optional<int64_t>* next_cursor) {
+  const json* meta = Find(doc, "meta");
+  if (meta == nullptr || !meta->is_object()) return OkStatus();
+  const json* cursor = Find(*meta, "next_cursor");
+  if (cursor == nullptr || cursor->is_null()) return OkStatus();
+  auto c = AsWhole(*cursor);
+  if (!c) return ShapeChanged(location, "meta.next_cursor " + Shown(*cursor) + " is not a whole number", doc);
+  *next_cursor = *c;
+  return OkStatus();
+}
+
+// A side of a /v1/games matchup as messages show it: "?" when the page does not name the team.
+std::string TeamAbbr(const json& game, const char* key) {
+  const json* team = Find(game, key);
+  const json* abbr = team ? Find(*team, "abbreviation") : nullptr;
+  if (abbr == nullptr || !abbr->is_string()) return "?";
+  std::string_view a = Trim(abbr->get_ref<const std::string&>());
+  return a.empty() ? "?" : std::string(a);
+}
+
 }  // namespace
 
 StatusOr<BalldontlieStatsPage> ParseBalldontlieStats(std::string_view text, std::string_view location) {
@@ -265,15 +289,7 @@ StatusOr<BalldontlieStatsPage> ParseBalldontlieStats(std::string_view text, std:
   if (data == nullptr || !data->is_array()) return MissingField(location, "data", doc, data);
 
   BalldontlieStatsPage page;
-  if (const json* meta = Find(doc, "meta"); meta && meta->is_object()) {
-    const json* cursor = Find(*meta, "next_cursor");
-    if (cursor && !cursor->is_null()) {
-      // A cursor we cannot read would end the pagination early without a word.
-      auto c = AsWhole(*cursor);
-      if (!c) return ShapeChanged(location, "meta.next_cursor " + Shown(*cursor) + " is not a whole number", doc);
-      page.next_cursor = *c;
-    }
-  }
+  RETURN_IF_ERROR(ReadNextCursor(doc, location, &page.next_cursor));
 
   std::vector<const json*> items;
   for (const json& item : *data) {
@@ -315,6 +331,40 @@ StatusOr<BalldontlieStatsPage> ParseBalldontlieStats(std::string_view text, std:
     r.source = "balldontlie";
     r.location = At(location, Index("$.data", i));
     page.stats.records.push_back(std::move(r));
+  }
+  return page;
+}
+
+StatusOr<BdlGamesPage> ParseBdlGamesPage(std::string_view text, std::string_view location) {
+  json doc;
+  RETURN_IF_ERROR(ParseDocument(text, location, &doc));
+  if (!doc.is_object()) {
+    return ShapeChanged(location, "the root is " + TypeWithArticle(doc) + ", expected an object", doc);
+  }
+  const json* data = Find(doc, "data");
+  if (data == nullptr || !data->is_array()) return MissingField(location, "data", doc, data);
+  BdlGamesPage page;
+  RETURN_IF_ERROR(ReadNextCursor(doc, location, &page.next_cursor));
+  std::vector<const json*> items;
+  for (const json& g : *data) {
+    if (g.is_object()) items.push_back(&g);
+  }
+  if (auto absent = AbsentEverywhere(items, {"id", "status", "home_team", "visitor_team"}); !absent.empty()) {
+    return ShapeChanged(location,
+                        (absent.size() == 1 ? "field " : "fields ") + QuotedList(absent) + " missing in all " +
+                            std::to_string(items.size()) + " games" + FirstItemHas(items, "game"),
+                        doc);
+  }
+  for (const json* g : items) {
+    const json* id = Find(*g, "id");
+    auto gid = id ? AsWhole(*id) : std::nullopt;
+    const json* status = Find(*g, "status");
+    if (!gid) {
+      return ShapeChanged(
+          location, "a game's id is " + (id ? Shown(*id) : std::string("missing")) + ", expected a whole number", doc);
+    }
+    page.games.push_back({*gid, status && status->is_string() ? status->get<std::string>() : "",
+                          TeamAbbr(*g, "visitor_team") + " at " + TeamAbbr(*g, "home_team")});
   }
   return page;
 }

@@ -218,12 +218,17 @@ StatusOr<Parsed<GameRecord>> ParseEspnScoreboard(std::string_view text, std::str
     }
     const json* date = Find(e, "date");
     std::optional<int64_t> tip = date ? EspnTime(*date) : std::nullopt;
+    // The game date must be one the rest of the pipeline accepts (1900-01-01T00:00Z is 1899 in New York).
+    std::optional<int32_t> day = tip ? EasternDateInRange(*tip) : std::nullopt;
     if (!tip) {
       problems.Add("date", date ? "date " + Shown(*date) + " is not an ISO-8601 time (2024-03-02T00:00Z)"
                                 : "field 'date' is missing");
+    } else if (!day) {
+      problems.Add("date",
+                   "date " + Shown(*date) + " is a time whose Eastern date is outside 1900-01-01 to 2200-12-31");
     } else {
       g.tipoff_utc = *tip;
-      g.game_date = FormatIsoDate(EasternDate(*tip));
+      g.game_date = FormatIsoDate(*day);
     }
     const json* type = StatusType(e);
     std::optional<std::string> status = type ? StatusFromType(*type) : std::nullopt;

@@ -10,8 +10,9 @@
 // `date` ("2024-03-02T00:00Z"); game_date = the Eastern date of the tip-off; home/away team from
 // competitions[0].competitors[] by `homeAway`, team.abbreviation normalized ("GS" -> GSW); status
 // from status.type.id (falling back to competitions[0].status): 1 scheduled, 2 in_progress, 3 final,
-// others by status.type.state (pre / in / post) or name (STATUS_POSTPONED -> postponed). Scores are
-// strings ("112"); they are kept for in-progress and final games only.
+// others by name (STATUS_POSTPONED -> postponed, STATUS_CANCELED -> canceled) or status.type.state
+// (pre / in / post). Scores are strings ("112"); they are kept for in-progress and final games only.
+// An event whose tip-off falls on an Eastern date outside 1900-01-01 to 2200-12-31 is rejected.
 #ifndef NBAPROPS_PIPELINE_ESPN_FORMAT_H_
 #define NBAPROPS_PIPELINE_ESPN_FORMAT_H_
 

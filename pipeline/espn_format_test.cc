@@ -107,5 +107,35 @@ TEST(EspnScoreboardTest, TruncatedIsInvalidArgumentAndNeverCrashes) {
   }
 }
 
+// Issue 9 (found writing espn_fuzz's invariants, not by the fuzzer): a tip-off at the edge of the
+// calendar gave a game_date no other part of the pipeline accepts. The inputs are kept in
+// fuzz/regressions/espn/.
+TEST(EspnScoreboardTest, Issue9_ATipoffWhoseEasternDateIsOutOfRangeIsARejectNotAnInvalidDate) {
+  const std::string events = R"({"events":[)" + Event("1", "1", "0") + "," + Event("2", "3", "99") + "]}";
+  std::string doc = events;
+  doc.replace(doc.find("2024-03-02T00:30Z"), 17, "1900-01-01T00:00Z");          // 1899-12-31 in New York
+  doc.replace(doc.find("2024-03-02T00:30Z"), 17, "2200-12-31T23:59:59-99:99");  // days into 2201
+  auto p = ParseEspnScoreboard(doc, "sb");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_TRUE(p->records.empty());
+  ASSERT_EQ(p->rejects.size(), 2u);
+  EXPECT_EQ(p->rejects[0].location, "sb:$.events[0].date");
+  EXPECT_EQ(p->rejects[0].reason,
+            "date '1900-01-01T00:00Z' is a time whose Eastern date is outside 1900-01-01 to 2200-12-31");
+  EXPECT_EQ(p->rejects[1].location, "sb:$.events[1].date");
+  EXPECT_EQ(p->rejects[1].reason,
+            "date '2200-12-31T23:59:59-99:99' is a time whose Eastern date is outside 1900-01-01 to 2200-12-31");
+
+  // The first and last instants that still have a game date.
+  doc = events;
+  doc.replace(doc.find("2024-03-02T00:30Z"), 17, "1900-01-01T05:00Z");
+  doc.replace(doc.find("2024-03-02T00:30Z"), 17, "2200-12-31T23:59Z");
+  auto edge = ParseEspnScoreboard(doc, "sb");
+  ASSERT_TRUE(edge.ok()) << edge.status().ToString();
+  ASSERT_EQ(edge->records.size(), 2u);
+  EXPECT_EQ(edge->records[0].game_date, "1900-01-01");
+  EXPECT_EQ(edge->records[1].game_date, "2200-12-31");
+}
+
 }  // namespace
 }  // namespace nbaprops::pipeline

@@ -13,21 +13,9 @@
 #include "pipeline/api_formats.h"
 #include "pipeline/espn_format.h"
 #include "pipeline/ingest.h"
-#include "pipeline/json_payload.h"
 
 namespace nbaprops::pipeline {
 namespace {
-
-using json_payload::AbsentEverywhere;
-using json_payload::AsWhole;
-using json_payload::Find;
-using json_payload::json;
-using json_payload::MissingField;
-using json_payload::ParseDocument;
-using json_payload::QuotedList;
-using json_payload::ShapeChanged;
-using json_payload::Shown;
-using json_payload::TypeWithArticle;
 
 constexpr size_t kMaxPayloadBytes = size_t{64} << 20;
 constexpr int kMaxPages = 200;  // a cursor that never ends is a bug upstream, not a reason to loop forever
@@ -381,72 +369,6 @@ class EspnScoreboardScraper final : public HttpScraper {
 // ---------------------------------------------------------------------------------------------
 // balldontlie v1
 
-// "; the first <noun> has: 'a', 'b', ...": a renamed field reads at once next to the missing one.
-std::string FirstItemHas(const std::vector<const json*>& items, const std::string& noun) {
-  if (items.empty()) return "";
-  std::vector<std::string> keys;
-  for (auto it = items[0]->begin(); it != items[0]->end() && keys.size() < 15; ++it) keys.push_back(it.key());
-  return "; the first " + noun + " has: " + QuotedList(keys);
-}
-
-struct BdlGame {
-  int64_t id = 0;
-  std::string status;   // "Final", or a time / quarter while scheduled or live
-  std::string matchup;  // "LAL at ATL"
-};
-
-struct BdlGamesPage {
-  std::vector<BdlGame> games;
-  std::optional<int64_t> next_cursor;
-};
-
-std::string TeamAbbr(const json& game, const char* key) {
-  const json* team = Find(game, key);
-  const json* abbr = team ? Find(*team, "abbreviation") : nullptr;
-  return abbr && abbr->is_string() ? abbr->get<std::string>() : "?";
-}
-
-// One /v1/games page. Same two tiers as the parsers of pipeline/api_formats.h.
-StatusOr<BdlGamesPage> ParseBdlGamesPage(std::string_view text, std::string_view location) {
-  json doc;
-  RETURN_IF_ERROR(ParseDocument(text, location, &doc));
-  if (!doc.is_object()) {
-    return ShapeChanged(location, "the root is " + TypeWithArticle(doc) + ", expected an object", doc);
-  }
-  const json* data = Find(doc, "data");
-  if (data == nullptr || !data->is_array()) return MissingField(location, "data", doc, data);
-  BdlGamesPage page;
-  if (const json* meta = Find(doc, "meta"); meta && meta->is_object()) {
-    if (const json* c = Find(*meta, "next_cursor"); c && !c->is_null()) {
-      auto v = AsWhole(*c);
-      if (!v) return ShapeChanged(location, "meta.next_cursor " + Shown(*c) + " is not a whole number", doc);
-      page.next_cursor = *v;
-    }
-  }
-  std::vector<const json*> items;
-  for (const json& g : *data) {
-    if (g.is_object()) items.push_back(&g);
-  }
-  if (auto absent = AbsentEverywhere(items, {"id", "status", "home_team", "visitor_team"}); !absent.empty()) {
-    return ShapeChanged(location,
-                        (absent.size() == 1 ? "field " : "fields ") + QuotedList(absent) + " missing in all " +
-                            std::to_string(items.size()) + " games" + FirstItemHas(items, "game"),
-                        doc);
-  }
-  for (const json* g : items) {
-    const json* id = Find(*g, "id");
-    auto gid = id ? AsWhole(*id) : std::nullopt;
-    const json* status = Find(*g, "status");
-    if (!gid) {
-      return ShapeChanged(
-          location, "a game's id is " + (id ? Shown(*id) : std::string("missing")) + ", expected a whole number", doc);
-    }
-    page.games.push_back({*gid, status && status->is_string() ? status->get<std::string>() : "",
-                          TeamAbbr(*g, "visitor_team") + " at " + TeamAbbr(*g, "home_team")});
-  }
-  return page;
-}
-
 class BalldontlieScraper final : public HttpScraper {
  public:
   using HttpScraper::HttpScraper;
@@ -541,58 +463,6 @@ class BalldontlieScraper final : public HttpScraper {
 
 // ---------------------------------------------------------------------------------------------
 // The Odds API v4
-
-struct OddsEvent {
-  std::string id;
-  std::string matchup;  // "Los Angeles Lakers at Atlanta Hawks"
-  std::string game_date;
-};
-
-StatusOr<std::vector<OddsEvent>> ParseOddsEvents(std::string_view text, std::string_view location) {
-  json doc;
-  RETURN_IF_ERROR(ParseDocument(text, location, &doc));
-  if (!doc.is_array()) {
-    return ShapeChanged(location, "the root is " + TypeWithArticle(doc) + ", expected an array of events", doc);
-  }
-  std::vector<const json*> items;
-  for (const json& e : doc) {
-    if (e.is_object()) items.push_back(&e);
-  }
-  if (auto absent = AbsentEverywhere(items, {"id", "commence_time", "home_team", "away_team"}); !absent.empty()) {
-    return ShapeChanged(location,
-                        (absent.size() == 1 ? "field " : "fields ") + QuotedList(absent) + " missing in all " +
-                            std::to_string(items.size()) + " events" + FirstItemHas(items, "event"),
-                        doc);
-  }
-  std::vector<OddsEvent> out;
-  for (const json* e : items) {
-    const json* id = Find(*e, "id");
-    const json* t = Find(*e, "commence_time");
-    if (!id || !id->is_string() || id->get_ref<const std::string&>().empty()) {
-      return ShapeChanged(location,
-                          "an event's id is " + (id ? Shown(*id) : std::string("missing")) + ", expected text", doc);
-    }
-    std::optional<int64_t> when;
-    if (t && t->is_string()) {
-      when = ParseIsoTimestamp(Trim(t->get_ref<const std::string&>()));
-    } else if (t) {
-      when = AsWhole(*t);
-    }
-    if (!when) {
-      return ShapeChanged(location,
-                          "event " + id->get<std::string>() + ": commence_time " +
-                              (t ? Shown(*t) : std::string("missing")) + " is not a time",
-                          doc);
-    }
-    const json* home = Find(*e, "home_team");
-    const json* away = Find(*e, "away_team");
-    out.push_back({id->get<std::string>(),
-                   (away && away->is_string() ? away->get<std::string>() : "?") + " at " +
-                       (home && home->is_string() ? home->get<std::string>() : "?"),
-                   FormatIsoDate(EasternDate(*when))});
-  }
-  return out;
-}
 
 class OddsApiScraper final : public HttpScraper {
  public:

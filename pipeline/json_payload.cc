@@ -99,7 +99,7 @@ Status ShapeChanged(std::string_view location, const std::string& what, const js
       }
     }
   }
-  return DataLossError(msg + "; if the API changed, update its adapter (the pipeline/*_format.cc or pipeline/http_sources.cc that reads it)");
+  return DataLossError(msg + "; if the API changed, update its adapter (the pipeline/*_format.cc that reads it)");
 }
 
 Status MissingField(std::string_view location, const std::string& field, const json& root, const json* value) {
@@ -138,6 +138,13 @@ std::string QuotedList(const std::vector<std::string>& names) {
   std::vector<std::string> q;
   for (const auto& n : names) q.push_back("'" + n + "'");
   return Join(q, ", ");
+}
+
+std::string FirstItemHas(const std::vector<const json*>& items, const std::string& noun) {
+  if (items.empty()) return "";
+  std::vector<std::string> keys;
+  for (auto it = items[0]->begin(); it != items[0]->end() && keys.size() < 15; ++it) keys.push_back(it.key());
+  return "; the first " + noun + " has: " + QuotedList(keys);
 }
 
 }  // namespace nbaprops::pipeline::json_payload

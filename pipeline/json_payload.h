@@ -80,6 +80,10 @@ std::vector<std::string> AbsentEverywhere(const std::vector<const json*>& items,
 // "'a', 'b', 'c'".
 std::string QuotedList(const std::vector<std::string>& names);
 
+// "; the first <noun> has: 'a', 'b', ..." (at most 15 keys), or "" without items: appended to an
+// AbsentEverywhere message, a renamed field reads at once next to the missing one.
+std::string FirstItemHas(const std::vector<const json*>& items, const std::string& noun);
+
 }  // namespace nbaprops::pipeline::json_payload
 
 #endif  // NBAPROPS_PIPELINE_JSON_PAYLOAD_H_

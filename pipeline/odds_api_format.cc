@@ -1,4 +1,5 @@
-// The Odds API v4 event odds -> PropRecords (ParseOddsApiEventOdds in api_formats.h).
+// The Odds API v4 (api_formats.h): one event's odds -> PropRecords (ParseOddsApiEventOdds) and the
+// events list -> OddsEvents (ParseOddsEvents).
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -17,6 +18,7 @@ using json_payload::AbsentEverywhere;
 using json_payload::AsWhole;
 using json_payload::At;
 using json_payload::Find;
+using json_payload::FirstItemHas;
 using json_payload::Index;
 using json_payload::json;
 using json_payload::MissingField;
@@ -34,6 +36,9 @@ std::optional<int64_t> AsTimestamp(const json& v) {
   if (v.is_string()) return ParseIsoTimestamp(Trim(v.get_ref<const std::string&>()));
   return AsWhole(v);
 }
+
+// Why a commence_time that reads as a time still cannot date a game (EasternDateInRange).
+constexpr char kOutsideGameDates[] = "a time whose Eastern date is outside 1900-01-01 to 2200-12-31";
 
 std::string FormatLine(double line) {
   char buf[32];
@@ -222,6 +227,11 @@ StatusOr<Parsed<PropRecord>> ParseOddsApiEventOdds(std::string_view text, std::s
     return ShapeChanged(location, "field 'commence_time' is " + Shown(*commence) + ", expected an ISO-8601 timestamp",
                         doc);
   }
+  // Props are filed under the Eastern calendar day of tip-off: a 7:30 pm ET game is 00:30Z the next day.
+  const std::optional<int32_t> game_day = EasternDateInRange(*tipoff);
+  if (!game_day) {
+    return ShapeChanged(location, "field 'commence_time' is " + Shown(*commence) + ", " + kOutsideGameDates, doc);
+  }
   const json* books = Find(doc, "bookmakers");
   if (books == nullptr || !books->is_array()) return MissingField(location, "bookmakers", doc, books);
 
@@ -245,8 +255,7 @@ StatusOr<Parsed<PropRecord>> ParseOddsApiEventOdds(std::string_view text, std::s
                         doc);
   }
 
-  // Props are filed under the Eastern calendar day of tip-off: a 7:30 pm ET game is 00:30Z the next day.
-  const std::string game_date = FormatIsoDate(EasternDate(*tipoff));
+  const std::string game_date = FormatIsoDate(*game_day);
   Parsed<PropRecord> out;
   for (size_t i = 0; i < books->size(); ++i) {
     const json& book = (*books)[i];
@@ -272,6 +281,54 @@ StatusOr<Parsed<PropRecord>> ParseOddsApiEventOdds(std::string_view text, std::s
       if (!IsPlayerPointsMarket(market)) continue;
       ParseOddsMarket(book, sportsbook, market, Index(bpath + ".markets", j), location, game_date, fetched_at, &out);
     }
+  }
+  return out;
+}
+
+StatusOr<std::vector<OddsEvent>> ParseOddsEvents(std::string_view text, std::string_view location) {
+  json doc;
+  RETURN_IF_ERROR(ParseDocument(text, location, &doc));
+  if (!doc.is_array()) {
+    return ShapeChanged(location, "the root is " + TypeWithArticle(doc) + ", expected an array of events", doc);
+  }
+  std::vector<const json*> items;
+  for (const json& e : doc) {
+    if (e.is_object()) items.push_back(&e);
+  }
+  if (auto absent = AbsentEverywhere(items, {"id", "commence_time", "home_team", "away_team"}); !absent.empty()) {
+    return ShapeChanged(location,
+                        (absent.size() == 1 ? "field " : "fields ") + QuotedList(absent) + " missing in all " +
+                            std::to_string(items.size()) + " events" + FirstItemHas(items, "event"),
+                        doc);
+  }
+  std::vector<OddsEvent> out;
+  for (const json* e : items) {
+    const json* id = Find(*e, "id");
+    const json* t = Find(*e, "commence_time");
+    if (!id || !id->is_string() || id->get_ref<const std::string&>().empty()) {
+      return ShapeChanged(location,
+                          "an event's id is " + (id ? Shown(*id) : std::string("missing")) + ", expected text", doc);
+    }
+    std::optional<int64_t> when = t ? AsTimestamp(*t) : std::nullopt;
+    if (!when) {
+      return ShapeChanged(location,
+                          "event " + id->get<std::string>() + ": commence_time " +
+                              (t ? Shown(*t) : std::string("missing")) + " is not a time",
+                          doc);
+    }
+    // The scraper compares the date with the partition's: it must be a date at all.
+    std::optional<int32_t> day = EasternDateInRange(*when);
+    if (!day) {
+      return ShapeChanged(
+          location, "event " + id->get<std::string>() + ": commence_time " + Shown(*t) + " is " + kOutsideGameDates,
+          doc);
+    }
+    const json* home = Find(*e, "home_team");
+    const json* away = Find(*e, "away_team");
+    out.push_back({id->get<std::string>(),
+                   (away && away->is_string() ? away->get<std::string>() : "?") + " at " +
+                       (home && home->is_string() ? home->get<std::string>() : "?"),
+                   FormatIsoDate(*day)});
   }
   return out;
 }
