@@ -182,10 +182,10 @@ class PlayerGameSummaryProcessor final : public engine::Processor {
           usage = 100.0 * (*s[1] + 0.44 * *s[5] + *s[12]) * (tt.minutes / 5.0) / (l.minutes * denom);
         }
         if (s[1] && s[5] && (*s[1] + 0.44 * *s[5]) > 0) ts = l.points / (2.0 * (*s[1] + 0.44 * *s[5]));
-        RETURN_IF_ERROR(st->Exec({date, l.game_id, l.player_id, l.player_name, l.team, opponent, home, l.minutes,
-                                  l.points, s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], s[8], s[9], s[10], s[11],
-                                  s[12], two, three, ft, usage, ts, l.starter, l.source})
-                            .status());
+        RETURN_IF_ERROR(st->ExecLater(
+            {date,  l.game_id, l.player_id, l.player_name, l.team, opponent, home, l.minutes, l.points, s[0],
+             s[1],  s[2],      s[3],        s[4],          s[5],   s[6],     s[7], s[8],      s[9],     s[10],
+             s[11], s[12],     two,         three,         ft,     usage,    ts,   l.starter, l.source}));
         ++out;
       }
       ctx.records_out = out;
@@ -382,10 +382,9 @@ class UpcomingTeamContextProcessor final : public engine::Processor {
             if (spread && team != g.home) spread = -*spread;
             total = it->second.second;
           }
-          RETURN_IF_ERROR(st->Exec({date, g.game_id, team, g.Opponent(team), team == g.home ? 1 : 0, g.tipoff,
-                                    days_rest, days_rest && *days_rest == 1 ? 1 : 0, r.games_last_7, out,
-                                    questionable, spread, total})
-                              .status());
+          RETURN_IF_ERROR(
+              st->ExecLater({date, g.game_id, team, g.Opponent(team), team == g.home ? 1 : 0, g.tipoff, days_rest,
+                             days_rest && *days_rest == 1 ? 1 : 0, r.games_last_7, out, questionable, spread, total}));
           ++n;
         }
       }
@@ -590,9 +589,8 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
           "INSERT INTO analytics_upcoming_player_lines (game_date, game_id, player_id, sportsbook, captured_at, line, "
           "over_price, under_price, snapshot, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
       for (const Snapshot& x : snapshots) {
-        RETURN_IF_ERROR(lines->Exec({date, x.game_id, x.player_id, x.book, x.captured_at, x.line, x.over, x.under,
-                                     x.snapshot, x.source})
-                            .status());
+        RETURN_IF_ERROR(lines->ExecLater(
+            {date, x.game_id, x.player_id, x.book, x.captured_at, x.line, x.over, x.under, x.snapshot, x.source}));
       }
       ASSIGN_OR_RETURN(auto st, t.Prepare(
           "INSERT INTO analytics_upcoming_player_game_context (game_date, game_id, player_id, player_name, team, "
@@ -627,11 +625,10 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
           }
         }
         json += "]";
-        RETURN_IF_ERROR(st->Exec({date, game.game_id, pid, c.name, c.team, game.Opponent(c.team),
-                                  c.team == game.home ? 1 : 0, game.tipoff, days_rest, b2b ? 1 : 0, r.games_last_7,
-                                  Join(std::vector<std::string>(c.reasons.begin(), c.reasons.end()), ","), inj, inj_at,
-                                  count, json})
-                            .status());
+        RETURN_IF_ERROR(st->ExecLater({date, game.game_id, pid, c.name, c.team, game.Opponent(c.team),
+                                       c.team == game.home ? 1 : 0, game.tipoff, days_rest, b2b ? 1 : 0, r.games_last_7,
+                                       Join(std::vector<std::string>(c.reasons.begin(), c.reasons.end()), ","), inj,
+                                       inj_at, count, json}));
         ++n;
       }
       ctx.records_out = n;

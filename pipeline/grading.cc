@@ -220,12 +220,30 @@ class GradingProcessor final : public engine::Processor {
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       for (const Graded& g : graded) {
         const Live& p = *g.p;
-        RETURN_IF_ERROR(st->Exec({p.id, p.system, date, p.game_id, p.player_id, p.team, p.book, p.source, p.line,
-                                  p.recommendation, p.confidence, p.edge, p.predicted, g.actual, g.minutes,
-                                  g.abs_error, g.signed_error, g.outcome,
-                                  g.reason.empty() ? Param() : Param(g.reason), g.price, g.units, g.closing,
-                                  g.closing_at, g.clv})
-                            .status());
+        RETURN_IF_ERROR(st->ExecLater({p.id,
+                                       p.system,
+                                       date,
+                                       p.game_id,
+                                       p.player_id,
+                                       p.team,
+                                       p.book,
+                                       p.source,
+                                       p.line,
+                                       p.recommendation,
+                                       p.confidence,
+                                       p.edge,
+                                       p.predicted,
+                                       g.actual,
+                                       g.minutes,
+                                       g.abs_error,
+                                       g.signed_error,
+                                       g.outcome,
+                                       g.reason.empty() ? Param() : Param(g.reason),
+                                       g.price,
+                                       g.units,
+                                       g.closing,
+                                       g.closing_at,
+                                       g.clv}));
       }
       ASSIGN_OR_RETURN(auto pd, t.Prepare(
           "INSERT INTO prediction_performance_daily (game_date, system_id, predictions, picks, wins, losses, pushes, "
@@ -233,10 +251,9 @@ class GradingProcessor final : public engine::Processor {
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       for (const auto& [system, x] : perf) {
         auto mean = [](double s, int64_t n) { return n ? Param(s / static_cast<double>(n)) : Param(); };
-        RETURN_IF_ERROR(pd->Exec({date, system, x.predictions, x.picks, x.wins, x.losses, x.pushes, x.voids,
-                                  x.not_graded, x.units, x.n_mae, mean(x.model, x.n_mae), mean(x.line, x.n_mae),
-                                  x.n_clv, mean(x.clv, x.n_clv)})
-                            .status());
+        RETURN_IF_ERROR(pd->ExecLater({date, system, x.predictions, x.picks, x.wins, x.losses, x.pushes, x.voids,
+                                       x.not_graded, x.units, x.n_mae, mean(x.model, x.n_mae), mean(x.line, x.n_mae),
+                                       x.n_clv, mean(x.clv, x.n_clv)}));
       }
       ctx.records_out = static_cast<int64_t>(graded.size());
       int64_t voids = 0, no_box = 0;

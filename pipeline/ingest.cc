@@ -154,9 +154,9 @@ class PayloadWriter {
                                                 "home_team = ? AND away_team = ? AND game_id <> ?",
                                                 {g.game_date, g.home_team, g.away_team, g.game_id}));
       const std::string& game_id = known ? *known : g.game_id;
-      RETURN_IF_ERROR(st->Exec({game_id, g.game_date, g.tipoff_utc, g.home_team, g.away_team, g.status,
-                                g.home_points, g.away_points, OptText(g.original_game_date), g.source, payload_id_})
-                          .status());
+      RETURN_IF_ERROR(
+          st->ExecLater({game_id, g.game_date, g.tipoff_utc, g.home_team, g.away_team, g.status, g.home_points,
+                         g.away_points, OptText(g.original_game_date), g.source, payload_id_}));
       ++stored_;
     }
     return OkStatus();
@@ -193,11 +193,21 @@ class PayloadWriter {
                                    b.team, b.source, keys);
       std::optional<int> starter;
       if (b.starter) starter = *b.starter ? 1 : 0;
-      RETURN_IF_ERROR(st->Exec({b.game_id, b.team, keys.full, b.player_name, OptText(id), OptText(b.source_player_id),
-                                b.game_date, OptText(b.opponent), b.minutes, b.points, b.fgm, b.fga, b.fg3m, b.fg3a,
-                                b.ftm, b.fta, b.oreb, b.dreb, b.reb, b.ast, b.stl, b.blk, b.tov, b.pf, b.plus_minus,
-                                starter, b.source, payload_id_, b.location})
-                          .status());
+      RETURN_IF_ERROR(st->ExecLater({b.game_id,    b.team,
+                                     keys.full,    b.player_name,
+                                     OptText(id),  OptText(b.source_player_id),
+                                     b.game_date,  OptText(b.opponent),
+                                     b.minutes,    b.points,
+                                     b.fgm,        b.fga,
+                                     b.fg3m,       b.fg3a,
+                                     b.ftm,        b.fta,
+                                     b.oreb,       b.dreb,
+                                     b.reb,        b.ast,
+                                     b.stl,        b.blk,
+                                     b.tov,        b.pf,
+                                     b.plus_minus, starter,
+                                     b.source,     payload_id_,
+                                     b.location}));
       ++stored_;
     }
     return PlayerRegistry::RebuildTeamHistory(t_);
@@ -218,9 +228,8 @@ class PayloadWriter {
         continue;
       }
       std::string id = ResolveName(r.player_name, "", r.team, r.source, keys);
-      RETURN_IF_ERROR(st->Exec({r.captured_at_utc, r.report_date, r.team, keys.full, r.player_name, OptText(id),
-                                r.status, r.status_raw, OptText(r.details), r.source, payload_id_})
-                          .status());
+      RETURN_IF_ERROR(st->ExecLater({r.captured_at_utc, r.report_date, r.team, keys.full, r.player_name, OptText(id),
+                                     r.status, r.status_raw, OptText(r.details), r.source, payload_id_}));
       ++stored_;
     }
     return OkStatus();
@@ -252,10 +261,9 @@ class PayloadWriter {
       } else if (it->second.empty()) {
         ++unresolved_rows_;
       }
-      RETURN_IF_ERROR(st->Exec({p.captured_at_utc, p.game_date, keys.full, p.player_name, OptText(it->second),
-                                OptText(p.team), OptText(p.opponent), OptText(p.home_away), p.sportsbook, p.market,
-                                p.line, p.over_price, p.under_price, OptText(p.snapshot), p.source, payload_id_})
-                          .status());
+      RETURN_IF_ERROR(st->ExecLater({p.captured_at_utc, p.game_date, keys.full, p.player_name, OptText(it->second),
+                                     OptText(p.team), OptText(p.opponent), OptText(p.home_away), p.sportsbook, p.market,
+                                     p.line, p.over_price, p.under_price, OptText(p.snapshot), p.source, payload_id_}));
       ++stored_;
     }
     return OkStatus();
@@ -275,9 +283,8 @@ class PayloadWriter {
                      g.location, [] { return std::string("game line"); })) {
         continue;
       }
-      RETURN_IF_ERROR(st->Exec({g.game_date, g.captured_at_utc, g.home_team, g.away_team, g.sportsbook, g.spread_home,
-                                g.total, g.home_price, g.away_price, g.source, payload_id_})
-                          .status());
+      RETURN_IF_ERROR(st->ExecLater({g.game_date, g.captured_at_utc, g.home_team, g.away_team, g.sportsbook,
+                                     g.spread_home, g.total, g.home_price, g.away_price, g.source, payload_id_}));
       ++stored_;
     }
     return OkStatus();
@@ -290,9 +297,8 @@ class PayloadWriter {
                                          "reason, raw_text) VALUES (?, ?, ?, ?, ?, ?, ?)"));
     for (const Reject& r : parsed_.rejects) {
       // The payload keeps the exact bytes; the reject's copy must be valid UTF-8 to be stored.
-      RETURN_IF_ERROR(st->Exec({payload_id_, run_id_, KindName(parsed_.kind), source_, r.location,
-                                EscapeInvalidUtf8(r.reason), EscapeInvalidUtf8(r.raw)})
-                          .status());
+      RETURN_IF_ERROR(st->ExecLater({payload_id_, run_id_, KindName(parsed_.kind), source_, r.location,
+                                     EscapeInvalidUtf8(r.reason), EscapeInvalidUtf8(r.raw)}));
     }
     return OkStatus();
   }

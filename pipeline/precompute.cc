@@ -171,7 +171,7 @@ class PrecomputeProcessor : public engine::Processor {
       for (const auto& row : rows) {
         params.clear();
         for (const Cell& c : row) params.push_back(c.param());
-        RETURN_IF_ERROR(st->Exec(params).status());
+        RETURN_IF_ERROR(st->ExecLater(params));
       }
       return OkStatus();
     });

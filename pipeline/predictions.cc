@@ -305,15 +305,32 @@ class PredictionProcessor final : public engine::Processor {
       auto text = [](const std::string& s) { return s.empty() ? store::Param() : store::Param(s); };
       for (const Prediction& p : preds.predictions) {
         const LineQuote* l = p.line ? &*p.line : nullptr;
-        RETURN_IF_ERROR(st->Exec({run_id, p.system_id, p.model_version, kFeatureVersion, p.game_date, p.game_id,
-                                  p.player_id, p.player_name, p.team, p.opponent, p.home, opt(p.predicted_points),
-                                  opt(p.prob_over), l ? store::Param(l->line) : store::Param(),
-                                  l ? store::Param(l->over) : store::Param(), l ? store::Param(l->under) : store::Param(),
-                                  l ? store::Param(l->book) : store::Param(), l ? store::Param(l->source) : store::Param(),
-                                  p.was_line_fallback, l ? store::Param(l->captured_at) : store::Param(),
-                                  p.recommendation, opt(p.edge), text(p.confidence), text(p.reason), now,
-                                  quality.tier})
-                            .status());
+        RETURN_IF_ERROR(st->ExecLater({run_id,
+                                       p.system_id,
+                                       p.model_version,
+                                       kFeatureVersion,
+                                       p.game_date,
+                                       p.game_id,
+                                       p.player_id,
+                                       p.player_name,
+                                       p.team,
+                                       p.opponent,
+                                       p.home,
+                                       opt(p.predicted_points),
+                                       opt(p.prob_over),
+                                       l ? store::Param(l->line) : store::Param(),
+                                       l ? store::Param(l->over) : store::Param(),
+                                       l ? store::Param(l->under) : store::Param(),
+                                       l ? store::Param(l->book) : store::Param(),
+                                       l ? store::Param(l->source) : store::Param(),
+                                       p.was_line_fallback,
+                                       l ? store::Param(l->captured_at) : store::Param(),
+                                       p.recommendation,
+                                       opt(p.edge),
+                                       text(p.confidence),
+                                       text(p.reason),
+                                       now,
+                                       quality.tier}));
       }
       RETURN_IF_ERROR(t.Exec("UPDATE player_prop_predictions SET superseded_by = COALESCE((SELECT n.prediction_id FROM "
                              "player_prop_predictions n WHERE n.game_date = player_prop_predictions.game_date AND "

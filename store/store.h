@@ -83,6 +83,9 @@ class Statement {
  public:
   virtual ~Statement() = default;
   virtual StatusOr<int64_t> Exec(const Params& params) = 0;  // rows changed
+  // As Transaction::ExecLater: for bulk writes whose counts are not needed (PostgreSQL sends
+  // them in pipelines instead of one round trip a row).
+  virtual Status ExecLater(const Params& params) { return Exec(params).status(); }
 };
 
 class Transaction {

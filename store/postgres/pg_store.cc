@@ -150,20 +150,14 @@ class PgTransaction final : public Transaction {
   // replaced and the statement retried, since nothing has happened in the transaction yet.
   StatusOr<int64_t> Run(std::string_view sql, const Params& params, const RowFn* fn) {
     if (done_) return FailedPreconditionError("transaction already finished");
-    for (int attempt = 0;; ++attempt) {
-      const bool opening = !begun_;
-      auto res = Send(Statement(std::string(sql), params, {}));  // views suffice: sent now
-      if (res.ok()) {
-        if (fn) {
-          const int rows = PQntuples(res->get());
-          for (int r = 0; r < rows; ++r) RETURN_IF_ERROR((*fn)(PgRow(res->get(), r)));
-        }
-        const char* changed = PQcmdTuples(res->get());
-        return changed[0] ? std::strtoll(changed, nullptr, 10) : 0;
-      }
-      if (!opening || !conn_->broken || attempt == 2) return res.status();
-      RETURN_IF_ERROR(Reconnect());
+    const Statement st(std::string(sql), params, {});  // views suffice: sent now
+    ASSIGN_OR_RETURN(Result res, SendOpening(&st, false));
+    if (fn) {
+      const int rows = PQntuples(res.get());
+      for (int r = 0; r < rows; ++r) RETURN_IF_ERROR((*fn)(PgRow(res.get(), r)));
     }
+    const char* changed = PQcmdTuples(res.get());
+    return changed[0] ? std::strtoll(changed, nullptr, 10) : 0;
   }
 
   StatusOr<const Prepared*> Get(std::string_view sql) {
@@ -185,6 +179,8 @@ class PgTransaction final : public Transaction {
   Status ExecLater(std::string_view sql, const Params& params) override {
     if (done_) return FailedPreconditionError("transaction already finished");
     later_.push_back(Statement::Owning(sql, params));
+    // Bounded, so the server's answers to one pipeline never fill the socket while we send.
+    if (later_.size() >= kMaxPending) return SendOpening(nullptr, false).status();
     return OkStatus();
   }
 
@@ -207,7 +203,7 @@ class PgTransaction final : public Transaction {
       done_ = true;
       return OkStatus();
     }
-    auto res = Send(std::nullopt);
+    auto res = SendOpening(nullptr, true);
     done_ = true;
     if (!res.ok()) {
       // A pending statement failed, so COMMIT never ran: the transaction is still open (and
@@ -286,10 +282,21 @@ class PgTransaction final : public Transaction {
     return b;
   }
 
-  // Sends what is due, then `last` (or COMMIT when empty): BEGIN and the lock when the
+  // Send, retried on a fresh connection when the pooled one turns out to be dead (a server
+  // restart) before the transaction was open: nothing has happened in it yet.
+  StatusOr<Result> SendOpening(const Statement* last, bool commit) {
+    for (int attempt = 0;; ++attempt) {
+      const bool opening = !begun_;
+      auto res = Send(last, commit);
+      if (res.ok() || !opening || !conn_->broken || attempt == 2) return res;
+      RETURN_IF_ERROR(Reconnect());
+    }
+  }
+
+  // Sends what is due, then `last`, or COMMIT, or nothing more: BEGIN and the lock when the
   // transaction is not open yet, and the pending ExecLater statements. Returns the result of the
   // last query, or the first error (of BEGIN, the lock, a pending statement or the last query).
-  StatusOr<Result> Send(const std::optional<Statement>& last) {
+  StatusOr<Result> Send(const Statement* last, bool commit) {
     std::vector<Bound> queries;
     if (!begun_) {
       queries.push_back({begin_.begin, nullptr, begin_.begin, {}, {}, {}, {}});
@@ -302,9 +309,10 @@ class PgTransaction final : public Transaction {
     if (last) {
       ASSIGN_OR_RETURN(Bound b, Bind(*last));
       queries.push_back(std::move(b));
-    } else {
+    } else if (commit) {
       queries.push_back({"commit", nullptr, "COMMIT", {}, {}, {}, {}});
     }
+    if (queries.empty()) return Result(nullptr, &PQclear);
     PGconn* c = conn_->conn;
     const Bound& q0 = queries.front();
     if (queries.size() == 1) {  // the common case: one statement in an open transaction
@@ -360,6 +368,7 @@ class PgTransaction final : public Transaction {
   PgStore* store_;
   std::unique_ptr<Connection> conn_;
   BeginSql begin_;
+  static constexpr size_t kMaxPending = 256;
   std::vector<Statement> later_;  // ExecLater statements not sent yet
   bool begun_ = false;            // BEGIN has been sent
   bool done_ = false;
@@ -369,6 +378,7 @@ class PgStatement final : public store::Statement {
  public:
   PgStatement(PgTransaction* t, std::string sql) : t_(t), sql_(std::move(sql)) {}
   StatusOr<int64_t> Exec(const Params& params) override { return t_->Run(sql_, params, nullptr); }
+  Status ExecLater(const Params& params) override { return t_->ExecLater(sql_, params); }
 
  private:
   PgTransaction* t_;
