@@ -28,7 +28,7 @@ NBAPROPS_PG_DURABLE=1 "$REPO/tests/pg_cluster.sh" start "$dir/cluster"
 url=$(cat "$dir/cluster/url")
 
 echo "== disk: one 8 kB write + fdatasync (pg_test_fsync)"
-(cd "$dir" && "$bin/pg_test_fsync" -s 2 2>/dev/null | grep -m1 fdatasync || true)
+(cd "$dir" && "$bin/pg_test_fsync" -s 2 2>/dev/null | grep -m1 -E "^ +fdatasync" || true)
 
 filter="ClaimComplete"  # the first pass measures SQLite too
 for mode in off on; do
