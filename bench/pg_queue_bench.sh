@@ -6,10 +6,11 @@
 #
 #   bench/pg_queue_bench.sh [BUILD_DIR]      (default: build)
 #
-# It runs twice: with synchronous_commit=off, the guarantee SQLite gives in WAL mode with
-# synchronous=NORMAL (a crash of the process or of the server loses nothing; a power failure may
-# lose the last commits, never consistency), then with synchronous_commit=on (every commit waits
-# for its WAL flush; bounded by the disk's fsync rate, which pg_test_fsync prints first).
+# It runs twice: with synchronous_commit=off, PostgreSQL's nearest to SQLite's WAL mode with
+# synchronous=NORMAL (a commit returns before its WAL is flushed: a crash of the server or the
+# machine may lose the last fraction of a second of whole transactions, never consistency), then
+# with synchronous_commit=on (every commit waits for its WAL flush; the disk's fsync rate, which
+# pg_test_fsync prints first, bounds it).
 # Needs the postgresql package; as root the server runs as the postgres user.
 set -euo pipefail
 

@@ -9,7 +9,7 @@
 #
 # A test cluster does not sync to disk (fsync=off). NBAPROPS_PG_DURABLE=1 starts one with the
 # server's durable defaults instead, except synchronous_commit=off (a commit returns before its
-# WAL reaches the disk, as SQLite's synchronous=NORMAL in WAL mode): the benchmarks use it
+# WAL reaches the disk, like SQLite's synchronous=NORMAL in WAL mode): the benchmarks use it
 # (bench/pg_queue_bench.sh).
 set -euo pipefail
 
