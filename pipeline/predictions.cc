@@ -250,6 +250,11 @@ class PredictionProcessor final : public engine::Processor {
         // moving_average's inputs are plain daily-cache columns: no feature decoding needed. Ordered,
         // so the spread's floating-point sums are the same on every backend and query plan.
         const int32_t since = std::max(SeasonStart(day), day - kSpreadHistoryDays);
+        // It reads earlier dates' partitions: with several workers they may still be running, and
+        // a spread fitted on part of its window would differ from a one-process run's.
+        ASSIGN_OR_RETURN(auto dates, FinalGameDates(t, FormatIsoDate(since), date));
+        RETURN_IF_ERROR(RequireSucceeded(t, "player_game_summary", dates, name()));
+        RETURN_IF_ERROR(RequireSucceeded(t, "player_daily_cache", dates, name()));
         std::vector<double> pred, actual;
         RETURN_IF_ERROR(t.Query(
             "SELECT c.pts_avg_l5, c.pts_avg_l10, c.pts_avg_season, p.points FROM precompute_player_daily_cache c "
