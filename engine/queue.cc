@@ -17,18 +17,32 @@ DeadLetter ReadDeadLetter(const store::Row& r) {
           r.Text(7), r.Text(8), r.Text(9), r.Int(10), r.Int(11), r.Int(12)};
 }
 
+// Gives runs to a worker under a lease; its parameters ?1..?5 are LeaseParams(), and the statement
+// goes on with WHERE and RETURNING.
+constexpr const char* kTakeLease =
+    "UPDATE processor_runs SET status = 'running', worker_id = ?1, lease_token = ?2, heartbeat_at = ?3, "
+    "lease_expires_at = ?4, started_at = ?5 ";
+
+store::Params LeaseParams(const std::string& worker_id, int64_t token, int64_t now_ms, int64_t lease_ms) {
+  return {worker_id, token, now_ms, now_ms + lease_ms, now_ms / 1000};
+}
+
 }  // namespace
 
 StatusOr<ClaimedRun> Queue::ClaimRun(store::Transaction& t, int64_t run_id, const std::string& worker_id,
                                      int64_t now_ms, int64_t lease_ms, int64_t token) {
-  ASSIGN_OR_RETURN(int64_t n, t.Exec("UPDATE processor_runs SET status = 'running', worker_id = ?, lease_token = ?, "
-                                     "heartbeat_at = ?, lease_expires_at = ?, started_at = ? "
-                                     "WHERE run_id = ? AND status = 'queued'",
-                                     {worker_id, token, now_ms, now_ms + lease_ms, now_ms / 1000, run_id}));
-  if (n != 1) return AbortedError("run " + std::to_string(run_id) + " is not queued any more (claimed by another worker?)");
+  std::optional<ClaimedRun> out;
+  store::Params params = LeaseParams(worker_id, token, now_ms, lease_ms);
+  params.emplace_back(run_id);
+  RETURN_IF_ERROR(t.Query(std::string(kTakeLease) + "WHERE run_id = ?6 AND status = 'queued' RETURNING " +
+                              Ledger::kRunColumns,
+                          params, [&](const store::Row& r) {
+                            out = ClaimedRun{Ledger::ReadRun(r), token, worker_id};
+                            return OkStatus();
+                          }));
+  if (!out) return AbortedError("run " + std::to_string(run_id) + " is not queued any more (claimed by another worker?)");
   RETURN_IF_ERROR(Ledger::Transition(t, run_id, "queued", "running", now_ms / 1000, "worker=" + worker_id));
-  ASSIGN_OR_RETURN(auto run, Ledger::Get(t, run_id));
-  return ClaimedRun{*run, token, worker_id};
+  return *out;
 }
 
 StatusOr<std::optional<ClaimedRun>> Queue::ClaimNext(store::Store& store, const std::string& worker_id,
@@ -50,15 +64,14 @@ StatusOr<std::vector<ClaimedRun>> Queue::ClaimBatch(store::Store& store, const s
   // every live run instead of looking the picked ones up by key (3 ms instead of 0.3 ms).
   const std::string sql =
       "WITH picked AS MATERIALIZED (SELECT run_id FROM processor_runs WHERE status = 'queued' AND "
-      "(not_before IS NULL OR not_before <= ?) ORDER BY priority DESC, data_date, run_id LIMIT ?" +
-      std::string(store.claim_lock_clause()) +
-      ") UPDATE processor_runs SET status = 'running', worker_id = ?, lease_token = ?, heartbeat_at = ?, "
-      "lease_expires_at = ?, started_at = ? WHERE run_id IN (SELECT run_id FROM picked) "
-      "RETURNING " + Ledger::kRunColumns;
+      "(not_before IS NULL OR not_before <= ?6) ORDER BY priority DESC, data_date, run_id LIMIT ?7" +
+      std::string(store.claim_lock_clause()) + ") " + kTakeLease +
+      "WHERE run_id IN (SELECT run_id FROM picked) RETURNING " + Ledger::kRunColumns;
+  store::Params params = LeaseParams(worker_id, token, now_ms, lease_ms);
+  params.insert(params.end(), {now_ms, static_cast<int64_t>(std::max(max_runs, 1))});
   std::vector<ClaimedRun> out;
   ASSIGN_OR_RETURN(auto txn, store.Begin(store::TxnMode::kClaim));
-  RETURN_IF_ERROR(txn->Query(sql, {now_ms, static_cast<int64_t>(std::max(max_runs, 1)), worker_id, token, now_ms,
-                                   now_ms + lease_ms, now_ms / 1000},
+  RETURN_IF_ERROR(txn->Query(sql, params,
                              [&](const store::Row& r) {
                                out.push_back({Ledger::ReadRun(r), token, worker_id});
                                return OkStatus();
