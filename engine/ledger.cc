@@ -100,9 +100,7 @@ Status Ledger::Transitions(store::Transaction& t, const std::vector<int64_t>& ru
 
 Status Ledger::Transition(store::Transaction& t, int64_t run_id, const std::string& from, const std::string& to,
                           int64_t now, const std::string& reason) {
-  return t.ExecLater("INSERT INTO run_transitions (run_id, from_status, to_status, at, reason) VALUES (?, ?, ?, ?, ?)",
-                     {run_id, from.empty() ? store::Param() : store::Param(from), to, now,
-                      reason.empty() ? store::Param() : store::Param(reason)});
+  return Transitions(t, {run_id}, from, to, now, reason);
 }
 
 StatusOr<std::vector<RunRecord>> Ledger::List(store::Transaction& t, const RunFilter& f) {
