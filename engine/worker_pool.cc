@@ -51,7 +51,6 @@ std::optional<ClaimedRun> WorkerPool::NextRun(const std::string& worker_id, Stat
     if (!handoff_.empty()) {
       ClaimedRun run = std::move(handoff_.front());
       handoff_.pop_front();
-      handoff_size_ = handoff_.size();
       return run;
     }
     if (stopping_) {
@@ -72,7 +71,6 @@ std::optional<ClaimedRun> WorkerPool::NextRun(const std::string& worker_id, Stat
     if (claimed.ok() && !claimed->empty()) {
       mine = std::move(claimed->front());
       for (size_t i = 1; i < claimed->size(); ++i) handoff_.push_back(std::move((*claimed)[i]));
-      handoff_size_ = handoff_.size();
     }
   }
   cv_.notify_all();

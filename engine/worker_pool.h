@@ -51,7 +51,10 @@ class WorkerPool {
   int64_t runs_failed() const { return failed_.load(); }
   int64_t lease_expiries() const { return reaped_.load(); }
   // True when no worker is executing a run and the last claim found nothing runnable.
-  bool Idle() const { return busy_.load() == 0 && last_claim_empty_.load() && handoff_size_.load() == 0; }
+  bool Idle() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return busy_.load() == 0 && last_claim_empty_.load() && handoff_.empty();
+  }
 
  private:
   void WorkerLoop(int index);
@@ -65,13 +68,12 @@ class WorkerPool {
   Runner& runner_;
   WorkerPoolOptions options_;
   std::vector<std::thread> threads_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;  // guarded by mu_
   bool pending_ = false;   // guarded by mu_: work was announced since a worker last looked
   bool claiming_ = false;  // guarded by mu_: a worker is claiming a batch
   std::deque<ClaimedRun> handoff_;  // guarded by mu_: claimed runs no worker has taken yet
-  std::atomic<size_t> handoff_size_{0};
   std::atomic<int> executing_{0};
   std::atomic<int64_t> mean_run_micros_{kShortRunMicros};  // moving average of run durations
   std::atomic<int64_t> executed_{0}, failed_{0}, reaped_{0};
