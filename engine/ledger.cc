@@ -67,22 +67,31 @@ StatusOr<int64_t> Ledger::Enqueue(store::Transaction& t, const RunStart& s, int6
 }
 
 Status Ledger::Succeed(store::Transaction& t, int64_t run_id, const RunContext& ctx, int64_t now_ms) {
-  int64_t now = now_ms / 1000;
-  ASSIGN_OR_RETURN(int64_t n, t.Exec("UPDATE processor_runs SET status = 'succeeded', finished_at = ?, "
-                                     "duration_ms = ?, records_in = ?, records_out = ?, "
-                                     "records_rejected = ?, details = ?, error_category = NULL, error_message = NULL "
-                                     "WHERE run_id = ? AND status = 'running' AND lease_token = ?",
-                                     {now, now_ms - ctx.started_at_ms, ctx.records_in, ctx.records_out,
-                                      ctx.records_rejected, ctx.details.empty() ? store::Param() : store::Param(ctx.details),
-                                      run_id, ctx.lease_token}));
-  if (n != 1) {
-    ASSIGN_OR_RETURN(auto run, Get(t, run_id));
-    const std::string state = run ? run->status : "missing";
-    const bool taken_over = run && run->lease_token.value_or(0) != ctx.lease_token;
-    return AbortedError("run " + std::to_string(run_id) + " lost its lease (state '" + state +
-                        (taken_over ? "', lease taken over" : "'") + "); its output is discarded");
-  }
-  return Transition(t, run_id, "running", "succeeded", now, "");
+  const int64_t now = now_ms / 1000;
+  // The transition row is the fence: its run_id is NULL, which its NOT NULL constraint refuses,
+  // unless the run is still running under this lease. Checked before the update, which the
+  // writer lock makes safe (see ledger.h); the update repeats the condition all the same.
+  RETURN_IF_ERROR(t.ExecLater("INSERT INTO run_transitions (run_id, from_status, to_status, at, reason) VALUES "
+                              "((SELECT run_id FROM processor_runs WHERE run_id = ? AND status = 'running' AND "
+                              "lease_token = ?), 'running', 'succeeded', ?, NULL)",
+                              {run_id, ctx.lease_token, now}));
+  return t.ExecLater("UPDATE processor_runs SET status = 'succeeded', finished_at = ?, duration_ms = ?, records_in = ?, "
+                     "records_out = ?, records_rejected = ?, details = ?, error_category = NULL, error_message = NULL "
+                     "WHERE run_id = ? AND status = 'running' AND lease_token = ?",
+                     {now, now_ms - ctx.started_at_ms, ctx.records_in, ctx.records_out, ctx.records_rejected,
+                      ctx.details.empty() ? store::Param() : store::Param(ctx.details), run_id, ctx.lease_token});
+}
+
+Status Ledger::CheckLease(store::Store& store, int64_t run_id, int64_t token) {
+  std::optional<RunRecord> run;
+  RETURN_IF_ERROR(store.WithRead([&](store::Transaction& t) -> Status {
+    ASSIGN_OR_RETURN(run, Get(t, run_id));
+    return OkStatus();
+  }));
+  if (run && run->status == "running" && run->lease_token.value_or(0) == token) return OkStatus();
+  const bool taken_over = run && run->lease_token.value_or(0) != token;
+  return AbortedError("run " + std::to_string(run_id) + " lost its lease (state '" + (run ? run->status : "missing") +
+                      (taken_over ? "', lease taken over" : "'") + "); its output is discarded");
 }
 
 Status Ledger::Transitions(store::Transaction& t, const std::vector<int64_t>& run_ids, const std::string& from,

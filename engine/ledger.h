@@ -71,9 +71,17 @@ class Ledger {
   // Inserts a run in state `queued`, unless a live (queued/running) run of the partition exists;
   // returns the live or new run id. `now` in seconds.
   static StatusOr<int64_t> Enqueue(store::Transaction& t, const RunStart& start, int64_t now);
-  // Marks a running run succeeded, fenced on ctx.lease_token: kAborted, and nothing changed, when
-  // the run is no longer running under that lease (reaped, or taken over).
+  // Marks a running run succeeded, fenced on ctx.lease_token. Its statements are deferred
+  // (Transaction::ExecLater), so a commit costs no extra round trip: when the run is no longer
+  // running under that lease (reaped, or taken over), the transaction fails at its next statement
+  // or at COMMIT with a constraint error, and nothing of it is kept; CheckLease then says why.
+  // Only in a kWrite or kRunCommit transaction: the fence reads the run before updating it, which
+  // is safe because every change to a running run's row (claim aside, which changes only queued
+  // rows) is made under the writer lock, which such a transaction holds from its first statement.
   static Status Succeed(store::Transaction& t, int64_t run_id, const RunContext& ctx, int64_t now_ms);
+  // kAborted ("run N lost its lease ...; its output is discarded") unless the run is still running
+  // under `token`: what a failed commit reports when the run was no longer its worker's.
+  static Status CheckLease(store::Store& store, int64_t run_id, int64_t token);
   static Status Transition(store::Transaction& t, int64_t run_id, const std::string& from, const std::string& to,
                            int64_t now, const std::string& reason);
   // The same transition of several runs, in one statement.

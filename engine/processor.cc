@@ -1,5 +1,8 @@
 #include "engine/processor.h"
 
+#include <tuple>
+
+#include "engine/commit_group.h"
 #include "engine/ledger.h"
 
 namespace nbaprops::engine {
@@ -35,19 +38,34 @@ FailureCategory CategorizeFailure(const Status& s) {
 }
 
 Status RunContext::CommitOutput(const std::function<Status(store::Transaction&)>& write) {
-  ASSIGN_OR_RETURN(auto txn, store_.Begin(concurrent_commit ? store::TxnMode::kRunCommit : store::TxnMode::kWrite));
   // The lease is checked where the run is marked succeeded (Ledger::Succeed), in this same
   // transaction: a run that lost it rolls back its output with it.
-  RETURN_IF_ERROR(write(*txn));
-  if (records_out < expected_min_rows) {
-    category_override = FailureCategory::kIncompleteOutput;
-    return Status(StatusCode::kFailedPrecondition,
-                  "wrote " + std::to_string(records_out) + " rows, expected at least " +
-                      std::to_string(expected_min_rows));
+  auto body = [&](store::Transaction& t) -> Status {
+    RETURN_IF_ERROR(write(t));
+    if (records_out < expected_min_rows) {
+      category_override = FailureCategory::kIncompleteOutput;
+      return Status(StatusCode::kFailedPrecondition,
+                    "wrote " + std::to_string(records_out) + " rows, expected at least " +
+                        std::to_string(expected_min_rows));
+    }
+    RETURN_IF_ERROR(Ledger::Succeed(t, run_id_, *this, clock_.NowMillis()));
+    if (on_success) RETURN_IF_ERROR(on_success(t));
+    return OkStatus();
+  };
+  Status s;
+  if (commit_group) {
+    // The body may run twice (see CommitGroup): the second time starts from the same counters.
+    auto counters = [this] { return std::tie(records_in, records_out, records_rejected, details, category_override); };
+    const std::tuple<int64_t, int64_t, int64_t, std::string, FailureCategory> before = counters();
+    s = commit_group->Commit(body, [&] { counters() = before; }, partition_key_);
+  } else {
+    s = store_.With(concurrent_commit ? store::TxnMode::kRunCommit : store::TxnMode::kWrite, body);
   }
-  RETURN_IF_ERROR(Ledger::Succeed(*txn, run_id_, *this, clock_.NowMillis()));
-  if (on_success) RETURN_IF_ERROR(on_success(*txn));
-  RETURN_IF_ERROR(txn->Commit());
+  if (!s.ok()) {
+    // Whatever failed, a run that is no longer its worker's says so: its lease is the reason.
+    Status lease = Ledger::CheckLease(store_, run_id_, lease_token);
+    return lease.code() == StatusCode::kAborted ? lease : s;
+  }
   committed_ = true;
   return OkStatus();
 }

@@ -38,6 +38,7 @@ std::string_view FailureCategoryName(FailureCategory c);
 FailureCategory CategorizeFailure(const Status& status);
 
 class RunContext;
+class CommitGroup;
 
 class Processor {
  public:
@@ -84,6 +85,9 @@ class RunContext {
   int64_t started_at_ms = 0;  // set by the runner; for duration_ms on the ledger
   int64_t lease_token = 0;    // the lease this attempt holds; CommitOutput is fenced on it
   bool concurrent_commit = false;  // set by the runner: commit in kRunCommit mode
+  // Set by the runner for a concurrent commit: commit through this group (engine/commit_group.h),
+  // possibly in one transaction with other runs' commits.
+  CommitGroup* commit_group = nullptr;
   // Runs inside CommitOutput's transaction after the run is marked succeeded: the runner
   // enqueues downstream runs here, so a success and its triggers commit together.
   std::function<Status(store::Transaction&)> on_success;

@@ -20,7 +20,7 @@ std::string DefaultWorkerId() {
 }  // namespace
 
 Runner::Runner(store::Store& store, const Clock& clock, EngineOptions options)
-    : store_(store), clock_(clock), options_(std::move(options)) {
+    : store_(store), clock_(clock), options_(std::move(options)), commit_group_(store, options_.commit_group) {
   if (options_.worker_id.empty()) options_.worker_id = DefaultWorkerId();
   rng_.seed(options_.seed ? options_.seed : std::random_device{}());
 }
@@ -196,6 +196,7 @@ RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
   ctx.started_at_ms = clock_.NowMillis();
   ctx.lease_token = claimed.lease_token;
   ctx.concurrent_commit = p.partition_local_commits() && sources.empty();
+  if (ctx.concurrent_commit && options_.commit_group.max_members > 1) ctx.commit_group = &commit_group_;
   bool triggered = false;
   ctx.on_success = [&](store::Transaction& t) -> Status {
     RETURN_IF_ERROR(EnqueueDownstream(t, p, claimed.run, &triggered));

@@ -24,6 +24,7 @@
 
 #include "base/clock.h"
 #include "engine/breaker.h"
+#include "engine/commit_group.h"
 #include "engine/failure_policy.h"
 #include "engine/ledger.h"
 #include "engine/processor.h"
@@ -45,6 +46,9 @@ struct EngineOptions {
   std::string block_processor;
   std::string block_partition;  // empty: any partition
   int64_t block_ms = 0;
+  // Group commit of partition-local commits (engine/commit_group.h); max_members <= 1: off, each
+  // run commits in a transaction of its own.
+  CommitGroupOptions commit_group;
 };
 
 struct RunOutcome {
@@ -89,6 +93,7 @@ class Runner {
   void SetWorkListener(std::function<void()> listener) { listener_ = std::move(listener); }
 
   const EngineOptions& options() const { return options_; }
+  const CommitGroup& commit_group() const { return commit_group_; }
   const std::string& worker_id() const { return options_.worker_id; }
   store::Store& store() { return store_; }
   const Clock& clock() const { return clock_; }
@@ -121,6 +126,8 @@ class Runner {
   std::map<int64_t, int64_t> held_leases_;  // run id -> token; guarded by lease_mu_
   bool stop_heartbeats_ = false;             // guarded by lease_mu_
   std::thread heartbeat_thread_;
+
+  CommitGroup commit_group_;
 };
 
 }  // namespace nbaprops::engine

@@ -24,17 +24,15 @@ StatusOr<std::optional<std::string>> Transaction::QueryText(std::string_view sql
   return out;
 }
 
-Status Store::WithWrite(const std::function<Status(Transaction&)>& fn) {
-  ASSIGN_OR_RETURN(auto txn, Begin(TxnMode::kWrite));
+Status Store::With(TxnMode mode, const std::function<Status(Transaction&)>& fn) {
+  ASSIGN_OR_RETURN(auto txn, Begin(mode));
   RETURN_IF_ERROR(fn(*txn));
   return txn->Commit();
 }
 
-Status Store::WithRead(const std::function<Status(Transaction&)>& fn) {
-  ASSIGN_OR_RETURN(auto txn, Begin(TxnMode::kRead));
-  RETURN_IF_ERROR(fn(*txn));
-  return txn->Commit();
-}
+Status Store::WithWrite(const std::function<Status(Transaction&)>& fn) { return With(TxnMode::kWrite, fn); }
+
+Status Store::WithRead(const std::function<Status(Transaction&)>& fn) { return With(TxnMode::kRead, fn); }
 
 bool IsPostgresUrl(std::string_view url) { return StartsWith(url, "postgresql://") || StartsWith(url, "postgres://"); }
 

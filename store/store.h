@@ -140,7 +140,9 @@ class Store {
   // concurrent claimers pass over each other's rows; "" on SQLite, whose writer lock suffices.
   virtual std::string_view claim_lock_clause() const { return ""; }
 
-  // Runs fn in a write transaction and commits it; rolls back when fn fails.
+  // Runs fn in a transaction of `mode` and commits it; rolls back when fn fails.
+  Status With(TxnMode mode, const std::function<Status(Transaction&)>& fn);
+  // With(kWrite, fn) and With(kRead, fn).
   Status WithWrite(const std::function<Status(Transaction&)>& fn);
   Status WithRead(const std::function<Status(Transaction&)>& fn);
 };
