@@ -721,6 +721,12 @@ CREATE TABLE source_scrapes (
 );
 CREATE INDEX source_scrapes_by_source ON source_scrapes (source, finished_at_ms);
 )SQL"},
+      {12, "queue indexes: partial ones for queued and running runs, so a status change touches fewer indexes",
+       R"SQL(
+DROP INDEX processor_runs_claim;
+CREATE INDEX processor_runs_claim ON processor_runs (priority DESC, data_date, run_id) WHERE status = 'queued';
+CREATE INDEX processor_runs_running ON processor_runs (status, lease_expires_at) WHERE status = 'running';
+)SQL"},
   };
   return kMigrations;
 }
