@@ -7,9 +7,11 @@ namespace nbaprops::engine {
 
 struct CommitGroup::Member {
   enum class State { kWaiting, kTaken, kCommitted, kAlone };
+  Member(const Body* b, const std::string* k) : body(b), order_key(k) {}
   const Body* body;
   const std::string* order_key;
   State state = State::kWaiting;  // guarded by mu_
+  std::condition_variable cv;     // its thread waits on it: woken only when it has something to do
 };
 
 CommitGroup::CommitGroup(store::Store& store, CommitGroupOptions options) : store_(store), options_(options) {}
@@ -21,12 +23,15 @@ int CommitGroup::waiting() const {
 
 Status CommitGroup::Commit(const Body& body, const std::function<void()>& reset, const std::string& order_key) {
   using State = Member::State;
-  Member me{&body, &order_key};
+  Member me(&body, &order_key);
   std::vector<Member*> group;
   {
     std::unique_lock<std::mutex> lock(mu_);
     waiting_.push_back(&me);
-    cv_.wait(lock, [&] { return me.state != State::kWaiting || in_flight_ < options_.max_in_flight; });
+    // The earliest waiting commit leads when a transaction slot frees up.
+    me.cv.wait(lock, [&] {
+      return me.state != State::kWaiting || (in_flight_ < options_.max_in_flight && waiting_.front() == &me);
+    });
     if (me.state == State::kWaiting) {
       // A free slot: lead a transaction of this commit and the earliest waiting ones.
       waiting_.erase(std::find(waiting_.begin(), waiting_.end(), &me));
@@ -38,8 +43,10 @@ Status CommitGroup::Commit(const Body& body, const std::function<void()>& reset,
         waiting_.pop_front();
       }
       ++in_flight_;
+      // More waiting than one transaction takes, and a slot free: the next in line leads too.
+      if (!waiting_.empty() && in_flight_ < options_.max_in_flight) waiting_.front()->cv.notify_one();
     } else {
-      cv_.wait(lock, [&] { return me.state == State::kCommitted || me.state == State::kAlone; });
+      me.cv.wait(lock, [&] { return me.state == State::kCommitted || me.state == State::kAlone; });
     }
   }
   if (!group.empty()) {
@@ -47,9 +54,12 @@ Status CommitGroup::Commit(const Body& body, const std::function<void()>& reset,
     {
       std::lock_guard<std::mutex> lock(mu_);
       --in_flight_;
-      for (Member* m : group) m->state = s.ok() ? State::kCommitted : State::kAlone;
+      for (Member* m : group) {
+        m->state = s.ok() ? State::kCommitted : State::kAlone;
+        if (m != &me) m->cv.notify_one();
+      }
+      if (!waiting_.empty()) waiting_.front()->cv.notify_one();
     }
-    cv_.notify_all();
     if (s.ok() || group.size() == 1) return s;  // alone already: its own outcome
   }
   if (me.state == State::kCommitted) return OkStatus();

@@ -62,8 +62,7 @@ class CommitGroup {
   store::Store& store_;
   const CommitGroupOptions options_;
   mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Member*> waiting_;  // guarded by mu_
+  std::deque<Member*> waiting_;  // guarded by mu_, earliest first
   int in_flight_ = 0;            // guarded by mu_
   std::atomic<int64_t> transactions_{0}, commits_{0}, fallbacks_{0};
 };
