@@ -32,27 +32,45 @@ std::string PgUrl() {
   return url ? url : "";
 }
 
-// An empty database: a new SQLite file, or a new schema on the PostgreSQL server.
-std::unique_ptr<store::Store> FreshStore(bool postgres = false) {
+// An empty database: a new SQLite file, or a new schema on the PostgreSQL server, dropped again
+// when the benchmark is done with it (so the catalog does not grow from one iteration to the
+// next and slow the later ones down).
+struct BenchStore {
+  BenchStore() = default;
+  BenchStore(BenchStore&&) = default;
+  std::unique_ptr<store::Store> store;
+  std::string schema;  // PostgreSQL
+  ~BenchStore() {
+    store.reset();
+    if (schema.empty()) return;
+    auto admin = store::OpenStore(PgUrl()).value();
+    (void)admin->WithWrite([&](store::Transaction& t) { return t.Exec("DROP SCHEMA " + schema + " CASCADE").status(); });
+  }
+  store::Store& operator*() { return *store; }
+  store::Store* operator->() { return store.get(); }
+};
+
+BenchStore FreshStore(bool postgres = false) {
+  BenchStore out;
   std::string url;
   if (postgres) {
     static int counter = 0;
-    const std::string schema = "qbench_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+    out.schema = "qbench_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
     auto admin = store::OpenStore(PgUrl()).value();
     (void)admin->WithWrite([&](store::Transaction& t) {
-      RETURN_IF_ERROR(t.Exec("DROP SCHEMA IF EXISTS " + schema + " CASCADE").status());
-      return t.Exec("CREATE SCHEMA " + schema).status();
+      RETURN_IF_ERROR(t.Exec("DROP SCHEMA IF EXISTS " + out.schema + " CASCADE").status());
+      return t.Exec("CREATE SCHEMA " + out.schema).status();
     });
-    url = PgUrl() + (PgUrl().find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + schema;
+    url = PgUrl() + (PgUrl().find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + out.schema;
   } else {
     auto p = std::filesystem::temp_directory_path() / ("nbaprops-qbench-" + std::to_string(::getpid()) + ".db");
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(p.string() + suffix);
     url = p.string();
   }
-  auto s = store::OpenStore(url).value();
-  (void)store::Migrate(*s);
-  (void)s->WithWrite([](store::Transaction& t) { return t.Exec(testing::SideTableProcessor::kTableSql).status(); });
-  return s;
+  out.store = store::OpenStore(url).value();
+  (void)store::Migrate(*out.store);
+  (void)out.store->WithWrite([](store::Transaction& t) { return t.Exec(testing::SideTableProcessor::kTableSql).status(); });
+  return out;
 }
 
 void Seed(store::Store& s, const std::string& processor, int n) {
@@ -75,24 +93,26 @@ void ClaimComplete(benchmark::State& state, bool postgres) {
   int64_t grouped = 0, transactions = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    auto s = FreshStore(postgres);
-    Seed(*s, "side", kRuns);
-    engine::Runner runner(*s, SystemClock::Default());
-    auto processor = std::make_unique<testing::SideTableProcessor>();
-    processor->partition_local = state.range(1) != 0;
-    (void)runner.Register(std::move(processor));
-    engine::WorkerPoolOptions po;
-    po.threads = workers;
-    po.idle_poll_ms = 1;
-    po.reaper = false;
-    engine::WorkerPool pool(runner, po);
-    state.ResumeTiming();
-    pool.Start();
-    while (pool.runs_executed() < kRuns) std::this_thread::sleep_for(std::chrono::microseconds(200));
-    state.PauseTiming();
-    pool.Stop();
-    grouped += runner.commit_group().commits();
-    transactions += runner.commit_group().transactions();
+    {
+      auto s = FreshStore(postgres);
+      Seed(*s, "side", kRuns);
+      engine::Runner runner(*s, SystemClock::Default());
+      auto processor = std::make_unique<testing::SideTableProcessor>();
+      processor->partition_local = state.range(1) != 0;
+      (void)runner.Register(std::move(processor));
+      engine::WorkerPoolOptions po;
+      po.threads = workers;
+      po.idle_poll_ms = 1;
+      po.reaper = false;
+      engine::WorkerPool pool(runner, po);
+      state.ResumeTiming();
+      pool.Start();
+      while (pool.runs_executed() < kRuns) std::this_thread::sleep_for(std::chrono::microseconds(200));
+      state.PauseTiming();
+      pool.Stop();
+      grouped += runner.commit_group().commits();
+      transactions += runner.commit_group().transactions();
+    }  // the store goes (its schema dropped) while the clock is paused
     state.ResumeTiming();
   }
   state.counters["runs_per_s"] = benchmark::Counter(static_cast<double>(kRuns) * state.iterations(),
