@@ -121,9 +121,11 @@ int RunPool(Env& env, const ServeOptions& o, const char* what, Background* backg
   if (sig > 0) std::fprintf(stderr, "%s: %s received, draining\n", what, sig == SIGTERM ? "SIGTERM" : "SIGINT");
   if (background && background->http) background->http->Stop();
   pool.Stop();
-  std::printf("%s: %lld run(s) executed, %lld failed, %lld lease expiries reaped\n", what,
-              static_cast<long long>(pool.runs_executed()), static_cast<long long>(pool.runs_failed()),
-              static_cast<long long>(pool.lease_expiries()));
+  std::printf("%s: %lld run(s) executed, %lld failed, %lld lease expiries reaped; %lld committed in a transaction "
+              "shared with other runs\n",
+              what, static_cast<long long>(pool.runs_executed()), static_cast<long long>(pool.runs_failed()),
+              static_cast<long long>(pool.lease_expiries()),
+              static_cast<long long>(env.runner->commit_group().commits()));
   return kExitOk;
 }
 
