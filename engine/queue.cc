@@ -91,16 +91,32 @@ StatusOr<std::vector<ClaimedRun>> Queue::ClaimBatch(store::Store& store, const s
 
 StatusOr<bool> Queue::Heartbeat(store::Store& store, int64_t run_id, int64_t token, int64_t now_ms,
                                 int64_t lease_ms) {
-  int64_t n = 0;
+  ASSIGN_OR_RETURN(int64_t n, Heartbeat(store, {{run_id, token}}, now_ms, lease_ms));
+  return n == 1;
+}
+
+StatusOr<int64_t> Queue::Heartbeat(store::Store& store, const std::map<int64_t, int64_t>& leases, int64_t now_ms,
+                                   int64_t lease_ms) {
+  constexpr size_t kPerStatement = 100;
+  int64_t extended = 0;
   RETURN_IF_ERROR(store.WithWrite([&](store::Transaction& t) -> Status {
     // Only a live lease can be extended: once expired it belongs to the reaper, even if the
     // reaper has not run yet, so a late heartbeat cannot resurrect it.
-    ASSIGN_OR_RETURN(n, t.Exec("UPDATE processor_runs SET heartbeat_at = ?, lease_expires_at = ? WHERE run_id = ? "
-                               "AND status = 'running' AND lease_token = ? AND lease_expires_at > ?",
-                               {now_ms, now_ms + lease_ms, run_id, token, now_ms}));
+    auto it = leases.begin();
+    while (it != leases.end()) {
+      std::string sql = "UPDATE processor_runs SET heartbeat_at = ?, lease_expires_at = ? WHERE status = 'running' "
+                        "AND lease_expires_at > ? AND (";
+      store::Params params{now_ms, now_ms + lease_ms, now_ms};
+      for (size_t k = 0; k < kPerStatement && it != leases.end(); ++k, ++it) {
+        sql += k ? " OR (run_id = ? AND lease_token = ?)" : "(run_id = ? AND lease_token = ?)";
+        params.insert(params.end(), {it->first, it->second});
+      }
+      ASSIGN_OR_RETURN(int64_t n, t.Exec(sql + ")", params));
+      extended += n;
+    }
     return OkStatus();
   }));
-  return n == 1;
+  return extended;
 }
 
 StatusOr<std::vector<int64_t>> Queue::ReapExpired(store::Store& store, int64_t now_ms, const RetryPolicy& policy,

@@ -10,6 +10,7 @@
 #define NBAPROPS_ENGINE_QUEUE_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +65,10 @@ class Queue {
   // Extends the lease; false when the lease is lost (expired and reaped, or taken over).
   static StatusOr<bool> Heartbeat(store::Store& store, int64_t run_id, int64_t token, int64_t now_ms,
                                   int64_t lease_ms);
+  // Extends the leases of several runs (run id -> token) in one transaction; returns how many
+  // were still live, lost ones (expired, reaped or taken over) being left alone.
+  static StatusOr<int64_t> Heartbeat(store::Store& store, const std::map<int64_t, int64_t>& leases, int64_t now_ms,
+                                     int64_t lease_ms);
   // Fails every running run whose lease expired before now (never-heartbeated runs included) with
   // category lease_expired and applies the retry policy. Returns the reaped run ids.
   static StatusOr<std::vector<int64_t>> ReapExpired(store::Store& store, int64_t now_ms, const RetryPolicy& policy,

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -112,6 +113,30 @@ TEST_P(QueueTest, AHeartbeatAfterExpiryCannotResurrectTheLease) {
   clock_.AdvanceMillis(30'001);
   EXPECT_FALSE(*Queue::Heartbeat(*store_, id, c.lease_token, clock_.NowMillis(), 30'000));
   EXPECT_FALSE(*Queue::Heartbeat(*store_, id, c.lease_token + 1, clock_.NowMillis(), 30'000));
+}
+
+// The heartbeat thread extends every lease of its process in one transaction (150 leases: more
+// than one statement's worth); a lease taken over by another worker is not extended.
+TEST_P(QueueTest, OneHeartbeatExtendsEveryLiveLeaseAndNoLostOne) {
+  constexpr int kRuns = 150;
+  for (int i = 0; i < kRuns; ++i) Enqueue("p" + std::to_string(i));
+  auto claimed = Queue::ClaimBatch(*store_, "w1", clock_.NowMillis(), 30'000, 7, kRuns);
+  ASSERT_TRUE(claimed.ok() && claimed->size() == static_cast<size_t>(kRuns));
+  std::map<int64_t, int64_t> leases;
+  for (const ClaimedRun& c : *claimed) leases[c.run.run_id] = c.lease_token;
+  const int64_t taken = claimed->back().run.run_id;
+  ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) {
+                return t.Exec("UPDATE processor_runs SET lease_token = 8 WHERE run_id = ?", {taken}).status();
+              }).ok());
+  clock_.AdvanceMillis(29'999);
+  auto extended = Queue::Heartbeat(*store_, leases, clock_.NowMillis(), 30'000);
+  ASSERT_TRUE(extended.ok()) << extended.status().ToString();
+  EXPECT_EQ(*extended, kRuns - 1);
+  clock_.AdvanceMillis(2);  // past the claim's lease: only the run that was not extended expires
+  auto reaped = runner_->Reap();
+  ASSERT_TRUE(reaped.ok());
+  EXPECT_EQ(*reaped, std::vector<int64_t>{taken});
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'running'"), kRuns - 1);
 }
 
 TEST_P(QueueTest, ALostLeaseCannotCommitEvenAfterTheRetryIsRunning) {

@@ -52,10 +52,9 @@ void Runner::HeartbeatLoop() {
                              [this] { return stop_heartbeats_; })) {
     std::map<int64_t, int64_t> held = held_leases_;
     lock.unlock();
-    for (const auto& [run_id, token] : held) {
-      // A lost lease is not retried here: the run's commit will be fenced.
-      (void)Queue::Heartbeat(store_, run_id, token, clock_.NowMillis(), options_.lease_ms);
-    }
+    // One transaction for them all. A lost lease is not retried here: the run's commit will be
+    // fenced.
+    if (!held.empty()) (void)Queue::Heartbeat(store_, held, clock_.NowMillis(), options_.lease_ms);
     lock.lock();
   }
 }
