@@ -168,14 +168,8 @@ class AlertsTest : public ::testing::Test {
     return r.ok() ? *r : DispatchResult{};
   }
   std::optional<Incident> OpenIncidentFor(const std::string& key) {
-    std::optional<Incident> out;
-    EXPECT_TRUE(store_
-                    ->WithRead([&](store::Transaction& t) -> Status {
-                      ASSIGN_OR_RETURN(out, GetOpenIncident(t, key));
-                      return OkStatus();
-                    })
-                    .ok());
-    return out;
+    return nbaprops::testing::ReadValue<std::optional<Incident>>(
+        *store_, [&](store::Transaction& t) { return GetOpenIncident(t, key); });
   }
   std::string ChannelState(const std::string& name) {
     std::string state;

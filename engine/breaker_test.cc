@@ -95,25 +95,14 @@ class BreakerTest : public ::testing::Test {
     EXPECT_TRUE(st.ok()) << st.ToString();
   }
   CircuitBreaker Get() {
-    std::optional<CircuitBreaker> b;
-    EXPECT_TRUE(store_
-                    ->WithRead([&](store::Transaction& t) -> Status {
-                      ASSIGN_OR_RETURN(b, GetBreaker(t, kSource));
-                      return OkStatus();
-                    })
-                    .ok());
+    auto b = nbaprops::testing::ReadValue<std::optional<CircuitBreaker>>(
+        *store_, [&](store::Transaction& t) { return GetBreaker(t, kSource); });
     EXPECT_TRUE(b.has_value());
     return b.value_or(CircuitBreaker{});
   }
   std::optional<Incident> OpenIncidentFor() {
-    std::optional<Incident> i;
-    EXPECT_TRUE(store_
-                    ->WithRead([&](store::Transaction& t) -> Status {
-                      ASSIGN_OR_RETURN(i, GetOpenIncident(t, BreakerIncidentKey(kSource)));
-                      return OkStatus();
-                    })
-                    .ok());
-    return i;
+    return nbaprops::testing::ReadValue<std::optional<Incident>>(
+        *store_, [&](store::Transaction& t) { return GetOpenIncident(t, BreakerIncidentKey(kSource)); });
   }
   // Trips the breaker with five failures at the current time.
   void Trip() {

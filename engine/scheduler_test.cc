@@ -87,14 +87,8 @@ class SchedulerTest : public ::testing::Test {
   }
 
   std::optional<Incident> OpenIncidentFor(const std::string& key) {
-    std::optional<Incident> out;
-    EXPECT_TRUE(store_
-                    ->WithRead([&](store::Transaction& t) -> Status {
-                      ASSIGN_OR_RETURN(out, GetOpenIncident(t, key));
-                      return OkStatus();
-                    })
-                    .ok());
-    return out;
+    return nbaprops::testing::ReadValue<std::optional<Incident>>(
+        *store_, [&](store::Transaction& t) { return GetOpenIncident(t, key); });
   }
 
   Scheduler::TickResult MustTick(Scheduler& s) {

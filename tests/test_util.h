@@ -116,6 +116,19 @@ inline int64_t Count(store::Store& s, const std::string& sql) {
   return n;
 }
 
+// What `read` (store::Transaction& -> StatusOr<T>) returns, in a read transaction of its own; a
+// failure fails the test and gives T().
+template <typename T, typename Fn>
+T ReadValue(store::Store& s, Fn read) {
+  T out{};
+  const Status st = s.WithRead([&](store::Transaction& t) -> Status {
+    ASSIGN_OR_RETURN(out, read(t));
+    return OkStatus();
+  });
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  return out;
+}
+
 inline std::string SharedData() { return std::string(NBAPROPS_SOURCE_DIR) + "/../shared/data"; }
 inline bool HaveSharedData() { return std::filesystem::exists(SharedData()); }
 
