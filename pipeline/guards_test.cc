@@ -495,6 +495,8 @@ TEST_F(GuardsTest, HitRateBelowBreakEvenRaisesAnIncidentWithTheNumbers) {
   EXPECT_DOUBLE_EQ(details["hit_rate"].get<double>(), 0.4);
   EXPECT_LT(details["hit_rate_ci95"][1].get<double>(), 0.524);
   EXPECT_GT(details["hit_rate_ci95"][0].get<double>(), 0.3);
+  EXPECT_EQ(details["system"], "xgboost");
+  EXPECT_EQ(details["window"], json({{"graded_days", 14}, {"from", "2024-02-01"}, {"to", "2024-02-14"}}));
   EXPECT_FALSE(OpenIncident("model_hit_rate:moving_average"));
   EXPECT_EQ(Find(r, "model_hit_rate", "moving_average")->outcome, "ok");
   EXPECT_FALSE(OpenIncident("model_mae:xgboost"));  // 5.0 vs 5.2: better than the line
@@ -534,6 +536,7 @@ TEST_F(GuardsTest, ModelMaeWorseThanTheLineRaisesAnIncidentAndResolves) {
   EXPECT_EQ(details["n_mae"], 280);
   EXPECT_DOUBLE_EQ(details["mae_model"].get<double>(), 6.0);
   EXPECT_DOUBLE_EQ(details["mae_line"].get<double>(), 5.5);
+  EXPECT_EQ(details["window"]["graded_days"], 14);
 
   Exec("UPDATE prediction_performance_daily SET mae_model = 5.6 WHERE system_id = 'xgboost'");
   GuardReport r = Model("", "2024-02-14");

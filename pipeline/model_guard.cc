@@ -109,6 +109,11 @@ std::string WindowText(const Window& w) {
   return "the last " + std::to_string(w.days) + " graded days (" + w.from + ".." + w.to + ")";
 }
 
+// The incident details every window check starts from.
+json WindowDetails(const Window& w) {
+  return {{"system", w.system}, {"window", {{"graded_days", w.days}, {"from", w.from}, {"to", w.to}}}};
+}
+
 Status JudgeHitRate(Effects& fx, const GuardOptions& o, const Window& w, GuardReport* report) {
   GuardCheck c;
   c.check = "model_hit_rate";
@@ -132,15 +137,14 @@ Status JudgeHitRate(Effects& fx, const GuardOptions& o, const Window& w, GuardRe
     c.summary += ": below " + Percent(o.hit_rate_floor) + " and, even at the top of the interval, below break-even " +
                  Percent(o.break_even_hit_rate) + " at -110. Retrain (`nbaprops train --until " + w.to +
                  "`) or stop publishing its picks";
-    json details = {{"system", w.system},
-                    {"window", {{"graded_days", w.days}, {"from", w.from}, {"to", w.to}}},
-                    {"wins", w.wins},
+    json details = WindowDetails(w);
+    details.update({{"wins", w.wins},
                     {"losses", w.losses},
                     {"n", n},
                     {"hit_rate", Round(hit, 4)},
                     {"hit_rate_ci95", {Round(ci.lo, 4), Round(ci.hi, 4)}},
                     {"floor", o.hit_rate_floor},
-                    {"break_even", Round(o.break_even_hit_rate, 4)}};
+                    {"break_even", Round(o.break_even_hit_rate, 4)}});
     RETURN_IF_ERROR(fx.Raise(c, key, "warning", c.summary, details));
   } else {
     c.outcome = "ok";
@@ -170,13 +174,12 @@ Status JudgeMae(Effects& fx, const GuardOptions& o, const Window& w, GuardReport
     c.outcome = "alert";
     c.summary += ": the model misses by more than the line does (allowed " + Fixed(o.mae_margin, 2) +
                  "), so its edges are noise. Retrain (`nbaprops train --until " + w.to + "`)";
-    json details = {{"system", w.system},
-                    {"window", {{"graded_days", w.days}, {"from", w.from}, {"to", w.to}}},
-                    {"n_mae", w.n_mae},
+    json details = WindowDetails(w);
+    details.update({{"n_mae", w.n_mae},
                     {"mae_model", Round(*w.mae_model, 4)},
                     {"mae_line", Round(*w.mae_line, 4)},
                     {"difference", Round(gap, 4)},
-                    {"margin", o.mae_margin}};
+                    {"margin", o.mae_margin}});
     RETURN_IF_ERROR(fx.Raise(c, key, "warning", c.summary, details));
   } else {
     c.outcome = "ok";
