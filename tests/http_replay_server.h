@@ -26,6 +26,13 @@
 
 namespace nbaprops::testing {
 
+// The recorded-shape responses the server replays.
+inline std::string HttpFixtureDir() { return std::string(NBAPROPS_SOURCE_DIR) + "/tests/fixtures/http"; }
+// The API keys the tests configure (sources and server alike), made to be searched for: no log
+// line and no stored byte may contain them.
+inline constexpr char kTestBdlKey[] = "bdl-key-7f3a9c21-do-not-log";
+inline constexpr char kTestOddsKey[] = "odds-key-c0ffee42-do-not-log";
+
 struct ReplaySwitches {
   // Faults apply to requests whose path starts with `fault_path` (empty: every path), each for the
   // next N matching requests (-1: every one).
