@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -235,12 +236,13 @@ TEST(PgWorkersTest, FourWorkerProcessesMatchOneSqliteProcessThroughAKillAndAServ
                           "FROM run_transitions t WHERE t.run_id = r.run_id AND t.to_status = 'running') <> 1"),
             0);
   // The four-thread workers did commit runs together (their summary line says how many).
+  constexpr std::string_view kBeforeShared = "lease expiries reaped; ";
   int64_t shared = 0;
   for (int i = 2; i <= 4; ++i) {
     std::ifstream log(dir.File("w" + std::to_string(i) + ".log"));
     for (std::string line; std::getline(log, line);) {
-      const auto at = line.find("lease expiries reaped; ");
-      if (at != std::string::npos) shared += std::stoll(line.substr(at + 23));
+      const auto at = line.find(kBeforeShared);
+      if (at != std::string::npos) shared += std::stoll(line.substr(at + kBeforeShared.size()));
     }
   }
   EXPECT_GT(shared, 0) << "no commit was shared; see " << dir.File("w*.log");
