@@ -89,6 +89,8 @@ std::string RouteLabel(const std::string& path) {
   return "other";
 }
 
+bool MayChangeState(const std::string& method) { return method != "GET" && method != "HEAD" && method != "OPTIONS"; }
+
 bool ConstantTimeEquals(const std::string& a, const std::string& b) {
   unsigned char diff = a.size() == b.size() ? 0 : 1;
   const std::string& longer = a.size() >= b.size() ? a : b;
@@ -182,12 +184,37 @@ class ApiServer::Impl {
         what = "no endpoint " + req.method + " " + req.path +
                "; the dashboard is at / and README.md (HTTP API) lists them";
       } else if (res.status == 400) {
-        what = "malformed request " + req.method + " " + req.path +
-               " (a POST needs a Content-Length header: with curl, pass -d '' or a JSON body)";
+        what = "malformed request " + req.method + " " + req.path;
+      } else if (res.status == 413) {
+        what = req.method + " " + req.path + ": the body is over the 1 MiB limit";
       }
       res.set_content(ErrorBody(what), kJson);
       return httplib::Server::HandlerResponse::Handled;
     }));
+    // Every request that may change state (any method but GET, HEAD and OPTIONS) must carry the
+    // token, and is refused before anything else about it is looked at: its route, its
+    // Content-Length, its size, its body. This runs before cpp-httplib reads the body (its 400 for
+    // a POST without Content-Length and its 413 come later), so an unauthenticated client learns
+    // nothing but 401. The refused body is never read, so the reply asks the client to close.
+    s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      if (!MayChangeState(req.method)) return httplib::Server::HandlerResponse::Unhandled;
+      if (auto refused = CheckToken(req)) {
+        ReplyFailure(res, {*refused, true});
+        res.set_header("Connection", "close");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      // Without a length cpp-httplib would read the body until the client closes or its read
+      // timeout passes, then answer 400; say at once what is missing instead.
+      if (!req.has_header("Content-Length") && req.get_header_value("Transfer-Encoding") != "chunked") {
+        res.status = 411;
+        res.set_content(ErrorBody(req.method + " " + req.path +
+                                  " needs a Content-Length header (with curl, pass -d '' or a JSON body)"),
+                        kJson);
+        res.set_header("Connection", "close");
+        return httplib::Server::HandlerResponse::Handled;
+      }
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
     s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       std::lock_guard<std::mutex> lock(stats_mu_);
       ++requests_[{RouteLabel(req.path), res.status}];
@@ -240,7 +267,8 @@ class ApiServer::Impl {
       Reply(res, IncidentsJson(runner_.store(), req.get_param_value("status")));
     });
 
-    // Mutating endpoints: the token is checked before anything is parsed or touched.
+    // Mutating endpoints: the pre-routing handler above has already checked the token; Mutating
+    // checks it again, so a route that is ever registered for GET by mistake is still guarded.
     s.Post(R"(/v1/runs/(\d+)/retry)", Mutating([this](const httplib::Request& req) -> StatusOr<std::string> {
              ASSIGN_OR_RETURN(int64_t id, IdParam(req));
              return RetryRunJson(runner_.store(), id, Now());

@@ -4,8 +4,12 @@
 // (api/prom_text_parser.h).
 #include "api/server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -181,8 +185,8 @@ class ServerTest : public ::testing::Test {
          kNowMs});
     Exec(
         "INSERT INTO prediction_performance_daily (game_date, system_id, predictions, picks, wins, losses, pushes, "
-        "voids, not_graded, units, n_mae, n_clv) VALUES ('2024-01-29', 'ensemble', 100, 10, 6, 4, 0, 0, 90, 1.5, 10, "
-        "0), ('2024-01-30', 'ensemble', 100, 8, 3, 5, 0, 0, 92, -2.2, 8, 0)");
+        "voids, not_graded, units, n_mae, mae_model, mae_line, n_clv) VALUES ('2024-01-29', 'ensemble', 100, 10, 6, "
+        "4, 0, 0, 90, 1.5, 10, 5.0, 4.0, 0), ('2024-01-30', 'ensemble', 100, 8, 3, 5, 0, 0, 92, -2.2, 8, 6.0, 5.5, 0)");
     Exec(
         "INSERT INTO unresolved_player_names (source, original_name, normalized, occurrences, example_games, reason, "
         "status, first_seen, last_seen) VALUES ('underdog', 'Nic Claxton', 'nic claxton', 12, '[]', 'no player "
@@ -396,6 +400,76 @@ TEST_F(ServerTest, MutationsWithoutTheRightTokenAre401AndChangeNothing) {
   EXPECT_EQ(Snapshot(), before);
 }
 
+// A request exactly as written, on a fresh connection: what the server answers before (or
+// without) reading a body. Returns the first response (head and its Content-Length of body), or
+// what arrived before the server closed or 5 s passed.
+std::string RawExchange(int port, const std::string& request) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return "";
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval timeout{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  std::string response;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
+    char buf[4096];
+    for (ssize_t n; (n = ::recv(fd, buf, sizeof(buf), 0)) > 0;) {
+      response.append(buf, static_cast<size_t>(n));
+      const size_t head_end = response.find("\r\n\r\n");
+      if (head_end == std::string::npos) continue;
+      static const std::regex kLength("\r\nContent-Length: (\\d+)\r\n", std::regex::icase);
+      std::smatch m;
+      const std::string head = response.substr(0, head_end + 2);
+      const size_t body = std::regex_search(head, m, kLength) ? std::stoul(m[1].str()) : 0;
+      if (response.size() >= head_end + 4 + body) break;
+    }
+  }
+  ::close(fd);
+  return response;
+}
+
+TEST_F(ServerTest, MutationsAre401BeforeAnyOtherCheck) {
+  const std::string before = Snapshot();
+  const std::string dlq = "/v1/dlq/" + std::to_string(dead_letter_) + "/retry";
+  // Each would be a 400, 404, 405 or 413 with the token; without it, each is a 401, answered
+  // without waiting for a body the request announces but never sends.
+  const std::vector<std::pair<std::string, std::string>> requests = {
+      {"no Content-Length", "POST " + dlq + " HTTP/1.1\r\nHost: t\r\n\r\n"},
+      {"announced body never sent", "POST " + dlq + " HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"},
+      {"over the size limit", "POST /v1/registry/aliases HTTP/1.1\r\nHost: t\r\nContent-Length: 900000000\r\n\r\n"},
+      {"malformed JSON", "POST /v1/registry/aliases HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n{nope"},
+      {"chunked", "POST " + dlq + " HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"},
+      {"bad id", "POST /v1/runs/x/retry HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"},
+      {"unknown route", "POST /v1/nothing HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"},
+      {"PUT", "PUT /v1/runs/1 HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"},
+      {"DELETE", "DELETE " + dlq + " HTTP/1.1\r\nHost: t\r\n\r\n"},
+      {"wrong token, no length", "POST " + dlq + " HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer nope\r\n\r\n"},
+  };
+  for (const auto& [what, request] : requests) {
+    const std::string response = RawExchange(port_, request);
+    EXPECT_EQ(response.rfind("HTTP/1.1 401", 0), 0u) << what << ":\n" << response;
+    EXPECT_NE(response.find("WWW-Authenticate: Bearer"), std::string::npos) << what;
+    EXPECT_NE(response.find("Connection: close"), std::string::npos) << what;
+  }
+  EXPECT_EQ(Snapshot(), before);
+
+  // With the token the same requests get the checks they were spared: here a 411 at once that
+  // says what to send, and a 404 for a route that does not exist.
+  const std::string auth = std::string("Authorization: Bearer ") + kToken + "\r\n";
+  std::string r = RawExchange(port_, "POST " + dlq + " HTTP/1.1\r\nHost: t\r\n" + auth + "\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 411", 0), 0u) << r;
+  EXPECT_NE(r.find("Content-Length"), std::string::npos) << r;
+  r = RawExchange(port_, "POST /v1/nothing HTTP/1.1\r\nHost: t\r\n" + auth + "Content-Length: 0\r\n\r\n");
+  EXPECT_EQ(r.rfind("HTTP/1.1 404", 0), 0u) << r;
+  EXPECT_EQ(Snapshot(), before);
+  // Reads need no token.
+  EXPECT_EQ(RawExchange(port_, "GET /health HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n").rfind("HTTP/1.1 200", 0),
+            0u);
+}
+
 TEST_F(ServerTest, RetryARunWithTheToken) {
   auto r = Post("/v1/runs/" + std::to_string(failed_run_) + "/retry");
   ASSERT_TRUE(r);
@@ -514,6 +588,17 @@ TEST_F(ServerTest, MetricsAreStrictPrometheusTextWithTheSeededNumbers) {
   EXPECT_EQ(p.Value("nbaprops_retries_total", {{"processor", "ml_feature_store"}}), 1);
   EXPECT_EQ(p.Value("nbaprops_dead_letters", {{"processor", "player_prop_predictions"}, {"status", "open"}}), 1);
   EXPECT_EQ(p.Value("nbaprops_incidents_open", {{"severity", "critical"}}), 2);
+  EXPECT_EQ(p.Value("nbaprops_incidents_open_by_kind", {{"kind", "deadline_missed"}, {"severity", "critical"}}), 1);
+  EXPECT_EQ(p.Value("nbaprops_incidents_open_by_kind", {{"kind", "alert_channel_broken"}, {"severity", "critical"}}),
+            1);
+  EXPECT_FALSE(p.Value("nbaprops_incidents_open_by_kind", {{"kind", "schedule_missed"}}));  // resolved
+  EXPECT_EQ(p.Value("nbaprops_running_lease_overdue"), 0);
+  // The model against the line over its latest graded dates: 9-9, MAE (10*5 + 8*6)/18 vs the
+  // line's (10*4 + 8*5.5)/18.
+  EXPECT_EQ(p.Value("nbaprops_model_picks_graded", {{"system", "ensemble"}}), 18);
+  EXPECT_DOUBLE_EQ(*p.Value("nbaprops_model_hit_rate", {{"system", "ensemble"}}), 0.5);
+  EXPECT_DOUBLE_EQ(*p.Value("nbaprops_model_mae_points", {{"system", "ensemble"}}), 98.0 / 18);
+  EXPECT_DOUBLE_EQ(*p.Value("nbaprops_model_line_mae_points", {{"system", "ensemble"}}), 84.0 / 18);
   EXPECT_EQ(p.Value("nbaprops_alert_channels_broken_incidents"), 1);
   EXPECT_EQ(p.Value("nbaprops_circuit_breaker_state", {{"source", "odds_api"}, {"state", "open"}}), 1);
   EXPECT_EQ(p.Value("nbaprops_circuit_breaker_state", {{"source", "odds_api"}, {"state", "closed"}}), 0);
@@ -538,6 +623,11 @@ TEST_F(ServerTest, MetricsAreStrictPrometheusTextWithTheSeededNumbers) {
     EXPECT_EQ(p.Value("nbaprops_alert_delivery_failures_total", {{"channel", "slack-ops"}}), 3);
     EXPECT_EQ(p.Value("nbaprops_alert_channel_broken", {{"channel", "slack-ops"}}), 1);
   }
+
+  // A run left running past its lease (its worker died, and no process has reaped it yet) is stuck.
+  Exec("UPDATE processor_runs SET status = 'running', lease_expires_at = ? WHERE processor = 'prediction_accuracy'",
+       {kNowMs - 1});
+  EXPECT_EQ(ParseProm(Get("/metrics")->body).Value("nbaprops_running_lease_overdue"), 1);
 
   // Without the alert tables (a database from before them) the alert families are left out and
   // everything else is still there.
