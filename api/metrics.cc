@@ -144,6 +144,15 @@ Status RunFamilies(store::Transaction& t, Exposition& e, int64_t now_ms) {
   e.Sample("nbaprops_oldest_runnable_age_seconds", {},
            oldest ? std::max<double>(0, static_cast<double>(now_ms - *oldest) / 1000.0) : 0);
 
+  // A run still 'running' past its lease is a stuck run no live process has reaped yet (every
+  // process's reaper fails such runs within seconds, so this stays 0 while any process runs).
+  ASSIGN_OR_RETURN(auto overdue, t.QueryInt("SELECT COUNT(*) FROM processor_runs WHERE status = 'running' AND "
+                                            "(lease_expires_at IS NULL OR lease_expires_at <= ?)",
+                                            {now_ms}));
+  e.Family("nbaprops_running_lease_overdue", "gauge",
+           "Runs still running although their lease has expired: stuck, and not yet reaped.");
+  e.Sample("nbaprops_running_lease_overdue", {}, static_cast<double>(overdue.value_or(0)));
+
   auto per_processor = [&](const char* name, const char* help, const char* where) -> Status {
     e.Family(name, "counter", help);
     return t.Query(std::string("SELECT processor, COUNT(*) FROM processor_runs WHERE ") + where +
@@ -171,6 +180,56 @@ Status RunFamilies(store::Transaction& t, Exposition& e, int64_t now_ms) {
       });
 }
 
+// How each system's graded predictions did over its latest kModelWindowDates graded dates
+// (prediction_performance_daily), against the sportsbook line on the same predictions.
+constexpr int kModelWindowDates = 14;
+
+Status ModelFamilies(store::Transaction& t, Exposition& e) {
+  struct Window {
+    int64_t wins = 0, losses = 0, n_mae = 0;
+    double model_abs = 0, line_abs = 0;
+  };
+  std::map<std::string, Window> by_system;
+  RETURN_IF_ERROR(t.Query(
+      "SELECT system_id, wins, losses, n_mae, mae_model, mae_line FROM (SELECT system_id, game_date, wins, losses, "
+      "n_mae, mae_model, mae_line, ROW_NUMBER() OVER (PARTITION BY system_id ORDER BY game_date DESC) AS newest "
+      "FROM prediction_performance_daily) AS p WHERE newest <= ? ORDER BY system_id, game_date",
+      {kModelWindowDates}, [&](const store::Row& r) {
+        Window& w = by_system[r.Text(0)];
+        w.wins += r.Int(1);
+        w.losses += r.Int(2);
+        if (r.OptDouble(4) && r.OptDouble(5) && r.Int(3) > 0) {
+          w.n_mae += r.Int(3);
+          w.model_abs += *r.OptDouble(4) * static_cast<double>(r.Int(3));
+          w.line_abs += *r.OptDouble(5) * static_cast<double>(r.Int(3));
+        }
+        return OkStatus();
+      }));
+  const std::string window = " over each system's latest " + std::to_string(kModelWindowDates) + " graded dates";
+  e.Family("nbaprops_model_picks_graded", "gauge", "Graded picks (wins + losses)" + window + ".");
+  for (const auto& [system, w] : by_system) {
+    e.Sample("nbaprops_model_picks_graded", {{"system", system}}, static_cast<double>(w.wins + w.losses));
+  }
+  e.Family("nbaprops_model_hit_rate", "gauge",
+           "Wins / (wins + losses) of the picks" + window + " (absent without graded picks; break-even at -110 is "
+           "0.5238).");
+  for (const auto& [system, w] : by_system) {
+    if (w.wins + w.losses == 0) continue;
+    e.Sample("nbaprops_model_hit_rate", {{"system", system}},
+             static_cast<double>(w.wins) / static_cast<double>(w.wins + w.losses));
+  }
+  e.Family("nbaprops_model_mae_points", "gauge", "Mean absolute error of predicted points" + window + ".");
+  for (const auto& [system, w] : by_system) {
+    if (w.n_mae > 0) e.Sample("nbaprops_model_mae_points", {{"system", system}}, w.model_abs / double(w.n_mae));
+  }
+  e.Family("nbaprops_model_line_mae_points", "gauge",
+           "Mean absolute error of the sportsbook line on the same predictions" + window + ": the number to beat.");
+  for (const auto& [system, w] : by_system) {
+    if (w.n_mae > 0) e.Sample("nbaprops_model_line_mae_points", {{"system", system}}, w.line_abs / double(w.n_mae));
+  }
+  return OkStatus();
+}
+
 Status ProblemFamilies(store::Transaction& t, Exposition& e) {
   e.Family("nbaprops_dead_letters", "gauge", "Dead letters by processor and status (open, retried, discarded).");
   RETURN_IF_ERROR(
@@ -190,6 +249,21 @@ Status ProblemFamilies(store::Transaction& t, Exposition& e) {
   e.Family("nbaprops_incidents_open", "gauge", "Open incidents by severity.");
   for (const auto& [severity, n] : by_severity) {
     e.Sample("nbaprops_incidents_open", {{"severity", severity}}, static_cast<double>(n));
+  }
+  // The kind is the key up to its first ':' (dead_letter, deadline_missed, model_mae, ...): a
+  // fixed set, so the label stays bounded while the keys' dates and names are not.
+  std::map<std::pair<std::string, std::string>, int64_t> by_kind;
+  RETURN_IF_ERROR(t.Query("SELECT incident_key, severity FROM incidents WHERE status = 'open'", {},
+                          [&](const store::Row& r) {
+                            const std::string key = r.Text(0);
+                            ++by_kind[{key.substr(0, key.find(':')), r.Text(1)}];
+                            return OkStatus();
+                          }));
+  e.Family("nbaprops_incidents_open_by_kind", "gauge",
+           "Open incidents by kind (the incident key up to its first ':') and severity.");
+  for (const auto& [kind_severity, n] : by_kind) {
+    e.Sample("nbaprops_incidents_open_by_kind", {{"kind", kind_severity.first}, {"severity", kind_severity.second}},
+             static_cast<double>(n));
   }
   ASSIGN_OR_RETURN(auto broken, t.QueryInt("SELECT COUNT(*) FROM incidents WHERE status = 'open' AND incident_key "
                                            "LIKE 'alert_channel_broken:%'"));
@@ -365,6 +439,7 @@ std::string MetricsText(store::Store& store, const std::string& export_dir, int6
     Section(store, e, "dead letters, incidents, breakers, registry", ProblemFamilies);
     Section(store, e, "deadlines", DeadlineFamilies);
     Section(store, e, "alert delivery", AlertFamilies, /*quiet=*/true);
+    Section(store, e, "model vs line", ModelFamilies);
   }
 
   e.Family("nbaprops_export_generated_timestamp_seconds", "gauge",
