@@ -10,7 +10,9 @@
 //   lease_expiries_total{processor}                attempts failed as lease_expired
 //   retries_total{processor}                       runs queued by the retry policy
 //   dead_letters{processor,status}                 dead letters
+//   running_lease_overdue                          running runs past their lease (stuck, not yet reaped)
 //   incidents_open{severity}                       open incidents
+//   incidents_open_by_kind{kind,severity}          the same by kind: the incident key up to its first ':'
 //   circuit_breaker_state{source,state}            1 for the breaker's state, 0 for the others
 //   circuit_breaker_opened_total{source}           times each breaker opened
 //   alert_messages{channel,status}                 alert outbox rows (pending | sent | dead)
@@ -27,6 +29,9 @@
 //   unresolved_player_names{status}                registry backlog
 //   export_generated_timestamp_seconds{document}   mtime of today's documents
 //   http_requests_total{route,code}                requests this server answered
+//   model_picks_graded{system}, model_hit_rate{system}, model_mae_points{system},
+//   model_line_mae_points{system}                  each system over its latest 14 graded dates, and the
+//                                                  sportsbook line's MAE on the same predictions
 //
 // A family whose query fails is left out (and logged); when the store does not answer at all
 // only store_up 0 and the HTTP counters are written. Thread-safety: a pure function of its inputs.
