@@ -13,8 +13,9 @@ PACKAGES=(
 )
 
 # Wanted but not required: the PostgreSQL server, for the tests that run the PostgreSQL backend
-# against a throwaway cluster (tests/pg_cluster.sh). Without it those tests skip and say why.
-OPTIONAL=(postgresql)
+# against a throwaway cluster (tests/pg_cluster.sh), and Prometheus (promtool and the server), for
+# the alert-rule and dashboard tests. Without them those tests skip and say why.
+OPTIONAL=(postgresql prometheus)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 
@@ -24,9 +25,9 @@ if [ ${#optional_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "installing (optional): ${optional_missing[*]}" >&2
     (apt-get update >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      "${optional_missing[@]}" >&2) || echo "warning: could not install ${optional_missing[*]}; PostgreSQL tests will be skipped" >&2
+      "${optional_missing[@]}" >&2) || echo "warning: could not install ${optional_missing[*]}; their tests will be skipped" >&2
   else
-    echo "note: PostgreSQL tests will be skipped; to run them: sudo apt-get install -y ${optional_missing[*]}" >&2
+    echo "note: the PostgreSQL / Prometheus tests will be skipped; to run them: sudo apt-get install -y ${optional_missing[*]}" >&2
   fi
 fi
 
