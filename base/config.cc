@@ -9,7 +9,9 @@
 #include <fstream>
 #include <iterator>
 #include <limits>
+#include <map>
 #include <set>
+#include <type_traits>
 #include <toml++/toml.h>
 
 #include "base/strings.h"
@@ -17,195 +19,291 @@
 namespace nbaprops {
 namespace {
 
-Status CheckKeys(const toml::table& t, const std::string& section, const std::set<std::string>& allowed,
-                 const std::string& path) {
-  for (auto& [k, v] : t) {
-    std::string key(k.str());
-    if (!allowed.count(key)) {
-      return InvalidArgumentError("config '" + path + "': unknown key '" +
-                                  (section.empty() ? key : section + "." + key) +
-                                  "'; remove it or fix its spelling (see docs/configuration.md)");
-    }
+const char* TypeName(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::table:
+      return "a table";
+    default:
+      return "a date or time";
   }
-  return OkStatus();
 }
+
+// Reads typed values out of the parsed file. A key of the wrong type is an error naming the file,
+// the line and the key (no value is ever silently ignored); every key read remembers its line, so
+// checks of combined values after all keys are read can point at the line too.
+class Reader {
+ public:
+  explicit Reader(std::string path) : path_(std::move(path)) {}
+
+  const std::string& path() const { return path_; }
+
+  // "config 'PATH', line N: " for the first of `keys` the file set (a key or a section name), or
+  // "config 'PATH': " when it set none of them; "" without a file (defaults and environment only).
+  std::string Where(std::initializer_list<std::string_view> keys) const {
+    if (path_.empty()) return "";
+    for (std::string_view k : keys) {
+      auto it = lines_.find(std::string(k));
+      if (it != lines_.end()) return "config '" + path_ + "', line " + std::to_string(it->second) + ": ";
+    }
+    return "config '" + path_ + "': ";
+  }
+
+  Status Error(std::initializer_list<std::string_view> keys, const std::string& message) const {
+    return InvalidArgumentError(Where(keys) + message);
+  }
+
+  // Every key of table `t` (named `section`, "" for the root) is one of `allowed`.
+  Status CheckKeys(const toml::table& t, const std::string& section, const std::set<std::string>& allowed) {
+    if (!section.empty()) Remember(section, t);
+    for (auto& [k, v] : t) {
+      const std::string key = Join(section, std::string(k.str()));
+      if (!allowed.count(std::string(k.str()))) {
+        Remember(key, v);
+        return Error({key}, "unknown key '" + key + "'; remove it or fix its spelling (see docs/configuration.md)");
+      }
+    }
+    return OkStatus();
+  }
+
+  // Sets *out from t[key] when the file has it; an error when it has the wrong type. Integers
+  // accept whole, in-range floats (`lease_ms = 4e4`); floats accept integers.
+  template <typename T>
+  Status Get(const toml::table& t, const std::string& section, const std::string& key, T* out) {
+    const toml::node* n = t.get(key);
+    if (n == nullptr) return OkStatus();
+    const std::string full = Join(section, key);
+    Remember(full, *n);
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!n->is_string()) return WrongType(full, "a string", *n);
+      *out = n->as_string()->get();
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (!n->is_boolean()) return WrongType(full, "true or false", *n);
+      *out = n->as_boolean()->get();
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (n->is_integer()) {
+        *out = static_cast<T>(n->as_integer()->get());
+      } else if (n->is_floating_point()) {
+        *out = static_cast<T>(n->as_floating_point()->get());
+      } else {
+        return WrongType(full, "a number", *n);
+      }
+    } else {
+      static_assert(std::is_integral_v<T>);
+      // toml++ 3.3's value<int>() of a float casts before it range-checks (undefined behaviour
+      // for `lease_ms = 1e30`), so both kinds are range-checked here as doubles / int64.
+      const double lo = static_cast<double>(std::numeric_limits<T>::min());  // -2^(bits-1), exact
+      if (n->is_integer()) {
+        const int64_t v = n->as_integer()->get();
+        if (static_cast<double>(v) < lo || static_cast<double>(v) >= -lo) {
+          return Error({full}, full + " is out of range (got " + std::to_string(v) + ")");
+        }
+        *out = static_cast<T>(v);
+      } else if (n->is_floating_point()) {
+        const double d = n->as_floating_point()->get();
+        if (!(d == std::floor(d) && d >= lo && d < -lo)) {  // false for NaN and inf too
+          return Error({full}, full + " must be a whole number (got " + std::to_string(d) + ")");
+        }
+        *out = static_cast<T>(d);
+      } else {
+        return WrongType(full, "a whole number", *n);
+      }
+    }
+    return OkStatus();
+  }
+
+ private:
+  static std::string Join(const std::string& section, const std::string& key) {
+    return section.empty() ? key : section + "." + key;
+  }
+  void Remember(const std::string& key, const toml::node& n) {
+    if (n.source().begin.line > 0) lines_.emplace(key, static_cast<int>(n.source().begin.line));
+  }
+  Status WrongType(const std::string& key, const char* want, const toml::node& n) const {
+    return Error({key}, key + " must be " + want + " (got " + TypeName(n) + ")");
+  }
+
+  std::string path_;
+  std::map<std::string, int> lines_;
+};
 
 // A secret named by `<what>_env` (an environment variable) or `<what>_file` (a 0600 file). The
 // errors name the variable or file, never the value. Empty when neither key is set.
-StatusOr<std::string> ChannelSecret(const toml::table& ch, const std::string& channel, const std::string& what,
-                                    const std::string& path) {
-  const auto env = ch[what + "_env"].value<std::string>();
-  const auto file = ch[what + "_file"].value<std::string>();
-  const std::string where = "config '" + path + "': alerts channel '" + channel + "': ";
-  if (env && file) return InvalidArgumentError(where + "set " + what + "_env or " + what + "_file, not both");
-  if (env) {
-    const char* v = std::getenv(env->c_str());
+StatusOr<std::string> ChannelSecret(Reader& r, const toml::table& ch, const std::string& section,
+                                    const std::string& channel, const std::string& what) {
+  std::string env, file;
+  RETURN_IF_ERROR(r.Get(ch, section, what + "_env", &env));
+  RETURN_IF_ERROR(r.Get(ch, section, what + "_file", &file));
+  const std::string where = r.Where({section + "." + what + "_env", section + "." + what + "_file", section}) +
+                            "alerts channel '" + channel + "': ";
+  if (!env.empty() && !file.empty()) {
+    return InvalidArgumentError(where + "set " + what + "_env or " + what + "_file, not both");
+  }
+  if (!env.empty()) {
+    const char* v = std::getenv(env.c_str());
     if (!v || !*v) {
-      return InvalidArgumentError(where + "environment variable " + *env + " (" + what +
+      return InvalidArgumentError(where + "environment variable " + env + " (" + what +
                                   "_env) is not set; export it, or remove the channel");
     }
     return std::string(v);
   }
-  if (file) {
-    auto s = ReadSecretFile(*file);
+  if (!file.empty()) {
+    auto s = ReadSecretFile(file);
     if (!s.ok()) return s.status().WithContext(where + what + "_file");
     return s;
   }
   return std::string();
 }
 
-// A whole-number setting. toml++ 3.3's value<int>() of a float node casts before it range-checks
-// (undefined behaviour for `lease_ms = 1e30`), so floats are checked here first: a whole, in-range
-// float is accepted as before, any other float is an error naming the key. Other types keep
-// the current value, as value_or did.
-template <typename View, typename T>
-Status Whole(View v, const std::string& key, const std::string& path, T* out) {
-  if (!v) return OkStatus();
-  if (v.is_floating_point()) {
-    const double d = v.template value<double>().value_or(0.5);
-    const double lo = static_cast<double>(std::numeric_limits<T>::min());  // -2^(bits-1), exact
-    if (!(d == std::floor(d) && d >= lo && d < -lo)) {  // false for NaN and inf too
-      return InvalidArgumentError("config '" + path + "': " + key + " must be a whole number (got " +
-                                  std::to_string(d) + ")");
-    }
-    *out = static_cast<T>(d);
-    return OkStatus();
-  }
-  *out = v.value_or(*out);
-  return OkStatus();
-}
-
-Status ParseAlerts(const toml::table& a, const std::string& path, AlertsConfig* out) {
-  RETURN_IF_ERROR(CheckKeys(a, "alerts", {"channels", "group_window_s", "repeat_after_s", "broken_after_s"}, path));
-  RETURN_IF_ERROR(Whole(a["group_window_s"], "alerts.group_window_s", path, &out->group_window_s));
-  RETURN_IF_ERROR(Whole(a["repeat_after_s"], "alerts.repeat_after_s", path, &out->repeat_after_s));
-  RETURN_IF_ERROR(Whole(a["broken_after_s"], "alerts.broken_after_s", path, &out->broken_after_s));
+Status ParseAlerts(Reader& r, const toml::table& a, AlertsConfig* out) {
+  RETURN_IF_ERROR(r.CheckKeys(a, "alerts", {"channels", "group_window_s", "repeat_after_s", "broken_after_s"}));
+  RETURN_IF_ERROR(r.Get(a, "alerts", "group_window_s", &out->group_window_s));
+  RETURN_IF_ERROR(r.Get(a, "alerts", "repeat_after_s", &out->repeat_after_s));
+  RETURN_IF_ERROR(r.Get(a, "alerts", "broken_after_s", &out->broken_after_s));
   if (out->group_window_s < 0 || out->group_window_s > 3600 || out->repeat_after_s < 0 || out->broken_after_s < 1) {
-    return InvalidArgumentError("config '" + path +
-                                "': alerts: need 0 <= group_window_s <= 3600, repeat_after_s >= 0 (0 = never "
-                                "repeat) and broken_after_s >= 1");
+    return r.Error({"alerts.group_window_s", "alerts.repeat_after_s", "alerts.broken_after_s"},
+                   "alerts: need 0 <= group_window_s <= 3600, repeat_after_s >= 0 (0 = never repeat) and "
+                   "broken_after_s >= 1");
   }
   const toml::node* channels = a.get("channels");
   if (!channels) return OkStatus();
   const toml::array* list = channels->as_array();
   if (!list) {
-    return InvalidArgumentError("config '" + path + "': alerts.channels must be an array of tables: write each "
-                                "channel as [[alerts.channels]]");
+    return r.Error({"alerts"}, "alerts.channels must be an array of tables: write each channel as [[alerts.channels]]");
   }
   std::set<std::string> names;
   for (size_t i = 0; i < list->size(); ++i) {
     const toml::table* ch = (*list)[i].as_table();
     const std::string section = "alerts.channels[" + std::to_string(i) + "]";
-    if (!ch) return InvalidArgumentError("config '" + path + "': " + section + " is not a table");
-    RETURN_IF_ERROR(CheckKeys(*ch, section,
-                              {"name", "kind", "min_severity", "url_env", "url_file", "secret_env", "secret_file",
-                               "path", "rate_per_s", "burst"},
-                              path));
+    if (!ch) return r.Error({"alerts"}, section + " is not a table");
+    RETURN_IF_ERROR(r.CheckKeys(*ch, section,
+                                {"name", "kind", "min_severity", "url_env", "url_file", "secret_env", "secret_file",
+                                 "path", "rate_per_s", "burst"}));
     AlertChannelConfig c;
-    c.name = (*ch)["name"].value_or(std::string());
-    const std::string where = "config '" + path + "': " + section + " ('" + c.name + "'): ";
+    RETURN_IF_ERROR(r.Get(*ch, section, "name", &c.name));
+    const std::string where = section + " ('" + c.name + "'): ";
     if (c.name.empty() || c.name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos) {
-      return InvalidArgumentError(where + "name is required and may use only a-z, 0-9, '_' and '-'");
+      return r.Error({section + ".name", section}, where + "name is required and may use only a-z, 0-9, '_' and '-'");
     }
-    if (!names.insert(c.name).second) return InvalidArgumentError(where + "another channel has the same name");
-    c.kind = (*ch)["kind"].value_or(std::string());
+    if (!names.insert(c.name).second) return r.Error({section + ".name"}, where + "another channel has the same name");
+    RETURN_IF_ERROR(r.Get(*ch, section, "kind", &c.kind));
     if (c.kind != "slack" && c.kind != "webhook" && c.kind != "log") {
-      return InvalidArgumentError(where + "kind '" + c.kind + "' is not one of slack, webhook, log");
+      return r.Error({section + ".kind", section}, where + "kind '" + c.kind + "' is not one of slack, webhook, log");
     }
-    c.min_severity = (*ch)["min_severity"].value_or(c.min_severity);
+    RETURN_IF_ERROR(r.Get(*ch, section, "min_severity", &c.min_severity));
     if (c.min_severity != "info" && c.min_severity != "warning" && c.min_severity != "critical") {
-      return InvalidArgumentError(where + "min_severity '" + c.min_severity + "' is not one of info, warning, critical");
+      return r.Error({section + ".min_severity"},
+                     where + "min_severity '" + c.min_severity + "' is not one of info, warning, critical");
     }
-    ASSIGN_OR_RETURN(c.url, ChannelSecret(*ch, c.name, "url", path));
-    ASSIGN_OR_RETURN(c.secret, ChannelSecret(*ch, c.name, "secret", path));
-    c.path = (*ch)["path"].value_or(std::string());
+    ASSIGN_OR_RETURN(c.url, ChannelSecret(r, *ch, section, c.name, "url"));
+    ASSIGN_OR_RETURN(c.secret, ChannelSecret(r, *ch, section, c.name, "secret"));
+    RETURN_IF_ERROR(r.Get(*ch, section, "path", &c.path));
     if (c.kind == "log") {
-      if (c.path.empty()) return InvalidArgumentError(where + "a log channel needs path (the JSON-lines file)");
+      if (c.path.empty()) return r.Error({section}, where + "a log channel needs path (the JSON-lines file)");
       if (!c.url.empty() || !c.secret.empty()) {
-        return InvalidArgumentError(where + "a log channel takes path only, not url_* or secret_*");
+        return r.Error({section}, where + "a log channel takes path only, not url_* or secret_*");
       }
       c.rate_per_s = 0;  // a local file needs no rate limit unless asked
     } else {
       // The URL is not quoted in the error: it is the secret.
       if (!StartsWith(c.url, "https://") && !StartsWith(c.url, "http://")) {
-        return InvalidArgumentError(where + "needs url_env or url_file holding an https:// (or http://) URL");
+        return r.Error({section}, where + "needs url_env or url_file holding an https:// (or http://) URL");
       }
-      if (!c.path.empty()) return InvalidArgumentError(where + "path is only for log channels");
+      if (!c.path.empty()) return r.Error({section + ".path"}, where + "path is only for log channels");
       if (c.kind == "webhook" && c.secret.empty()) {
-        return InvalidArgumentError(where + "a webhook channel needs secret_env or secret_file (the HMAC-SHA256 key "
-                                            "receivers verify X-Nbaprops-Signature with)");
+        return r.Error({section}, where +
+                                      "a webhook channel needs secret_env or secret_file (the HMAC-SHA256 key "
+                                      "receivers verify X-Nbaprops-Signature with)");
       }
       if (c.kind == "slack" && !c.secret.empty()) {
-        return InvalidArgumentError(where + "secret_* is only for webhook channels (Slack does not verify one)");
+        return r.Error({section}, where + "secret_* is only for webhook channels (Slack does not verify one)");
       }
     }
-    c.rate_per_s = (*ch)["rate_per_s"].value_or(c.rate_per_s);
-    RETURN_IF_ERROR(Whole((*ch)["burst"], section + ".burst", path, &c.burst));
+    RETURN_IF_ERROR(r.Get(*ch, section, "rate_per_s", &c.rate_per_s));
+    RETURN_IF_ERROR(r.Get(*ch, section, "burst", &c.burst));
     if (!(c.rate_per_s >= 0) || std::isinf(c.rate_per_s) || c.burst < 1) {  // NaN fails every comparison
-      return InvalidArgumentError(where + "need a finite rate_per_s >= 0 (0 = unlimited) and burst >= 1");
+      return r.Error({section + ".rate_per_s", section + ".burst"},
+                     where + "need a finite rate_per_s >= 0 (0 = unlimited) and burst >= 1");
     }
     out->channels.push_back(std::move(c));
   }
   return OkStatus();
 }
 
-Status ParseHttpSource(const toml::table& t, const std::string& path, HttpSourceConfig* out) {
+Status ParseHttpSource(Reader& r, const toml::table& t, HttpSourceConfig* out) {
   const std::string section = "sources." + out->name;
-  RETURN_IF_ERROR(CheckKeys(t, section,
-                            {"mode", "base_url", "api_key_env", "api_key_file", "requests_per_minute", "burst",
-                             "connect_timeout_ms", "timeout_ms", "max_attempts", "backoff_ms", "max_retry_after_s",
-                             "per_page", "quota_reserve"},
-                            path));
-  const std::string where = "config '" + path + "': " + section + ": ";
-  out->mode = t["mode"].value_or(out->mode);
+  RETURN_IF_ERROR(r.CheckKeys(t, section,
+                              {"mode", "base_url", "api_key_env", "api_key_file", "requests_per_minute", "burst",
+                               "connect_timeout_ms", "timeout_ms", "max_attempts", "backoff_ms",
+                               "max_retry_after_s", "per_page", "quota_reserve"}));
+  const std::string where = section + ": ";
+  RETURN_IF_ERROR(r.Get(t, section, "mode", &out->mode));
   if (out->mode != "file" && out->mode != "http" && out->mode != "off") {
-    return InvalidArgumentError(where + "mode '" + out->mode + "' is not one of file, http, off");
+    return r.Error({section + ".mode"}, where + "mode '" + out->mode + "' is not one of file, http, off");
   }
-  out->base_url = t["base_url"].value_or(out->base_url);
+  RETURN_IF_ERROR(r.Get(t, section, "base_url", &out->base_url));
   while (!out->base_url.empty() && out->base_url.back() == '/') out->base_url.pop_back();
   if (!StartsWith(out->base_url, "https://") && !StartsWith(out->base_url, "http://")) {
-    return InvalidArgumentError(where + "base_url must start with https:// (or http:// for a local server)");
+    return r.Error({section + ".base_url"},
+                   where + "base_url must start with https:// (or http:// for a local server)");
   }
-  const auto env = t["api_key_env"].value<std::string>();
-  const auto file = t["api_key_file"].value<std::string>();
-  if (env && file) return InvalidArgumentError(where + "set api_key_env or api_key_file, not both");
-  if (env) {
-    const char* v = std::getenv(env->c_str());
+  std::string env, file;
+  RETURN_IF_ERROR(r.Get(t, section, "api_key_env", &env));
+  RETURN_IF_ERROR(r.Get(t, section, "api_key_file", &file));
+  if (!env.empty() && !file.empty()) {
+    return r.Error({section + ".api_key_env"}, where + "set api_key_env or api_key_file, not both");
+  }
+  if (!env.empty()) {
+    const char* v = std::getenv(env.c_str());
     if (!v || !*v) {
-      return InvalidArgumentError(where + "environment variable " + *env +
-                                  " (api_key_env) is not set; export it, or set mode = \"file\"");
+      return r.Error({section + ".api_key_env"}, where + "environment variable " + env +
+                                                     " (api_key_env) is not set; export it, or set mode = \"file\"");
     }
     out->api_key = v;
-  } else if (file) {
-    auto k = ReadSecretFile(*file);
-    if (!k.ok()) return k.status().WithContext(where + "api_key_file");
+  } else if (!file.empty()) {
+    auto k = ReadSecretFile(file);
+    if (!k.ok()) return k.status().WithContext(r.Where({section + ".api_key_file"}) + where + "api_key_file");
     out->api_key = *k;
   }
-  out->requests_per_minute = t["requests_per_minute"].value_or(out->requests_per_minute);
-  out->burst = t["burst"].value_or(out->burst);
-  out->connect_timeout_ms = t["connect_timeout_ms"].value_or(out->connect_timeout_ms);
-  out->timeout_ms = t["timeout_ms"].value_or(out->timeout_ms);
-  out->max_attempts = t["max_attempts"].value_or(out->max_attempts);
-  out->backoff_ms = t["backoff_ms"].value_or(out->backoff_ms);
-  out->max_retry_after_s = t["max_retry_after_s"].value_or(out->max_retry_after_s);
-  out->per_page = t["per_page"].value_or(out->per_page);
-  out->quota_reserve = t["quota_reserve"].value_or(out->quota_reserve);
+  RETURN_IF_ERROR(r.Get(t, section, "requests_per_minute", &out->requests_per_minute));
+  RETURN_IF_ERROR(r.Get(t, section, "burst", &out->burst));
+  RETURN_IF_ERROR(r.Get(t, section, "connect_timeout_ms", &out->connect_timeout_ms));
+  RETURN_IF_ERROR(r.Get(t, section, "timeout_ms", &out->timeout_ms));
+  RETURN_IF_ERROR(r.Get(t, section, "max_attempts", &out->max_attempts));
+  RETURN_IF_ERROR(r.Get(t, section, "backoff_ms", &out->backoff_ms));
+  RETURN_IF_ERROR(r.Get(t, section, "max_retry_after_s", &out->max_retry_after_s));
+  RETURN_IF_ERROR(r.Get(t, section, "per_page", &out->per_page));
+  RETURN_IF_ERROR(r.Get(t, section, "quota_reserve", &out->quota_reserve));
   return OkStatus();
 }
 
-Status ValidateHttpSource(const HttpSourceConfig& s) {
-  const std::string where = "sources." + s.name + ": ";
+Status ValidateHttpSource(const Reader& r, const HttpSourceConfig& s) {
+  const std::string section = "sources." + s.name;
+  const std::string where = section + ": ";
   if (s.requests_per_minute < 0 || s.burst < 1 || s.connect_timeout_ms < 1 || s.timeout_ms < s.connect_timeout_ms ||
       s.max_attempts < 1 || s.max_attempts > 10 || s.backoff_ms < 0 || s.max_retry_after_s < 0) {
-    return InvalidArgumentError(where +
-                                "need requests_per_minute >= 0, burst >= 1, 1 <= connect_timeout_ms <= timeout_ms, "
-                                "1 <= max_attempts <= 10, backoff_ms >= 0 and max_retry_after_s >= 0");
+    return r.Error({section}, where +
+                                  "need requests_per_minute >= 0, burst >= 1, 1 <= connect_timeout_ms <= timeout_ms, "
+                                  "1 <= max_attempts <= 10, backoff_ms >= 0 and max_retry_after_s >= 0");
   }
-  if (s.per_page < 1 || s.per_page > 100) return InvalidArgumentError(where + "per_page must be between 1 and 100");
-  if (s.quota_reserve < 0) return InvalidArgumentError(where + "quota_reserve must be >= 0");
+  if (s.per_page < 1 || s.per_page > 100) {
+    return r.Error({section + ".per_page"}, where + "per_page must be between 1 and 100");
+  }
+  if (s.quota_reserve < 0) return r.Error({section + ".quota_reserve"}, where + "quota_reserve must be >= 0");
   if (s.http() && s.name != "espn" && s.api_key.empty()) {
-    return InvalidArgumentError(where + "mode = \"http\" needs an API key: set api_key_env or api_key_file, or "
-                                "export " + ApiKeyEnvVar(s.name));
+    return r.Error({section + ".mode"}, where +
+                                            "mode = \"http\" needs an API key: set api_key_env or api_key_file, or "
+                                            "export " +
+                                            ApiKeyEnvVar(s.name));
   }
   return OkStatus();
 }
@@ -239,106 +337,122 @@ namespace {
 // `text` is null; then environment overrides and validation.
 StatusOr<Config> ConfigFromToml(const std::string* text, const std::string& path) {
   Config c;
+  Reader r(text != nullptr ? path : std::string());
   if (text != nullptr) {
     toml::table root;
     try {
       root = toml::parse(std::string_view(*text), std::string_view(path));
     } catch (const toml::parse_error& e) {
-      return InvalidArgumentError("config '" + path + "': " + std::string(e.description()) +
-                                  " at line " + std::to_string(e.source().begin.line));
+      return InvalidArgumentError("config '" + path + "', line " + std::to_string(e.source().begin.line) + ": " +
+                                  std::string(e.description()));
     }
-    RETURN_IF_ERROR(CheckKeys(root, "", {"database", "log", "demo", "pipeline", "engine", "sources", "predictions", "export", "http",
-                                     "alerts"},
-                              path));
+    RETURN_IF_ERROR(r.CheckKeys(root, "", {"database", "log", "demo", "pipeline", "engine", "sources", "predictions",
+                                           "export", "http", "alerts"}));
+    // A section that is not a table (`engine = 3`) is as wrong as a misspelt one.
+    for (const char* section : {"database", "log", "demo", "pipeline", "engine", "sources", "predictions", "export",
+                                "http", "alerts"}) {
+      const toml::node* n = root.get(section);
+      if (n && !n->is_table()) {
+        return InvalidArgumentError("config '" + path + "', line " + std::to_string(n->source().begin.line) + ": " +
+                                    section + " must be a table ([" + section + "]), not " + TypeName(*n));
+      }
+    }
     if (auto* db = root["database"].as_table()) {
-      RETURN_IF_ERROR(CheckKeys(*db, "database", {"path"}, path));
-      c.db_path = db->get("path") ? (*db)["path"].value_or(c.db_path) : c.db_path;
+      RETURN_IF_ERROR(r.CheckKeys(*db, "database", {"path"}));
+      RETURN_IF_ERROR(r.Get(*db, "database", "path", &c.db_path));
     }
     if (auto* log = root["log"].as_table()) {
-      RETURN_IF_ERROR(CheckKeys(*log, "log", {"level"}, path));
-      c.log_level = (*log)["level"].value_or(c.log_level);
+      RETURN_IF_ERROR(r.CheckKeys(*log, "log", {"level"}));
+      RETURN_IF_ERROR(r.Get(*log, "log", "level", &c.log_level));
     }
     if (auto* demo = root["demo"].as_table()) {
-      RETURN_IF_ERROR(CheckKeys(*demo, "demo", {"data_dir"}, path));
-      c.data_dir = (*demo)["data_dir"].value_or(c.data_dir);
+      RETURN_IF_ERROR(r.CheckKeys(*demo, "demo", {"data_dir"}));
+      RETURN_IF_ERROR(r.Get(*demo, "demo", "data_dir", &c.data_dir));
     }
     if (auto* src = root["sources"].as_table()) {
-      RETURN_IF_ERROR(CheckKeys(*src, "sources", {"inbox", "balldontlie", "odds_api", "espn"}, path));
-      c.inbox = (*src)["inbox"].value_or(c.inbox);
+      RETURN_IF_ERROR(r.CheckKeys(*src, "sources", {"inbox", "balldontlie", "odds_api", "espn"}));
+      RETURN_IF_ERROR(r.Get(*src, "sources", "inbox", &c.inbox));
       for (HttpSourceConfig* hs : {&c.sources.balldontlie, &c.sources.odds_api, &c.sources.espn}) {
         const toml::node* n = src->get(hs->name);
         if (!n) continue;
         const toml::table* t = n->as_table();
-        if (!t) return InvalidArgumentError("config '" + path + "': sources." + hs->name + " must be a table");
-        RETURN_IF_ERROR(ParseHttpSource(*t, path, hs));
+        if (!t) {
+          return InvalidArgumentError("config '" + path + "', line " + std::to_string(n->source().begin.line) +
+                                      ": sources." + hs->name + " must be a table");
+        }
+        RETURN_IF_ERROR(ParseHttpSource(r, *t, hs));
       }
     }
     if (auto* p = root["pipeline"].as_table()) {
-      RETURN_IF_ERROR(CheckKeys(*p, "pipeline",
-                                {"roster_lookback_games", "injury_max_age_hours", "minutes_alert_below",
-                                 "minutes_block_below"},
-                                path));
-      RETURN_IF_ERROR(Whole((*p)["roster_lookback_games"], "pipeline.roster_lookback_games", path,
-                            &c.upcoming_roster_games));
-      RETURN_IF_ERROR(Whole((*p)["injury_max_age_hours"], "pipeline.injury_max_age_hours", path,
-                            &c.injury_max_age_hours));
-      c.minutes_alert_below = (*p)["minutes_alert_below"].value_or(c.minutes_alert_below);
-      c.minutes_block_below = (*p)["minutes_block_below"].value_or(c.minutes_block_below);
+      RETURN_IF_ERROR(r.CheckKeys(*p, "pipeline",
+                                  {"roster_lookback_games", "injury_max_age_hours", "minutes_alert_below",
+                                   "minutes_block_below"}));
+      RETURN_IF_ERROR(r.Get(*p, "pipeline", "roster_lookback_games", &c.upcoming_roster_games));
+      RETURN_IF_ERROR(r.Get(*p, "pipeline", "injury_max_age_hours", &c.injury_max_age_hours));
+      RETURN_IF_ERROR(r.Get(*p, "pipeline", "minutes_alert_below", &c.minutes_alert_below));
+      RETURN_IF_ERROR(r.Get(*p, "pipeline", "minutes_block_below", &c.minutes_block_below));
     }
     if (auto* e = root["engine"].as_table()) {
-      RETURN_IF_ERROR(CheckKeys(*e, "engine",
-                                {"lease_ms", "heartbeat_ms", "max_attempts", "retry_base_ms", "retry_cap_ms", "defer_max_hours",
-                                 "reconcile_every_s", "reconcile_lookback_days", "max_heals_per_cycle",
-                                 "breaker_failures", "breaker_cooldown_s", "workers"},
-                                path));
-      RETURN_IF_ERROR(Whole((*e)["lease_ms"], "engine.lease_ms", path, &c.lease_ms));
-      RETURN_IF_ERROR(Whole((*e)["heartbeat_ms"], "engine.heartbeat_ms", path, &c.heartbeat_ms));
-      RETURN_IF_ERROR(Whole((*e)["max_attempts"], "engine.max_attempts", path, &c.max_attempts));
-      RETURN_IF_ERROR(Whole((*e)["retry_base_ms"], "engine.retry_base_ms", path, &c.retry_base_ms));
-      RETURN_IF_ERROR(Whole((*e)["retry_cap_ms"], "engine.retry_cap_ms", path, &c.retry_cap_ms));
-      RETURN_IF_ERROR(Whole((*e)["defer_max_hours"], "engine.defer_max_hours", path, &c.defer_max_hours));
-      RETURN_IF_ERROR(Whole((*e)["reconcile_every_s"], "engine.reconcile_every_s", path, &c.reconcile_every_s));
-      RETURN_IF_ERROR(Whole((*e)["reconcile_lookback_days"], "engine.reconcile_lookback_days", path,
-                            &c.reconcile_lookback_days));
-      RETURN_IF_ERROR(Whole((*e)["max_heals_per_cycle"], "engine.max_heals_per_cycle", path, &c.max_heals_per_cycle));
-      RETURN_IF_ERROR(Whole((*e)["breaker_failures"], "engine.breaker_failures", path, &c.breaker_failures));
-      RETURN_IF_ERROR(Whole((*e)["breaker_cooldown_s"], "engine.breaker_cooldown_s", path, &c.breaker_cooldown_s));
-      RETURN_IF_ERROR(Whole((*e)["workers"], "engine.workers", path, &c.workers));
+      RETURN_IF_ERROR(r.CheckKeys(*e, "engine",
+                                  {"lease_ms", "heartbeat_ms", "max_attempts", "retry_base_ms", "retry_cap_ms",
+                                   "defer_max_hours", "reconcile_every_s", "reconcile_lookback_days",
+                                   "max_heals_per_cycle", "breaker_failures", "breaker_cooldown_s", "workers"}));
+      RETURN_IF_ERROR(r.Get(*e, "engine", "lease_ms", &c.lease_ms));
+      RETURN_IF_ERROR(r.Get(*e, "engine", "heartbeat_ms", &c.heartbeat_ms));
+      RETURN_IF_ERROR(r.Get(*e, "engine", "max_attempts", &c.max_attempts));
+      RETURN_IF_ERROR(r.Get(*e, "engine", "retry_base_ms", &c.retry_base_ms));
+      RETURN_IF_ERROR(r.Get(*e, "engine", "retry_cap_ms", &c.retry_cap_ms));
+      RETURN_IF_ERROR(r.Get(*e, "engine", "defer_max_hours", &c.defer_max_hours));
+      RETURN_IF_ERROR(r.Get(*e, "engine", "reconcile_every_s", &c.reconcile_every_s));
+      RETURN_IF_ERROR(r.Get(*e, "engine", "reconcile_lookback_days", &c.reconcile_lookback_days));
+      RETURN_IF_ERROR(r.Get(*e, "engine", "max_heals_per_cycle", &c.max_heals_per_cycle));
+      RETURN_IF_ERROR(r.Get(*e, "engine", "breaker_failures", &c.breaker_failures));
+      RETURN_IF_ERROR(r.Get(*e, "engine", "breaker_cooldown_s", &c.breaker_cooldown_s));
+      RETURN_IF_ERROR(r.Get(*e, "engine", "workers", &c.workers));
     }
     if (auto* h = root["http"].as_table()) {
-      RETURN_IF_ERROR(CheckKeys(*h, "http", {"listen", "token_file"}, path));
-      c.http_listen = (*h)["listen"].value_or(c.http_listen);
-      if (auto file = (*h)["token_file"].value<std::string>()) {
-        ASSIGN_OR_RETURN(c.http_token, ReadSecretFile(*file));
+      RETURN_IF_ERROR(r.CheckKeys(*h, "http", {"listen", "token_file"}));
+      RETURN_IF_ERROR(r.Get(*h, "http", "listen", &c.http_listen));
+      std::string file;
+      RETURN_IF_ERROR(r.Get(*h, "http", "token_file", &file));
+      if (!file.empty()) {
+        auto token = ReadSecretFile(file);
+        if (!token.ok()) return token.status().WithContext(r.Where({"http.token_file"}) + "http.token_file");
+        c.http_token = *token;
       }
     }
     if (auto* a = root["alerts"].as_table()) {
-      RETURN_IF_ERROR(ParseAlerts(*a, path, &c.alerts));
+      RETURN_IF_ERROR(ParseAlerts(r, *a, &c.alerts));
     }
     if (auto* e = root["export"].as_table()) {
-      RETURN_IF_ERROR(CheckKeys(*e, "export", {"dir"}, path));
-      c.export_dir = (*e)["dir"].value_or(c.export_dir);
+      RETURN_IF_ERROR(r.CheckKeys(*e, "export", {"dir"}));
+      RETURN_IF_ERROR(r.Get(*e, "export", "dir", &c.export_dir));
     }
     if (auto* p = root["predictions"].as_table()) {
-      RETURN_IF_ERROR(CheckKeys(*p, "predictions",
-                                {"sportsbooks", "line_policy", "min_edge", "min_probability", "model_path",
-                                 "wait_for_quality", "quality_gate_first", "quality_gate_final"},
-                                path));
-      if (auto* books = (*p)["sportsbooks"].as_array()) {
-        c.sportsbooks.clear();
-        for (auto& b : *books) {
-          auto name = b.value<std::string>();
-          if (!name) return InvalidArgumentError("config '" + path + "': predictions.sportsbooks must list strings");
-          c.sportsbooks.push_back(*name);
+      RETURN_IF_ERROR(r.CheckKeys(*p, "predictions",
+                                  {"sportsbooks", "line_policy", "min_edge", "min_probability", "model_path",
+                                   "wait_for_quality", "quality_gate_first", "quality_gate_final"}));
+      if (const toml::node* n = p->get("sportsbooks")) {
+        const toml::array* books = n->as_array();
+        std::vector<std::string> names;
+        for (size_t i = 0; books && i < books->size(); ++i) {
+          auto name = (*books)[i].value<std::string>();
+          if (!name) books = nullptr;
+          if (name) names.push_back(*name);
         }
+        if (!books) {
+          return InvalidArgumentError("config '" + path + "', line " + std::to_string(n->source().begin.line) +
+                                      ": predictions.sportsbooks must be an array of strings");
+        }
+        c.sportsbooks = std::move(names);
       }
-      c.line_policy = (*p)["line_policy"].value_or(c.line_policy);
-      c.min_edge = (*p)["min_edge"].value_or(c.min_edge);
-      c.min_probability = (*p)["min_probability"].value_or(c.min_probability);
-      c.wait_for_quality = (*p)["wait_for_quality"].value_or(c.wait_for_quality);
-      c.quality_gate_first = (*p)["quality_gate_first"].value_or(c.quality_gate_first);
-      c.quality_gate_final = (*p)["quality_gate_final"].value_or(c.quality_gate_final);
-      c.model_path = (*p)["model_path"].value_or(c.model_path);
+      RETURN_IF_ERROR(r.Get(*p, "predictions", "line_policy", &c.line_policy));
+      RETURN_IF_ERROR(r.Get(*p, "predictions", "min_edge", &c.min_edge));
+      RETURN_IF_ERROR(r.Get(*p, "predictions", "min_probability", &c.min_probability));
+      RETURN_IF_ERROR(r.Get(*p, "predictions", "wait_for_quality", &c.wait_for_quality));
+      RETURN_IF_ERROR(r.Get(*p, "predictions", "quality_gate_first", &c.quality_gate_first));
+      RETURN_IF_ERROR(r.Get(*p, "predictions", "quality_gate_final", &c.quality_gate_final));
+      RETURN_IF_ERROR(r.Get(*p, "predictions", "model_path", &c.model_path));
     }
   }
   if (const char* v = std::getenv("NBAPROPS_DB")) c.db_path = v;
@@ -356,28 +470,29 @@ StatusOr<Config> ConfigFromToml(const std::string* text, const std::string& path
     if (hs->api_key.empty()) {
       if (const char* v = std::getenv(var.c_str()); v && *v) hs->api_key = v;
     }
-    RETURN_IF_ERROR(ValidateHttpSource(*hs));
+    RETURN_IF_ERROR(ValidateHttpSource(r, *hs));
   }
   static const std::set<std::string> kLevels = {"debug", "info", "warn", "error", "off"};
   if (!kLevels.count(c.log_level)) {
-    return InvalidArgumentError("log level '" + c.log_level + "' is not one of debug, info, warn, error, off");
+    return r.Error({"log.level"}, "log level '" + c.log_level + "' is not one of debug, info, warn, error, off");
   }
   // heartbeat_ms > lease_ms / 2 rather than heartbeat_ms * 2 > lease_ms: that product can overflow.
   if (c.lease_ms < 100 || c.heartbeat_ms < 10 || c.heartbeat_ms > c.lease_ms / 2) {
-    return InvalidArgumentError("engine.lease_ms must be >= 100 and at least twice engine.heartbeat_ms (got lease " +
-                                std::to_string(c.lease_ms) + " ms, heartbeat " + std::to_string(c.heartbeat_ms) +
-                                " ms)");
+    return r.Error({"engine.lease_ms", "engine.heartbeat_ms"},
+                   "engine.lease_ms must be >= 100 and at least twice engine.heartbeat_ms (got lease " +
+                       std::to_string(c.lease_ms) + " ms, heartbeat " + std::to_string(c.heartbeat_ms) + " ms)");
   }
   if (c.max_attempts < 1 || c.workers < 1 || c.retry_base_ms < 0 || c.retry_cap_ms < c.retry_base_ms ||
       c.defer_max_hours < 1 || c.reconcile_every_s < 0 || c.reconcile_lookback_days < 0 ||
       c.max_heals_per_cycle < 1 || c.breaker_failures < 1 || c.breaker_cooldown_s < 1) {
-    return InvalidArgumentError(
-        "engine: max_attempts, workers, defer_max_hours, max_heals_per_cycle, breaker_failures and "
-        "breaker_cooldown_s must be >= 1, reconcile_every_s "
-        "and reconcile_lookback_days >= 0, and retry_cap_ms >= retry_base_ms");
+    return r.Error({"engine"},
+                   "engine: max_attempts, workers, defer_max_hours, max_heals_per_cycle, breaker_failures and "
+                   "breaker_cooldown_s must be >= 1, reconcile_every_s "
+                   "and reconcile_lookback_days >= 0, and retry_cap_ms >= retry_base_ms");
   }
   if (c.line_policy != "opening" && c.line_policy != "latest") {
-    return InvalidArgumentError("predictions.line_policy '" + c.line_policy + "' is not one of opening, latest");
+    return r.Error({"predictions.line_policy"},
+                   "predictions.line_policy '" + c.line_policy + "' is not one of opening, latest");
   }
   // TOML has nan and inf, and NaN passes every range check below written as "reject if x < lo".
   for (auto [name, v] : {std::pair<const char*, double>{"predictions.min_edge", c.min_edge},
@@ -386,20 +501,23 @@ StatusOr<Config> ConfigFromToml(const std::string* text, const std::string& path
                          {"predictions.quality_gate_final", c.quality_gate_final},
                          {"pipeline.minutes_alert_below", c.minutes_alert_below},
                          {"pipeline.minutes_block_below", c.minutes_block_below}}) {
-    if (!std::isfinite(v)) return InvalidArgumentError(std::string(name) + " must be a finite number");
+    if (!std::isfinite(v)) return r.Error({name}, std::string(name) + " must be a finite number");
   }
-  if (c.min_edge < 0 || c.min_probability < 0.5 || c.min_probability >= 1) {
-    return InvalidArgumentError("predictions: min_edge must be >= 0 and min_probability in [0.5, 1)");
+  if (c.min_edge < 0) return r.Error({"predictions.min_edge"}, "predictions: min_edge must be >= 0");
+  if (c.min_probability < 0.5 || c.min_probability >= 1) {
+    return r.Error({"predictions.min_probability"}, "predictions: min_probability must be in [0.5, 1)");
   }
   if (c.quality_gate_final < 0 || c.quality_gate_final > c.quality_gate_first || c.quality_gate_first > 1) {
-    return InvalidArgumentError("predictions: need 0 <= quality_gate_final <= quality_gate_first <= 1");
+    return r.Error({"predictions.quality_gate_final", "predictions.quality_gate_first"},
+                   "predictions: need 0 <= quality_gate_final <= quality_gate_first <= 1");
   }
   if (c.upcoming_roster_games < 1 || c.upcoming_roster_games > 82) {
-    return InvalidArgumentError("pipeline.roster_lookback_games must be between 1 and 82");
+    return r.Error({"pipeline.roster_lookback_games"}, "pipeline.roster_lookback_games must be between 1 and 82");
   }
   if (c.minutes_block_below < 0 || c.minutes_block_below > c.minutes_alert_below || c.minutes_alert_below > 1) {
-    return InvalidArgumentError("pipeline: need 0 <= minutes_block_below <= minutes_alert_below <= 1 (fractions of "
-                                "the 240 minutes a team plays)");
+    return r.Error({"pipeline.minutes_block_below", "pipeline.minutes_alert_below"},
+                   "pipeline: need 0 <= minutes_block_below <= minutes_alert_below <= 1 (fractions of the 240 "
+                   "minutes a team plays)");
   }
   return c;
 }
