@@ -104,7 +104,8 @@ class Reader {
       const double lo = static_cast<double>(std::numeric_limits<T>::min());  // -2^(bits-1), exact
       if (n->is_integer()) {
         const int64_t v = n->as_integer()->get();
-        if (static_cast<double>(v) < lo || static_cast<double>(v) >= -lo) {
+        if (v < static_cast<int64_t>(std::numeric_limits<T>::min()) ||
+            v > static_cast<int64_t>(std::numeric_limits<T>::max())) {
           return Error({full}, full + " is out of range (got " + std::to_string(v) + ")");
         }
         *out = static_cast<T>(v);
