@@ -10,7 +10,7 @@ JOBS       ?= $(shell nproc)
 CMAKE_ARGS ?=
 DB         ?= nbaprops.db
 
-.PHONY: all setup build demo test test-asan test-slow fuzz bench format tidy clean
+.PHONY: all setup build demo test test-asan test-slow fuzz bench deb install format tidy clean
 
 all: build
 
@@ -45,6 +45,16 @@ fuzz: setup
 	  -DNBAPROPS_FUZZ=ON -DNBAPROPS_BUILD_TESTS=OFF -DNBAPROPS_BUILD_BENCH=OFF
 	cmake --build $(BUILD_FUZZ) -j $(JOBS) --target nbaprops_fuzzers
 	scripts/run_fuzzers.sh $(BUILD_FUZZ) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The Debian package (deploy/CMakeLists.txt): $(BUILD)/nbaprops_<version>_amd64.deb with the binary,
+# /etc/nbaprops/nbaprops.toml, the systemd units, the Prometheus rules and the Grafana dashboard.
+deb: build
+	cd $(BUILD) && cpack -G DEB
+	@ls $(BUILD)/nbaprops_*.deb
+
+# Installs the same files without a package (prefix /usr unless CMAKE_ARGS gives another).
+install: build
+	cmake --install $(BUILD)
 
 bench: build
 	$(BUILD)/bench/season_bench --benchmark_min_time=1
