@@ -29,7 +29,11 @@ demo: build
 	$(BUILD)/nbaprops demo --db $(DB)
 
 test: build
-	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -LE slow
+
+# The long suites (label `slow`): the HTTP fuzz with 100,000 requests.
+test-slow: build
+	cd $(BUILD) && ctest --output-on-failure -L slow
 
 # Same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 test-asan: setup

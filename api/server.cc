@@ -195,25 +195,15 @@ class ApiServer::Impl {
     // token, and is refused before anything else about it is looked at: its route, its
     // Content-Length, its size, its body. This runs before cpp-httplib reads the body (its 400 for
     // a POST without Content-Length and its 413 come later), so an unauthenticated client learns
-    // nothing but 401. The refused body is never read, so the reply asks the client to close.
+    // nothing but 401. `Expect: 100-continue` gets the same answer instead of an invitation to send
+    // the body. Only requests over cpp-httplib's own limits (an 8 KB header line, a long URI) are
+    // refused earlier, as 400 / 414, without reaching any handler.
     s.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      if (!MayChangeState(req.method)) return httplib::Server::HandlerResponse::Unhandled;
-      if (auto refused = CheckToken(req)) {
-        ReplyFailure(res, {*refused, true});
-        res.set_header("Connection", "close");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      // Without a length cpp-httplib would read the body until the client closes or its read
-      // timeout passes, then answer 400; say at once what is missing instead.
-      if (!req.has_header("Content-Length") && req.get_header_value("Transfer-Encoding") != "chunked") {
-        res.status = 411;
-        res.set_content(ErrorBody(req.method + " " + req.path +
-                                  " needs a Content-Length header (with curl, pass -d '' or a JSON body)"),
-                        kJson);
-        res.set_header("Connection", "close");
-        return httplib::Server::HandlerResponse::Handled;
-      }
-      return httplib::Server::HandlerResponse::Unhandled;
+      return RefusedBeforeBody(req, res) ? httplib::Server::HandlerResponse::Handled
+                                         : httplib::Server::HandlerResponse::Unhandled;
+    });
+    s.set_expect_100_continue_handler([this](const httplib::Request& req, httplib::Response& res) {
+      return RefusedBeforeBody(req, res) ? res.status : 100;
     });
     s.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
       std::lock_guard<std::mutex> lock(stats_mu_);
@@ -319,6 +309,26 @@ class ApiServer::Impl {
     res.set_content_provider(body->size(), kJson, [body](size_t offset, size_t length, httplib::DataSink& sink) {
       return sink.write(body->data() + offset, length);
     });
+  }
+
+  // Fills `res` and returns true when a request that may change state is refused before its body
+  // is read: 401 without the right token; then 411 without a length, for which cpp-httplib would
+  // read the body until the client closes or its read timeout passes and answer 400. The refused
+  // body is never read, so the reply asks the client to close.
+  bool RefusedBeforeBody(const httplib::Request& req, httplib::Response& res) const {
+    if (!MayChangeState(req.method)) return false;
+    if (auto refused = CheckToken(req)) {
+      ReplyFailure(res, {*refused, true});
+    } else if (!req.has_header("Content-Length") && req.get_header_value("Transfer-Encoding") != "chunked") {
+      res.status = 411;
+      res.set_content(
+          ErrorBody(req.method + " " + req.path + " needs a Content-Length header (with curl, pass -d '' or a JSON body)"),
+          kJson);
+    } else {
+      return false;
+    }
+    res.set_header("Connection", "close");
+    return true;
   }
 
   using MutatingFn = std::function<StatusOr<std::string>(const httplib::Request&)>;

@@ -442,6 +442,7 @@ TEST_F(ServerTest, MutationsAre401BeforeAnyOtherCheck) {
       {"over the size limit", "POST /v1/registry/aliases HTTP/1.1\r\nHost: t\r\nContent-Length: 900000000\r\n\r\n"},
       {"malformed JSON", "POST /v1/registry/aliases HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\n{nope"},
       {"chunked", "POST " + dlq + " HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"},
+      {"100-continue", "POST " + dlq + " HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"},
       {"bad id", "POST /v1/runs/x/retry HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"},
       {"unknown route", "POST /v1/nothing HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"},
       {"PUT", "PUT /v1/runs/1 HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n"},
