@@ -5,7 +5,8 @@ loopback, with deploy/prometheus/nbaprops-rules.yml loaded:
 1. before anything is wrong, the dead-letter alert is not firing;
 2. a poison payload (truncated JSON) is imported; the dead-letter alert goes pending/firing,
    as Prometheus's HTTP API reports it;
-3. every metric family listed in api/metrics.h has series in Prometheus's TSDB;
+3. every rule evaluates without error, and every metric family listed in api/metrics.h has series
+   in Prometheus's TSDB;
 4. every PromQL expression of the Grafana dashboard (deploy/grafana/nbaprops.json) is accepted by
    this Prometheus, and every metric it names exists in the TSDB.
 
@@ -191,6 +192,13 @@ def main():
             sys.exit(f"FAIL: unexpected labels on the dead-letter alert: {a['labels']}")
         print(f"ok: NbapropsDeadLettersOpen firing {time.time() - t0:.1f} s after the poison payload: "
               f"{a['annotations']['summary']}")
+
+        # Every rule evaluates without error against the real series.
+        rules_state = [r for g in api("rules")["data"]["groups"] for r in g["rules"]]
+        unhealthy = [(r["name"], r.get("lastError")) for r in rules_state if r.get("health") != "ok"]
+        if len(rules_state) < 15 or unhealthy:
+            sys.exit(f"FAIL: {len(rules_state)} rules loaded; not healthy: {unhealthy}")
+        print(f"ok: all {len(rules_state)} rules evaluate without error")
 
         # Every family of api/metrics.h is in the TSDB.
         wait_for("the scrape after the import", lambda: api("query", query='nbaprops_incidents_open_by_kind'
