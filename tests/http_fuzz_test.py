@@ -23,7 +23,6 @@ requests; `make test-slow` runs 100,000.
 import argparse
 import os
 import random
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -33,15 +32,11 @@ import threading
 import time
 from collections import Counter
 
+from script_support import free_port, stop_and_clean
+
 TOKEN = "fuzz-token-5b1e0c7d9a"
 MUTATING = ["POST", "PUT", "DELETE", "PATCH"]
 READING = ["GET", "HEAD", "OPTIONS"]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def exchange(port, data, timeout=3.0, pause=0.0):
@@ -345,16 +340,7 @@ def main():
         print("ok: no 5xx, no crash, every unauthorized mutation 401, the database unchanged")
         return 0
     finally:
-        if server and server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-        if os.environ.get("NBAPROPS_KEEP_TEST_DIR"):
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        stop_and_clean([server], work)
 
 
 if __name__ == "__main__":

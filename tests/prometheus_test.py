@@ -17,7 +17,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -27,14 +26,10 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from script_support import free_port, stop_and_clean
+
 SKIP = 77
 DEADLINE_S = 40
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url, timeout=5):
@@ -230,17 +225,7 @@ def main():
         print(f"ok: all {len(lines)} dashboard expressions are valid PromQL over {len(used)} existing metrics")
         return 0
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        if os.environ.get("NBAPROPS_KEEP_TEST_DIR"):
-            print(f"kept {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
+        stop_and_clean(procs, work)
 
 
 if __name__ == "__main__":
