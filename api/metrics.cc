@@ -211,8 +211,9 @@ Status ModelFamilies(store::Transaction& t, Exposition& e) {
     e.Sample("nbaprops_model_picks_graded", {{"system", system}}, static_cast<double>(w.wins + w.losses));
   }
   e.Family("nbaprops_model_hit_rate", "gauge",
-           "Wins / (wins + losses) of the picks" + window + " (absent without graded picks; break-even at -110 is "
-           "0.5238).");
+           "Wins / (wins + losses) of the picks" + window +
+               " (absent without graded picks; break-even at -110 is "
+               "0.5238).");
   for (const auto& [system, w] : by_system) {
     if (w.wins + w.losses == 0) continue;
     e.Sample("nbaprops_model_hit_rate", {{"system", system}},
@@ -253,12 +254,12 @@ Status ProblemFamilies(store::Transaction& t, Exposition& e) {
   // The kind is the key up to its first ':' (dead_letter, deadline_missed, model_mae, ...): a
   // fixed set, so the label stays bounded while the keys' dates and names are not.
   std::map<std::pair<std::string, std::string>, int64_t> by_kind;
-  RETURN_IF_ERROR(t.Query("SELECT incident_key, severity FROM incidents WHERE status = 'open'", {},
-                          [&](const store::Row& r) {
-                            const std::string key = r.Text(0);
-                            ++by_kind[{key.substr(0, key.find(':')), r.Text(1)}];
-                            return OkStatus();
-                          }));
+  RETURN_IF_ERROR(
+      t.Query("SELECT incident_key, severity FROM incidents WHERE status = 'open'", {}, [&](const store::Row& r) {
+        const std::string key = r.Text(0);
+        ++by_kind[{key.substr(0, key.find(':')), r.Text(1)}];
+        return OkStatus();
+      }));
   e.Family("nbaprops_incidents_open_by_kind", "gauge",
            "Open incidents by kind (the incident key up to its first ':') and severity.");
   for (const auto& [kind_severity, n] : by_kind) {

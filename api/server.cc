@@ -321,9 +321,9 @@ class ApiServer::Impl {
       ReplyFailure(res, {*refused, true});
     } else if (!req.has_header("Content-Length") && req.get_header_value("Transfer-Encoding") != "chunked") {
       res.status = 411;
-      res.set_content(
-          ErrorBody(req.method + " " + req.path + " needs a Content-Length header (with curl, pass -d '' or a JSON body)"),
-          kJson);
+      res.set_content(ErrorBody(req.method + " " + req.path +
+                                " needs a Content-Length header (with curl, pass -d '' or a JSON body)"),
+                      kJson);
     } else {
       return false;
     }

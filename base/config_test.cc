@@ -32,8 +32,7 @@ TEST(ConfigTest, EveryMistakeNamesTheFileAndTheLine) {
       {"[engine]\nheartbeat_ms = 5000\nlease_ms = 6000\n", "at least twice engine.heartbeat_ms", 3},
       {"[log]\nlevel = \"loud\"\n", "log level 'loud' is not one of", 2},
       {"[sources.espn]\nmode = \"live\"\n", "sources.espn: mode 'live' is not one of file, http, off", 2},
-      {"[[alerts.channels]]\nname = \"ops\"\nkind = \"pager\"\n", "kind 'pager' is not one of slack, webhook, log",
-       3},
+      {"[[alerts.channels]]\nname = \"ops\"\nkind = \"pager\"\n", "kind 'pager' is not one of slack, webhook, log", 3},
       {"[[alerts.channels]]\nname = \"f\"\nkind = \"log\"\npath = \"/tmp/a\"\nburst = 0\n",
        "need a finite rate_per_s >= 0", 5},
   };
