@@ -120,7 +120,8 @@ StatusOr<int64_t> Queue::Heartbeat(store::Store& store, const std::map<int64_t, 
 }
 
 StatusOr<std::vector<int64_t>> Queue::ReapExpired(store::Store& store, int64_t now_ms, const RetryPolicy& policy,
-                                                  double jitter01) {
+                                                  double jitter01,
+                                                  const std::function<bool(const std::string&)>& queueable) {
   std::vector<int64_t> reaped;
   RETURN_IF_ERROR(store.WithWrite([&](store::Transaction& t) -> Status {
     std::vector<int64_t> ids;
@@ -136,6 +137,7 @@ StatusOr<std::vector<int64_t>> Queue::ReapExpired(store::Store& store, int64_t n
       f.category = FailureCategory::kLeaseExpired;
       f.message = "lease expired at " + std::to_string(run->lease_expires_at.value_or(0)) + " ms (worker '" +
                   run->worker_id + "' stopped heartbeating: crashed, hung or cut off)";
+      f.caller_retries = queueable && !queueable(run->processor);
       RETURN_IF_ERROR(ApplyFailure(t, *run, f, now_ms, policy, jitter01));
       reaped.push_back(id);
     }
@@ -157,6 +159,7 @@ Status Queue::ApplyFailure(store::Transaction& t, const RunRecord& run, const Fa
                            f.details.empty() ? store::Param() : store::Param(f.details), run.run_id}));
   if (n == 0) return OkStatus();  // already finished by someone else (e.g. reaped)
   RETURN_IF_ERROR(Ledger::Transition(t, run.run_id, "running", "failed", now, std::string(FailureCategoryName(f.category))));
+  if (f.caller_retries) return OkStatus();
 
   const int64_t deferred_since = run.deferred_since.value_or(now_ms);
   FailureDecision d = DecideOnFailure(f.category, run.attempt, policy, jitter01, now_ms - deferred_since);

@@ -10,6 +10,7 @@
 #define NBAPROPS_ENGINE_QUEUE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -36,6 +37,9 @@ struct FailureInfo {
   // A deferral's retry waits at least until this time (ms) when set: the processor knows when
   // its upstream can be complete (e.g. after the last game of the day ends).
   int64_t defer_until_ms = 0;
+  // The queue cannot run the processor again (it holds its input in the caller's memory, like the
+  // import's store_payload): the run fails and nothing is queued; the caller owns the retry.
+  bool caller_retries = false;
 };
 
 // The incident that stands for an open dead letter of (processor, partition).
@@ -70,9 +74,11 @@ class Queue {
   static StatusOr<int64_t> Heartbeat(store::Store& store, const std::map<int64_t, int64_t>& leases, int64_t now_ms,
                                      int64_t lease_ms);
   // Fails every running run whose lease expired before now (never-heartbeated runs included) with
-  // category lease_expired and applies the retry policy. Returns the reaped run ids.
-  static StatusOr<std::vector<int64_t>> ReapExpired(store::Store& store, int64_t now_ms, const RetryPolicy& policy,
-                                                    double jitter01);
+  // category lease_expired and applies the retry policy, except to runs of processors for which
+  // `queueable` (when given) says no: those only fail. Returns the reaped run ids.
+  static StatusOr<std::vector<int64_t>> ReapExpired(
+      store::Store& store, int64_t now_ms, const RetryPolicy& policy, double jitter01,
+      const std::function<bool(const std::string& processor)>& queueable = nullptr);
   // Records a failed attempt of a running run and what follows it (a queued retry with
   // not_before, a deferred re-run, or a dead letter), all in the caller's transaction.
   static Status ApplyFailure(store::Transaction& t, const RunRecord& run, const FailureInfo& failure, int64_t now_ms,

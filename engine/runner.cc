@@ -229,7 +229,7 @@ RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
   out.category = ctx.category_override != FailureCategory::kNone ? ctx.category_override : CategorizeFailure(s);
   out.status = s.WithContext(p.name() + " for " + claimed.run.partition_key);
   FailureInfo f{out.category,       s.message(), ctx.records_in, ctx.records_rejected, ctx.details, ctx.started_at_ms,
-                ctx.defer_until_ms};
+                ctx.defer_until_ms, Find(p.name()) != &p};
   Status fs = store_.WithWrite([&](store::Transaction& t) -> Status {
     const int64_t now_ms = clock_.NowMillis();
     FailureInfo applied = f;
@@ -308,7 +308,8 @@ StatusOr<std::vector<RunOutcome>> Runner::DrainQueue() {
 }
 
 StatusOr<std::vector<int64_t>> Runner::Reap() {
-  return Queue::ReapExpired(store_, clock_.NowMillis(), options_.retry, Jitter());
+  return Queue::ReapExpired(store_, clock_.NowMillis(), options_.retry, Jitter(),
+                            [this](const std::string& processor) { return Find(processor) != nullptr; });
 }
 
 }  // namespace nbaprops::engine

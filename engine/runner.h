@@ -70,7 +70,10 @@ class Runner {
   std::vector<Processor*> InOrder(int phase = 0) const;
 
   // Runs one processor for one partition now: reuses the partition's queued run or enqueues one,
-  // claims it and runs it. Fails with kAlreadyExists when another worker is running it.
+  // claims it and runs it. Fails with kAlreadyExists when another worker is running it. A
+  // processor that is not registered (one holding its input in memory, like the import's
+  // store_payload) cannot be run from the queue: when it fails, or its lease lapses, no retry is
+  // queued and the caller owns the retry.
   RunOutcome Execute(Processor& p, const std::string& partition_key, const std::string& data_date,
                      const std::string& trigger, std::optional<int64_t> caused_by = std::nullopt);
   // Runs a run this worker has claimed.
@@ -86,7 +89,7 @@ class Runner {
   StatusOr<std::optional<RunOutcome>> RunNext(const std::string& worker_id);
   // Runs runnable runs until none is left (retries waiting for not_before stay queued).
   StatusOr<std::vector<RunOutcome>> DrainQueue();
-  // Fails runs whose lease expired and schedules their retries.
+  // Fails runs whose lease expired and schedules their retries (none for unregistered processors).
   StatusOr<std::vector<int64_t>> Reap();
 
   // Called after this process enqueues work (a trigger), so idle workers wake at once.

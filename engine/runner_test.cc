@@ -126,6 +126,37 @@ TEST_P(RunnerTest, ARunThatIsNoLongerRunningCannotCommit) {
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM test_out"), 0);
 }
 
+// A processor the runner does not have registered (the import's store_payload holds the file's
+// bytes in memory) cannot be run from the queue: a queued retry would only dead-letter as "no
+// processor named ...". Its failures queue nothing, whether it returned one or its lease lapsed.
+TEST_P(RunnerTest, AnUnregisteredProcessorsFailureQueuesNoRetryTheCallerOwnsIt) {
+  EngineOptions o;
+  o.lease_ms = 1000;
+  Runner runner(*store_, clock_, o);
+  CountingProcessor loose("loose");
+  loose.fail = UnavailableError("disk I/O error");
+  RunOutcome out = runner.Execute(loose, "file:/in/a.csv", "", "import");
+  EXPECT_EQ(out.category, FailureCategory::kSourceUnavailable);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'failed'"), 1);
+  // The lease lapses on a second attempt whose failure could not be recorded.
+  loose.fail = OkStatus();
+  loose.before_commit = [&](RunContext&) { clock_.AdvanceMillis(5000); };
+  loose.skip_commit = true;
+  (void)runner.Execute(loose, "file:/in/a.csv", "", "import");
+  ASSERT_TRUE(runner.Reap().ok());
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status IN ('queued', 'running', 'dead')"), 0);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM dead_letters"), 0);
+  // A registered one gets its retry.
+  auto registered = std::make_unique<CountingProcessor>("kept");
+  registered->fail = UnavailableError("disk I/O error");
+  CountingProcessor* kept = registered.get();
+  ASSERT_TRUE(runner.Register(std::move(registered)).ok());
+  (void)runner.Execute(*kept, "d", "d", "manual");
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'kept' AND status = 'queued' AND "
+                           "trigger = 'retry'"),
+            1);
+}
+
 TEST_P(RunnerTest, EnqueueKeepsOneLiveRunAndDrainRunsIt) {
   Runner runner(*store_, clock_);
   ASSERT_TRUE(runner.Register(std::make_unique<CountingProcessor>("a")).ok());
