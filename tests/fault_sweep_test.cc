@@ -7,8 +7,8 @@
 //   2. no run holds a lease longer than the lease length, and once leases have lapsed the reaper
 //      leaves no run `running`;
 //   3. the retry completes the date: no run running or queued, none dead;
-//   4. every domain table (raw_*, analytics_*, precompute_*, predictions, grades, rejected
-//      records, the registry) equals a clean run's row for row, ids and timestamps aside;
+//   4. every domain table equals a clean run's row for row (tests/table_snapshot.h: ids and
+//      timestamps aside, the predictions in force), and the predictions' history holds;
 //   5. SQLite: PRAGMA integrity_check is "ok".
 // Three plans: the Nth statement fails (IOERR, FULL, BUSY in turn; on PostgreSQL also a really
 // dropped connection), the Nth commit fails, and every statement from the Nth on fails (a disk
@@ -25,7 +25,6 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <set>
 
 #include "base/clock.h"
 #include "base/time.h"
@@ -33,6 +32,7 @@
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
 #include "store/fault_store.h"
+#include "tests/table_snapshot.h"
 #include "tests/test_util.h"
 
 namespace nbaprops {
@@ -80,63 +80,6 @@ Config SweepConfig(const std::string& export_dir) {
   // Heartbeats would add statements at times of their own (real time); none happen in a sweep.
   c.heartbeat_ms = 10 * kHour;
   return c;
-}
-
-// A column whose value depends on when or in which order rows were written, not on what they say.
-bool Volatile(const std::string& col) {
-  static const std::set<std::string> kIds = {"id", "payload_id", "prediction_id", "fetch_id", "run_id"};
-  return kIds.count(col) > 0 || (col.size() > 3 && col.compare(col.size() - 3, 3, "_at") == 0) ||
-         (col.size() > 7 && col.compare(col.size() - 7, 7, "_run_id") == 0);
-}
-
-const char* const kDomainTables[] = {
-    "raw_schedule", "raw_box_scores", "raw_injury_reports", "raw_player_props", "raw_game_lines", "raw_payloads",
-    "rejected_records", "reference_players", "reference_player_aliases", "reference_player_teams",
-    "unresolved_player_names", "analytics_player_game_summary", "analytics_team_offense_game_summary",
-    "analytics_team_defense_game_summary", "analytics_upcoming_player_game_context",
-    "analytics_upcoming_team_game_context", "analytics_upcoming_player_lines", "precompute_team_defense_zone_analysis",
-    "precompute_player_shot_zone_analysis", "precompute_player_composite_factors", "precompute_player_daily_cache",
-    "precompute_ml_feature_store", "player_prop_predictions", "prediction_accuracy", "prediction_performance_daily"};
-
-// Every domain table as sorted row texts, volatile columns left out. Predictions are history:
-// re-running a date appends a generation and points the old one at it (pipeline/predictions.h),
-// and whether a retry re-runs phase 5 depends on where the fault struck, so only the generation
-// in force is compared (the history's own invariants are checked in Trial).
-std::map<std::string, std::vector<std::string>> Snapshot(store::Store& s) {
-  std::map<std::string, std::vector<std::string>> out;
-  for (const std::string table : kDomainTables) {
-    const bool history = table == "player_prop_predictions";
-    auto& rows = out[table];
-    Status st = s.WithRead([&](store::Transaction& t) {
-      return t.Query("SELECT * FROM " + table + (history ? " WHERE superseded_by IS NULL" : ""), {}, [&](const store::Row& r) {
-        std::string line;
-        for (int i = 0; i < r.size(); ++i) {
-          if (Volatile(r.ColumnName(i)) || (history && r.ColumnName(i) == "superseded_by")) continue;
-          line += r.ColumnName(i) + "=" + (r.IsNull(i) ? "NULL" : r.Text(i)) + "|";
-        }
-        rows.push_back(std::move(line));
-        return OkStatus();
-      });
-    });
-    EXPECT_TRUE(st.ok()) << table << ": " << st.ToString();
-    std::sort(rows.begin(), rows.end());
-  }
-  return out;
-}
-
-// The first difference between two snapshots, or "".
-std::string Diff(const std::map<std::string, std::vector<std::string>>& want,
-                 const std::map<std::string, std::vector<std::string>>& got) {
-  for (const auto& [table, rows] : want) {
-    const auto& other = got.at(table);
-    if (rows == other) continue;
-    std::string msg = table + ": " + std::to_string(other.size()) + " rows, clean run " + std::to_string(rows.size());
-    auto [a, b] = std::mismatch(rows.begin(), rows.end(), other.begin(), other.end());
-    if (a != rows.end()) msg += "\n  clean: " + *a;
-    if (b != other.end()) msg += "\n  here:  " + *b;
-    return msg;
-  }
-  return "";
 }
 
 // The database under test: a copy of the template per trial (a file copy on SQLite, CREATE
@@ -332,19 +275,11 @@ class FaultSweepTest : public ::testing::TestWithParam<std::string> {
                           "('source_unavailable', 'lease_expired', 'upstream_incomplete')")) {
         violation(std::to_string(bad) + " runs failed with a non-transient category");
       }
-      if (int64_t dup = n("SELECT COUNT(*) FROM (SELECT 1 FROM player_prop_predictions WHERE superseded_by IS NULL "
-                          "GROUP BY game_date, system_id, player_id HAVING COUNT(*) > 1) d")) {
-        violation(std::to_string(dup) + " players with two predictions in force");
-      }
-      if (int64_t dangling = n("SELECT COUNT(*) FROM player_prop_predictions o WHERE o.superseded_by > 0 AND NOT "
-                               "EXISTS (SELECT 1 FROM player_prop_predictions p WHERE p.prediction_id = "
-                               "o.superseded_by)")) {
-        violation(std::to_string(dangling) + " superseded predictions point at no successor");
-      }
-      auto snap = Snapshot(*real);
+      for (const std::string& v : testing::HistoryViolations(*real)) violation(v);
+      auto snap = testing::Snapshot(*real);
       if (!plan) {
         clean_ = std::move(snap);
-      } else if (std::string d = Diff(clean_, snap); !d.empty()) {
+      } else if (std::string d = testing::SnapshotDiff(clean_, snap); !d.empty()) {
         violation("tables differ from a clean run: " + d);
       }
       if (GetParam() == "sqlite") {
@@ -362,7 +297,7 @@ class FaultSweepTest : public ::testing::TestWithParam<std::string> {
   TempDir dir_;
   std::string day_file_ = dir_.File("day/box_scores.csv");
   std::unique_ptr<Backend> backend_;
-  std::map<std::string, std::vector<std::string>> clean_;
+  testing::TableSnapshot clean_;
   double template_s_ = 0;
 };
 

@@ -6,6 +6,7 @@
 #ifndef NBAPROPS_TESTS_JSON_SCHEMA_H_
 #define NBAPROPS_TESTS_JSON_SCHEMA_H_
 
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
@@ -164,6 +165,35 @@ inline std::vector<std::string> ValidateJsonFile(const std::string& schema_path,
   if (!read(schema_path, &schema)) return {schema_path + ": not readable JSON"};
   if (!read(doc_path, &doc)) return {doc_path + ": not readable JSON"};
   return ValidateJson(schema, doc);
+}
+
+// Every JSON document under an export directory against its schema in schemas/ (by where it
+// lives: predictions/, best-bets/, results/, systems/performance.json, status.json); a document
+// with no schema, and a directory with no document, are errors too.
+inline std::vector<std::string> ExportSchemaErrors(const std::string& exports) {
+  std::vector<std::string> errors;
+  int checked = 0;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(exports)) {
+    if (!e.is_regular_file() || e.path().extension() != ".json") continue;
+    std::string rel = std::filesystem::relative(e.path(), exports).string();
+    std::string schema = rel.rfind("predictions/", 0) == 0  ? "predictions"
+                         : rel.rfind("best-bets/", 0) == 0  ? "best-bets"
+                         : rel.rfind("results/", 0) == 0    ? "results"
+                         : rel == "systems/performance.json" ? "performance"
+                         : rel == "status.json"              ? "status"
+                                                             : "";
+    if (schema.empty()) {
+      errors.push_back(rel + ": no schema for this document");
+      continue;
+    }
+    ++checked;
+    for (const std::string& err :
+         ValidateJsonFile(std::string(NBAPROPS_SOURCE_DIR) + "/schemas/" + schema + ".schema.json", e.path().string())) {
+      errors.push_back(rel + ": " + err);
+    }
+  }
+  if (checked == 0) errors.push_back("no documents under " + exports);
+  return errors;
 }
 
 }  // namespace nbaprops::testing

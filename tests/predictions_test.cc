@@ -215,34 +215,8 @@ TEST_F(GradingTest, WaitsUntilEveryGameOfTheDateIsFinal) {
             (1706749200 + 3 * 3600) * int64_t{1000});
 }
 
-// Exports: every document validates against its schema; a date with a phase's output missing
-// fails closed (the last good document stays, marked halted).
-std::vector<std::string> SchemaErrors(const std::string& exports) {
-  std::vector<std::string> errors;
-  int checked = 0;
-  for (const auto& e : std::filesystem::recursive_directory_iterator(exports)) {
-    if (!e.is_regular_file() || e.path().extension() != ".json") continue;
-    std::string rel = std::filesystem::relative(e.path(), exports).string();
-    std::string schema = rel.rfind("predictions/", 0) == 0  ? "predictions"
-                         : rel.rfind("best-bets/", 0) == 0  ? "best-bets"
-                         : rel.rfind("results/", 0) == 0    ? "results"
-                         : rel == "systems/performance.json" ? "performance"
-                         : rel == "status.json"              ? "status"
-                                                             : "";
-    if (schema.empty()) {
-      errors.push_back(rel + ": no schema for this document");
-      continue;
-    }
-    ++checked;
-    for (const std::string& err : nbaprops::testing::ValidateJsonFile(
-             std::string(NBAPROPS_SOURCE_DIR) + "/schemas/" + schema + ".schema.json", e.path().string())) {
-      errors.push_back(rel + ": " + err);
-    }
-  }
-  if (checked == 0) errors.push_back("no documents under " + exports);
-  return errors;
-}
-
+// Exports: every document validates against its schema (ExportSchemaErrors); a date with a
+// phase's output missing fails closed (the last good document stays, marked halted).
 TEST_F(GradingTest, ExportsValidateAgainstTheirSchemas) {
   Pick("ensemble", "1627750", "0022300653", "OVER", 17.5);  // a best bet with reasons
   Grade();
@@ -261,7 +235,7 @@ TEST_F(GradingTest, ExportsValidateAgainstTheirSchemas) {
                         "status.json", "predictions/2024-01-30.json"}) {
     EXPECT_TRUE(std::filesystem::exists(dir_.File("exports/") + f)) << f;
   }
-  for (const std::string& e : SchemaErrors(dir_.File("exports"))) ADD_FAILURE() << e;
+  for (const std::string& e : nbaprops::testing::ExportSchemaErrors(dir_.File("exports"))) ADD_FAILURE() << e;
   auto status = nlohmann::json::parse(ReadFile(dir_.File("exports/status.json")).value());
   EXPECT_EQ(status["broken_alert_channels"], nlohmann::json::array({"slack"}));
   ASSERT_EQ(status["incidents"].size(), 1u);
@@ -296,7 +270,7 @@ TEST_F(GradingTest, AnIncompleteDateFailsClosedKeepingTheLastGoodDocument) {
   ASSERT_TRUE(ExportPredictions(*store_, clock_, exports, "2024-01-31").ok());
   doc = nlohmann::json::parse(ReadFile(exports + "/predictions/2024-01-31.json").value());
   EXPECT_EQ(doc["halt_since"], since);
-  for (const std::string& e : SchemaErrors(exports)) ADD_FAILURE() << e;
+  for (const std::string& e : nbaprops::testing::ExportSchemaErrors(exports)) ADD_FAILURE() << e;
   // Phase 4 re-runs: its trigger queues new predictions, and until they run the date stays halted.
   RunOk(*runner_, "2024-01-31", 4);
   auto waiting = ExportPredictions(*store_, clock_, exports, "2024-01-31");
