@@ -1,5 +1,6 @@
 #include "engine/scheduler.h"
 
+#include <deque>
 #include <optional>
 #include <utility>
 
@@ -24,6 +25,10 @@ Status Scheduler::Register(Schedule s) {
   if (s.name.empty()) return InvalidArgumentError("schedule name is empty; give each schedule a stable name");
   const std::string context = "schedule '" + s.name + "'";
   if (!s.action) return InvalidArgumentError(context + " has no action");
+  if (s.catch_up < 0 || s.catch_up > kMaxCatchUp) {
+    return InvalidArgumentError(context + " has catch_up " + std::to_string(s.catch_up) + "; it must be 0.." +
+                                std::to_string(kMaxCatchUp));
+  }
   StatusOr<CronSpec> spec = ParseCron(s.cron);
   if (!spec.ok()) return spec.status().WithContext(context);
   StatusOr<TimeZone> zone = TimeZone::Find(s.time_zone);
@@ -109,13 +114,17 @@ StatusOr<Scheduler::FireOutcome> Scheduler::TickOne(const Entry& e, int64_t now)
     RETURN_IF_ERROR(txn->Commit());
     return FireOutcome{};
   }
-  // Coalesce: fire once, for the latest due time, and count the ones passed over.
-  int64_t fire_time = first_due;
+  // Coalesce: fire for the latest due time (and the catch_up before it), count the ones passed over.
+  std::deque<int64_t> fire_times{first_due};
   int skipped = 0;
-  for (int64_t t = NextFireAfter(e.spec, e.zone, fire_time); t <= now; t = NextFireAfter(e.spec, e.zone, t)) {
-    fire_time = t;
-    ++skipped;
+  for (int64_t t = NextFireAfter(e.spec, e.zone, first_due); t <= now; t = NextFireAfter(e.spec, e.zone, t)) {
+    fire_times.push_back(t);
+    if (fire_times.size() > static_cast<size_t>(e.schedule.catch_up) + 1) {
+      fire_times.pop_front();
+      ++skipped;
+    }
   }
+  const int64_t fire_time = fire_times.back();
 
   // Conditional on the value read: on a backend that does not serialize writers at BEGIN, a
   // scheduler that lost the race updates nothing and rolls back without firing.
@@ -128,16 +137,23 @@ StatusOr<Scheduler::FireOutcome> Scheduler::TickOne(const Entry& e, int64_t now)
     return FireOutcome{};
   }
 
-  RETURN_IF_ERROR(e.schedule.action(*txn, fire_time).WithContext("action for fire time " + FormatMillis(fire_time)));
-  if (skipped > 0) {
-    RETURN_IF_ERROR(
-        OpenIncident(*txn, CatchUpKey(name), "warning",
-                     "schedule '" + name + "' was " + std::to_string(skipped + 1) + " fire times behind (first due " +
-                         FormatMillis(first_due) + "); fired once for " + FormatMillis(fire_time) + " and skipped " +
-                         std::to_string(skipped) + "; check why no scheduler ran",
-                     "{\"skipped\":" + std::to_string(skipped) + ",\"first_due_ms\":" + std::to_string(first_due) +
-                         ",\"fired_for_ms\":" + std::to_string(fire_time) + "}",
-                     now));
+  for (int64_t t : fire_times) {
+    RETURN_IF_ERROR(e.schedule.action(*txn, t).WithContext("action for fire time " + FormatMillis(t)));
+  }
+  if (fire_times.size() > 1 || skipped > 0) {
+    const size_t behind = fire_times.size() + static_cast<size_t>(skipped);
+    const std::string fired = fire_times.size() == 1
+                                  ? "fired once for " + FormatMillis(fire_time)
+                                  : "fired for each of the latest " + std::to_string(fire_times.size()) + " (" +
+                                        FormatMillis(fire_times.front()) + " to " + FormatMillis(fire_time) + ")";
+    RETURN_IF_ERROR(OpenIncident(
+        *txn, CatchUpKey(name), "warning",
+        "schedule '" + name + "' was " + std::to_string(behind) + " fire times behind (first due " +
+            FormatMillis(first_due) + "); " + fired + " and skipped " + std::to_string(skipped) +
+            "; check why no scheduler ran",
+        "{\"skipped\":" + std::to_string(skipped) + ",\"fired\":" + std::to_string(fire_times.size()) +
+            ",\"first_due_ms\":" + std::to_string(first_due) + ",\"fired_for_ms\":" + std::to_string(fire_time) + "}",
+        now));
   }
   RETURN_IF_ERROR(ResolveIncident(*txn, FailedKey(name), now));
   RETURN_IF_ERROR(txn->Commit());

@@ -8,9 +8,12 @@
 // value read, so two schedulers (or a restarted one) can never both fire the same time, and a
 // crash before commit leaves the time due for the next Tick.
 //
-// After downtime, all missed times are coalesced into one fire for the latest due time; the
-// number passed over is recorded in the incident "schedule_catch_up:<name>" (warning), which
-// stays open until someone resolves it. A failing action rolls back its transaction (so it is
+// After downtime, all missed times are coalesced into one fire for the latest due time, or, for
+// a schedule with catch_up = N, one fire for each of the latest N + 1 due times, oldest first
+// (for actions whose fire time names a different piece of work each time, such as a date's
+// report, where the latest alone would leave the others never done). The number passed over is
+// recorded in the incident "schedule_catch_up:<name>" (warning), which stays open until someone
+// resolves it. A failing action rolls back its transaction (so it is
 // retried on the next Tick) and opens "schedule_failed:<name>" (warning), resolved by the next
 // successful fire. CheckMissed, run by another process, raises "schedule_missed:<name>"
 // (critical) when a schedule is overdue by more than a grace period, e.g. because no scheduler
@@ -47,6 +50,7 @@ class Scheduler {
   struct Schedule {
     std::string name, cron, time_zone;
     Action action;
+    int catch_up = 0;  // after downtime, also fire for up to this many missed times before the latest
   };
 
   Scheduler(store::Store& store, const Clock& clock);
@@ -84,6 +88,8 @@ class Scheduler {
     bool fired = false;
     int skipped = 0;
   };
+  // Limits on catch_up: enough for a week of a daily schedule at several times a day.
+  static constexpr int kMaxCatchUp = 64;
 
   StatusOr<FireOutcome> TickOne(const Entry& e, int64_t now_ms);
 

@@ -226,6 +226,56 @@ TEST_F(SchedulerTest, CatchUpAfterThreeDaysOfDowntimeFiresOnceAndRecordsSkipped)
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM incidents"), 1);
 }
 
+// A schedule whose every fire time is its own piece of work (a date's report) fires for each
+// missed time up to its catch_up, oldest first, all in the one transaction that advances it.
+TEST_F(SchedulerTest, CatchUpFiresForEachOfTheLatestMissedTimesUpToItsLimit) {
+  auto daily = [&] {
+    Scheduler::Schedule d = Recording("report", "0 7 * * *");
+    d.catch_up = 2;
+    return d;
+  };
+  {
+    Scheduler s(*store_, clock_);
+    ASSERT_TRUE(s.Register(daily()).ok());
+    clock_.SetMillis(Ms("2024-01-15T07:00:00Z"));
+    EXPECT_THAT(MustTick(s).fired, ElementsAre("report"));
+  }
+  // Down until 08:00 on the 20th: due on the 16th to the 20th, five times; the latest three fire.
+  Open();
+  clock_.SetMillis(Ms("2024-01-20T08:00:00Z"));
+  Scheduler s(*store_, clock_);
+  ASSERT_TRUE(s.Register(daily()).ok());
+  Scheduler::TickResult r = MustTick(s);
+  EXPECT_THAT(r.fired, ElementsAre("report"));
+  EXPECT_EQ(r.skipped_fires, 2);
+  EXPECT_THAT(FireTimes("report"), ElementsAre(Ms("2024-01-15T07:00:00Z"), Ms("2024-01-18T07:00:00Z"),
+                                               Ms("2024-01-19T07:00:00Z"), Ms("2024-01-20T07:00:00Z")));
+  EXPECT_EQ(LastFire("report"), Ms("2024-01-20T07:00:00Z"));
+  std::optional<Incident> inc = OpenIncidentFor("schedule_catch_up:report");
+  ASSERT_TRUE(inc.has_value());
+  EXPECT_THAT(inc->summary, HasSubstr("5 fire times behind"));
+  EXPECT_THAT(inc->summary, HasSubstr("fired for each of the latest 3"));
+  EXPECT_THAT(inc->details, HasSubstr("\"fired\":3"));
+  EXPECT_TRUE(MustTick(s).fired.empty());
+
+  // Fewer missed than the limit: every one fires and none is skipped.
+  clock_.SetMillis(Ms("2024-01-22T07:30:00Z"));
+  r = MustTick(s);
+  EXPECT_EQ(r.skipped_fires, 0);
+  EXPECT_EQ(FireTimes("report").size(), 6u);
+
+  // A failing action rolls every catch-up fire back together.
+  fail_ = true;
+  clock_.SetMillis(Ms("2024-01-25T07:30:00Z"));
+  EXPECT_THAT(MustTick(s).failed, ElementsAre("report"));
+  EXPECT_EQ(FireTimes("report").size(), 6u);
+  EXPECT_EQ(LastFire("report"), Ms("2024-01-22T07:00:00Z"));
+
+  Scheduler::Schedule too_many = Recording("greedy", "0 7 * * *");
+  too_many.catch_up = 1000;
+  EXPECT_EQ(s.Register(too_many).code(), StatusCode::kInvalidArgument);
+}
+
 TEST_F(SchedulerTest, FailingActionLeavesLastFireAndOpensIncidentOthersStillFire) {
   Scheduler s(*store_, clock_);
   ASSERT_TRUE(s.Register(Recording("flaky", "0 7 * * *")).ok());

@@ -8,14 +8,14 @@
 #include "base/time.h"
 #include "engine/incidents.h"
 #include "pipeline/analytics.h"
-#include "pipeline/precompute.h"
-#include "pipeline/predictions.h"
+#include "pipeline/export.h"
 #include "pipeline/grading.h"
 #include "pipeline/health.h"
-#include "pipeline/export.h"
 #include "pipeline/http_sources.h"
 #include "pipeline/ingest.h"
 #include "pipeline/player_names.h"
+#include "pipeline/precompute.h"
+#include "pipeline/predictions.h"
 #include "pipeline/registry.h"
 
 namespace nbaprops::pipeline {
@@ -137,7 +137,8 @@ std::vector<DateRunResult> Backfill(engine::Runner& runner, const std::string& f
   // A backfill restarted after its process was killed finds that process's last run still
   // "running": once its lease has lapsed it is failed and queued again here, so this backfill
   // can claim it instead of reporting it as running elsewhere.
-  if (auto reaped = runner.Reap(); !reaped.ok()) LogWarn("backfill: reaping expired leases: " + reaped.status().ToString());
+  if (auto reaped = runner.Reap(); !reaped.ok())
+    LogWarn("backfill: reaping expired leases: " + reaped.status().ToString());
   std::vector<DateRunResult> out;
   int32_t a = ParseIsoDate(from).value_or(0), b = ParseIsoDate(to).value_or(-1);
   int total = b >= a ? b - a + 1 : 0;
@@ -180,16 +181,19 @@ Status RegisterSchedules(engine::Scheduler& scheduler, engine::Runner& runner) {
     const char* cron;
     int day_offset;
     const char* processor;  // nullptr: the date's phase-3 roots, whose triggers run phases 4-6
+    int catch_up;           // missed fire times also fired after downtime (the rest heal covers)
   };
-  for (Def d : {Def{"predictions_today", "0 8,13,18 * * *", 0, nullptr},
-                Def{"results_yesterday", "0 4,9 * * *", -1, nullptr},
-                Def{"daily_health", "0 7 * * *", -1, kDailyHealthSummary}}) {
+  // The daily summary is no expectation heal would fill, so a week of missed mornings is caught up.
+  for (Def d : {Def{"predictions_today", "0 8,13,18 * * *", 0, nullptr, 0},
+                Def{"results_yesterday", "0 4,9 * * *", -1, nullptr, 0},
+                Def{"daily_health", "0 7 * * *", -1, kDailyHealthSummary, 7}}) {
     engine::Processor* p = d.processor ? runner.Find(d.processor) : nullptr;
     if (d.processor && !p) continue;
     engine::Scheduler::Schedule s;
     s.name = d.name;
     s.cron = d.cron;
     s.time_zone = "America/New_York";
+    s.catch_up = d.catch_up;
     s.action = [&runner, p, offset = d.day_offset](store::Transaction& t, int64_t fire_ms) -> Status {
       const std::string date = FormatIsoDate(EasternDate(fire_ms / 1000) + offset);
       if (!p) return EnqueueDateRoots(t, runner, date, "schedule").status();
@@ -205,8 +209,14 @@ Status RegisterSchedules(engine::Scheduler& scheduler, engine::Runner& runner) {
     s.cron = "0 7,12,16,22 * * *";
     s.time_zone = "UTC";
     s.action = [&runner, inbox](store::Transaction& t, int64_t fire_ms) {
-      engine::RunStart start{inbox->name(), inbox->phase(), "inbox:" + FormatIsoTimestamp(fire_ms / 1000),
-                             FormatIsoDate(EasternDate(fire_ms / 1000)), "schedule", std::nullopt, 1, 0,
+      engine::RunStart start{inbox->name(),
+                             inbox->phase(),
+                             "inbox:" + FormatIsoTimestamp(fire_ms / 1000),
+                             FormatIsoDate(EasternDate(fire_ms / 1000)),
+                             "schedule",
+                             std::nullopt,
+                             1,
+                             0,
                              std::nullopt};
       return engine::Ledger::Enqueue(t, start, fire_ms / 1000).status();
     };
@@ -218,8 +228,8 @@ Status RegisterSchedules(engine::Scheduler& scheduler, engine::Runner& runner) {
     int day_offset;
   };
   std::vector<std::pair<engine::Processor*, int>> scrapes;
-  for (Scrape sc : {Scrape{kScrapeEspn, 0}, Scrape{kScrapeEspn, -1}, Scrape{kScrapeBalldontlie, -1},
-                    Scrape{kScrapeOddsApi, 0}}) {
+  for (Scrape sc :
+       {Scrape{kScrapeEspn, 0}, Scrape{kScrapeEspn, -1}, Scrape{kScrapeBalldontlie, -1}, Scrape{kScrapeOddsApi, 0}}) {
     if (engine::Processor* p = runner.Find(sc.processor)) scrapes.emplace_back(p, sc.day_offset);
   }
   if (!scrapes.empty()) {
@@ -269,10 +279,11 @@ StatusOr<Summary> Summarize(store::Store& store) {
     RETURN_IF_ERROR(count("SELECT COUNT(*) FROM rejected_records", &s.rejected));
     RETURN_IF_ERROR(count("SELECT COUNT(*) FROM unresolved_player_names WHERE status = 'pending' AND occurrences > 0",
                           &s.unresolved_names));
-    RETURN_IF_ERROR(count("SELECT (SELECT COUNT(*) FROM raw_box_scores WHERE player_id IS NULL) + (SELECT COUNT(*) "
-                          "FROM raw_player_props WHERE player_id IS NULL) + (SELECT COUNT(*) FROM raw_injury_reports "
-                          "WHERE player_id IS NULL)",
-                          &s.unresolved_rows));
+    RETURN_IF_ERROR(
+        count("SELECT (SELECT COUNT(*) FROM raw_box_scores WHERE player_id IS NULL) + (SELECT COUNT(*) "
+              "FROM raw_player_props WHERE player_id IS NULL) + (SELECT COUNT(*) FROM raw_injury_reports "
+              "WHERE player_id IS NULL)",
+              &s.unresolved_rows));
     RETURN_IF_ERROR(count("SELECT COUNT(*) FROM reference_players", &s.players));
     RETURN_IF_ERROR(count("SELECT COUNT(*) FROM raw_payloads", &s.payloads));
     RETURN_IF_ERROR(count("SELECT COUNT(DISTINCT name_key) FROM raw_player_props", &s.line_names));
@@ -314,18 +325,19 @@ StatusOr<AliasResult> AddManualAlias(engine::Runner& runner, const std::string& 
     res.canonical_name = registry.CanonicalName(player_id);
     RETURN_IF_ERROR(registry.AddAlias(t, player_id, name, "manual"));
     for (const char* table : {"raw_box_scores", "raw_player_props"}) {
-      RETURN_IF_ERROR(t.Query(std::string("SELECT DISTINCT game_date FROM ") + table +
-                                  " WHERE name_key = ? AND player_id IS NULL",
-                              {key}, [&](const store::Row& r) {
-                                dates.insert(r.Text(0));
-                                return OkStatus();
-                              }));
+      RETURN_IF_ERROR(
+          t.Query(std::string("SELECT DISTINCT game_date FROM ") + table + " WHERE name_key = ? AND player_id IS NULL",
+                  {key}, [&](const store::Row& r) {
+                    dates.insert(r.Text(0));
+                    return OkStatus();
+                  }));
     }
-    RETURN_IF_ERROR(t.Query("SELECT DISTINCT report_date FROM raw_injury_reports WHERE name_key = ? AND player_id IS NULL",
-                            {key}, [&](const store::Row& r) {
-                              dates.insert(r.Text(0));
-                              return OkStatus();
-                            }));
+    RETURN_IF_ERROR(
+        t.Query("SELECT DISTINCT report_date FROM raw_injury_reports WHERE name_key = ? AND player_id IS NULL", {key},
+                [&](const store::Row& r) {
+                  dates.insert(r.Text(0));
+                  return OkStatus();
+                }));
     for (const char* table : {"raw_box_scores", "raw_player_props", "raw_injury_reports"}) {
       ASSIGN_OR_RETURN(int64_t n, t.Exec(std::string("UPDATE ") + table +
                                              " SET player_id = ? WHERE name_key = ? AND player_id IS NULL",
