@@ -61,24 +61,25 @@ class Queue {
                                                        int64_t now_ms, int64_t lease_ms, int64_t token);
   // Claims up to max_runs runnable runs in that order, in one transaction, all under one lease
   // token (fencing is per run and token). Empty when nothing is runnable.
-  static StatusOr<std::vector<ClaimedRun>> ClaimBatch(store::Store& store, const std::string& worker_id,
-                                                      int64_t now_ms, int64_t lease_ms, int64_t token, int max_runs);
+  static StatusOr<std::vector<ClaimedRun>> ClaimBatch(store::Store& store, const std::string& worker_id, int64_t now_ms,
+                                                      int64_t lease_ms, int64_t token, int max_runs);
   // Claims one specific queued run inside the caller's transaction.
   static StatusOr<ClaimedRun> ClaimRun(store::Transaction& t, int64_t run_id, const std::string& worker_id,
                                        int64_t now_ms, int64_t lease_ms, int64_t token);
   // Extends the lease; false when the lease is lost (expired and reaped, or taken over).
-  static StatusOr<bool> Heartbeat(store::Store& store, int64_t run_id, int64_t token, int64_t now_ms,
-                                  int64_t lease_ms);
+  static StatusOr<bool> Heartbeat(store::Store& store, int64_t run_id, int64_t token, int64_t now_ms, int64_t lease_ms);
   // Extends the leases of several runs (run id -> token) in one transaction; returns how many
   // were still live, lost ones (expired, reaped or taken over) being left alone.
   static StatusOr<int64_t> Heartbeat(store::Store& store, const std::map<int64_t, int64_t>& leases, int64_t now_ms,
                                      int64_t lease_ms);
-  // Fails every running run whose lease expired before now (never-heartbeated runs included) with
-  // category lease_expired and applies the retry policy, except to runs of processors for which
-  // `queueable` (when given) says no: those only fail. Returns the reaped run ids.
+  // Fails every running run whose lease expired before now (never-heartbeated runs included), or
+  // whose worker `gone` (when given) says no longer exists, with category lease_expired and
+  // applies the retry policy, except to runs of processors for which `queueable` (when given)
+  // says no: those only fail. Returns the reaped run ids.
   static StatusOr<std::vector<int64_t>> ReapExpired(
       store::Store& store, int64_t now_ms, const RetryPolicy& policy, double jitter01,
-      const std::function<bool(const std::string& processor)>& queueable = nullptr);
+      const std::function<bool(const std::string& processor)>& queueable = nullptr,
+      const std::function<bool(const std::string& worker_id)>& gone = nullptr);
   // Records a failed attempt of a running run and what follows it (a queued retry with
   // not_before, a deferred re-run, or a dead letter), all in the caller's transaction.
   static Status ApplyFailure(store::Transaction& t, const RunRecord& run, const FailureInfo& failure, int64_t now_ms,

@@ -3,6 +3,8 @@
 #include "engine/queue.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <map>
@@ -32,9 +34,8 @@ class QueueTest : public ::testing::TestWithParam<std::string> {
     const std::string url = nbaprops::testing::NewBackendUrl(GetParam(), dir_, &skip);
     if (url.empty()) GTEST_SKIP() << skip;
     store_ = OpenTestStore(url);
-    ASSERT_TRUE(store_->WithWrite([](store::Transaction& t) {
-                  return t.Exec(SideTableProcessor::kTableSql).status();
-                }).ok());
+    ASSERT_TRUE(
+        store_->WithWrite([](store::Transaction& t) { return t.Exec(SideTableProcessor::kTableSql).status(); }).ok());
     EngineOptions o;
     o.lease_ms = 30'000;
     o.heartbeat_ms = 3'600'000;  // the background heartbeat never fires during a test; tests beat by hand
@@ -47,11 +48,13 @@ class QueueTest : public ::testing::TestWithParam<std::string> {
   }
   int64_t Enqueue(const std::string& part) {
     int64_t id = 0;
-    EXPECT_TRUE(store_->WithWrite([&](store::Transaction& t) -> Status {
-                  RunStart s{"side", 2, part, "", "manual", std::nullopt, 1, 0, std::nullopt};
-                  ASSIGN_OR_RETURN(id, Ledger::Enqueue(t, s, clock_.NowSeconds()));
-                  return OkStatus();
-                }).ok());
+    EXPECT_TRUE(store_
+                    ->WithWrite([&](store::Transaction& t) -> Status {
+                      RunStart s{"side", 2, part, "", "manual", std::nullopt, 1, 0, std::nullopt};
+                      ASSIGN_OR_RETURN(id, Ledger::Enqueue(t, s, clock_.NowSeconds()));
+                      return OkStatus();
+                    })
+                    .ok());
     return id;
   }
   ClaimedRun Claim(const std::string& worker = "w1", int64_t token = 7) {
@@ -61,11 +64,13 @@ class QueueTest : public ::testing::TestWithParam<std::string> {
   }
   std::string State(int64_t run_id) {
     std::string s;
-    EXPECT_TRUE(store_->WithRead([&](store::Transaction& t) -> Status {
-                  ASSIGN_OR_RETURN(auto r, Ledger::Get(t, run_id));
-                  s = r->status + (r->error_category.empty() ? "" : "/" + r->error_category);
-                  return OkStatus();
-                }).ok());
+    EXPECT_TRUE(store_
+                    ->WithRead([&](store::Transaction& t) -> Status {
+                      ASSIGN_OR_RETURN(auto r, Ledger::Get(t, run_id));
+                      s = r->status + (r->error_category.empty() ? "" : "/" + r->error_category);
+                      return OkStatus();
+                    })
+                    .ok());
     return s;
   }
 
@@ -90,8 +95,46 @@ TEST_P(QueueTest, NeverHeartbeatedRunIsReapedWhenItsLeaseExpires) {
   ASSERT_EQ(reaped->size(), 1u);
   EXPECT_EQ(State(id), "failed/lease_expired");
   // The retry is queued as attempt 2, caused by the reaped run, not runnable before its backoff.
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'queued' AND attempt = 2 AND "
-                           "trigger = 'retry' AND caused_by_run_id = " + std::to_string(id)),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM processor_runs WHERE status = 'queued' AND attempt = 2 AND "
+                  "trigger = 'retry' AND caused_by_run_id = " +
+                      std::to_string(id)),
+            1);
+}
+
+// A worker of this host whose process is gone need not be waited for: its lease is broken at
+// once (a killed `backfill` re-run straight away finds its run claimable, not "already running").
+// A live process, another host and an id that is not "<host>:<pid>" all wait for the lease.
+TEST_P(QueueTest, ARunOfAWorkerProcessThatIsGoneIsReapedBeforeItsLeaseExpires) {
+  char host[256] = "";
+  ASSERT_EQ(::gethostname(host, sizeof host - 1), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) ::_exit(0);
+  ASSERT_EQ(::waitpid(child, nullptr, 0), child);  // reaped: no such process any more
+  const std::string dead = std::string(host) + ":" + std::to_string(child);
+  const std::string alive = std::string(host) + ":" + std::to_string(::getppid()) + "/w0";
+  EXPECT_TRUE(Runner::WorkerGone(dead));
+  EXPECT_TRUE(Runner::WorkerGone(dead + "/w2"));
+  EXPECT_FALSE(Runner::WorkerGone(alive));
+  EXPECT_FALSE(Runner::WorkerGone("elsewhere.example:" + std::to_string(child)));
+  EXPECT_FALSE(Runner::WorkerGone("w1"));
+  EXPECT_FALSE(Runner::WorkerGone(std::string(host) + ":x" + std::to_string(child)));
+
+  const int64_t gone = Enqueue("p1");
+  Claim(dead + "/w1", 7);
+  const int64_t live = Enqueue("p2");
+  Claim(alive, 8);
+  clock_.AdvanceMillis(1'000);
+  auto reaped = runner_->Reap();
+  ASSERT_TRUE(reaped.ok()) << reaped.status().ToString();
+  EXPECT_EQ(*reaped, std::vector<int64_t>{gone});
+  EXPECT_EQ(State(gone), "failed/lease_expired");
+  EXPECT_EQ(State(live), "running");
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM processor_runs WHERE status = 'queued' AND attempt = 2 AND "
+                  "caused_by_run_id = " +
+                      std::to_string(gone)),
             1);
 }
 
@@ -125,9 +168,11 @@ TEST_P(QueueTest, OneHeartbeatExtendsEveryLiveLeaseAndNoLostOne) {
   std::map<int64_t, int64_t> leases;
   for (const ClaimedRun& c : *claimed) leases[c.run.run_id] = c.lease_token;
   const int64_t taken = claimed->back().run.run_id;
-  ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) {
-                return t.Exec("UPDATE processor_runs SET lease_token = 8 WHERE run_id = ?", {taken}).status();
-              }).ok());
+  ASSERT_TRUE(store_
+                  ->WithWrite([&](store::Transaction& t) {
+                    return t.Exec("UPDATE processor_runs SET lease_token = 8 WHERE run_id = ?", {taken}).status();
+                  })
+                  .ok());
   clock_.AdvanceMillis(29'999);
   auto extended = Queue::Heartbeat(*store_, leases, clock_.NowMillis(), 30'000);
   ASSERT_TRUE(extended.ok()) << extended.status().ToString();
@@ -195,12 +240,14 @@ TEST_P(QueueTest, TransientFailuresRetryOnScheduleThenDeadLetter) {
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'failed'"), 4);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'dead' AND attempt = 5"), 1);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'queued'"), 0);
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM dead_letters WHERE status = 'open' AND category = "
-                           "'source_unavailable' AND partition_key = 'p1'"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM dead_letters WHERE status = 'open' AND category = "
+                  "'source_unavailable' AND partition_key = 'p1'"),
             1);
   // Every retry waited: its not_before lies after the failure that caused it.
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs r JOIN processor_runs c ON r.caused_by_run_id = "
-                           "c.run_id WHERE r.trigger = 'retry' AND r.not_before < c.finished_at * 1000"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM processor_runs r JOIN processor_runs c ON r.caused_by_run_id = "
+                  "c.run_id WHERE r.trigger = 'retry' AND r.not_before < c.finished_at * 1000"),
             0);
 }
 
@@ -226,12 +273,13 @@ TEST_P(QueueTest, DeferralsAreBoundedByTimeNotAttempts) {
   // Growing intervals: a few dozen checks over 36 hours, not one every 5 s.
   EXPECT_GT(checks, 36 * 4);
   EXPECT_LT(checks, 36 * 4 + 40);
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM dead_letters WHERE category = 'upstream_incomplete' AND "
-                           "suggested_action LIKE '%after 36 h%'"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM dead_letters WHERE category = 'upstream_incomplete' AND "
+                  "suggested_action LIKE '%after 36 h%'"),
             1);
   // Every deferred run carries the time the deferrals began.
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(DISTINCT deferred_since) FROM processor_runs WHERE deferred_since IS NOT NULL"),
-            1);
+  EXPECT_EQ(
+      Count(*store_, "SELECT COUNT(DISTINCT deferred_since) FROM processor_runs WHERE deferred_since IS NOT NULL"), 1);
 }
 
 TEST_P(QueueTest, DeferralDelaysGrowWithTheWaitUpToTheCap) {
@@ -244,10 +292,12 @@ TEST_P(QueueTest, DeferralDelaysGrowWithTheWaitUpToTheCap) {
 }
 
 TEST_P(QueueTest, PoisonInputIsDeadLetteredAtOnceAndDlqRetryCompletesItOnceFixed) {
-  ASSERT_TRUE(store_->WithWrite([](store::Transaction& t) -> Status {
-                RETURN_IF_ERROR(t.Exec("CREATE TABLE inputs (part TEXT, ok INTEGER)").status());
-                return t.Exec("INSERT INTO inputs VALUES ('p1', 0)").status();
-              }).ok());
+  ASSERT_TRUE(store_
+                  ->WithWrite([](store::Transaction& t) -> Status {
+                    RETURN_IF_ERROR(t.Exec("CREATE TABLE inputs (part TEXT, ok INTEGER)").status());
+                    return t.Exec("INSERT INTO inputs VALUES ('p1', 0)").status();
+                  })
+                  .ok());
   int attempts = 0;
   // The processor's input is bad until someone fixes it.
   side_->fail = [&](RunContext& ctx) -> Status {
@@ -273,20 +323,23 @@ TEST_P(QueueTest, PoisonInputIsDeadLetteredAtOnceAndDlqRetryCompletesItOnceFixed
   int64_t dl = Count(*store_, "SELECT id FROM dead_letters WHERE status = 'open' AND category = 'bad_input'");
   ASSERT_GT(dl, 0);
 
-  ASSERT_TRUE(store_->WithWrite([](store::Transaction& t) { return t.Exec("UPDATE inputs SET ok = 1").status(); }).ok());
-  ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) {
-                return Queue::RetryDeadLetter(t, dl, clock_.NowMillis()).status();
-              }).ok());
+  ASSERT_TRUE(
+      store_->WithWrite([](store::Transaction& t) { return t.Exec("UPDATE inputs SET ok = 1").status(); }).ok());
+  ASSERT_TRUE(
+      store_
+          ->WithWrite([&](store::Transaction& t) { return Queue::RetryDeadLetter(t, dl, clock_.NowMillis()).status(); })
+          .ok());
   ASSERT_TRUE(runner_->DrainQueue().ok());
   EXPECT_EQ(attempts, 2);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM executions"), 1);
   EXPECT_EQ(Count(*store_, "SELECT status = 'retried' FROM dead_letters WHERE id = " + std::to_string(dl)), 1);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'succeeded' AND trigger = 'manual'"), 1);
   // A retried dead letter cannot be retried again.
-  EXPECT_EQ(store_->WithWrite([&](store::Transaction& t) {
-                    return Queue::RetryDeadLetter(t, dl, clock_.NowMillis()).status();
-                  }).code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(
+      store_
+          ->WithWrite([&](store::Transaction& t) { return Queue::RetryDeadLetter(t, dl, clock_.NowMillis()).status(); })
+          .code(),
+      StatusCode::kFailedPrecondition);
 }
 
 TEST_P(QueueTest, OneLiveRunPerPartition) {
@@ -298,8 +351,9 @@ TEST_P(QueueTest, OneLiveRunPerPartition) {
   // The database refuses a second live row even if a caller bypasses Enqueue.
   Status st = store_->WithWrite([](store::Transaction& t) {
     return t
-        .Exec("INSERT INTO processor_runs (processor, phase, partition_key, status, trigger, queued_at) "
-              "VALUES ('side', 2, 'p1', 'queued', 'manual', 0)")
+        .Exec(
+            "INSERT INTO processor_runs (processor, phase, partition_key, status, trigger, queued_at) "
+            "VALUES ('side', 2, 'p1', 'queued', 'manual', 0)")
         .status();
   });
   EXPECT_EQ(st.code(), StatusCode::kAlreadyExists);
@@ -372,22 +426,23 @@ TEST_P(QueueTest, SideBySideCommitsTriggerEachDownstreamRunExactlyOnce) {
   EngineOptions o;
   o.worker_id = "pool";
   Runner runner(*store_, SystemClock::Default(), o);
-  for (auto [name, inputs] : {std::pair<std::string, std::vector<std::string>>{"a", {}},
-                              {"b", {}},
-                              {"c", {"a", "b"}}}) {
+  for (auto [name, inputs] :
+       {std::pair<std::string, std::vector<std::string>>{"a", {}}, {"b", {}}, {"c", {"a", "b"}}}) {
     auto p = std::make_unique<SideTableProcessor>(name, inputs);
     p->partition_local = true;
     ASSERT_TRUE(runner.Register(std::move(p)).ok());
   }
-  ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) -> Status {
-                for (int i = 0; i < kParts; ++i) {
-                  for (const char* name : {"a", "b"}) {
-                    RunStart s{name, 2, "p" + std::to_string(i), "", "manual", std::nullopt, 1, 0, std::nullopt};
-                    RETURN_IF_ERROR(Ledger::Enqueue(t, s, clock_.NowSeconds()).status());
-                  }
-                }
-                return OkStatus();
-              }).ok());
+  ASSERT_TRUE(store_
+                  ->WithWrite([&](store::Transaction& t) -> Status {
+                    for (int i = 0; i < kParts; ++i) {
+                      for (const char* name : {"a", "b"}) {
+                        RunStart s{name, 2, "p" + std::to_string(i), "", "manual", std::nullopt, 1, 0, std::nullopt};
+                        RETURN_IF_ERROR(Ledger::Enqueue(t, s, clock_.NowSeconds()).status());
+                      }
+                    }
+                    return OkStatus();
+                  })
+                  .ok());
   WorkerPoolOptions po;
   po.threads = 4;
   po.idle_poll_ms = 20;

@@ -1,8 +1,11 @@
 #include "engine/runner.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <chrono>
 
 #include "base/time.h"
@@ -11,11 +14,13 @@
 namespace nbaprops::engine {
 namespace {
 
-std::string DefaultWorkerId() {
+std::string HostName() {
   char host[256] = "host";
   ::gethostname(host, sizeof host - 1);
-  return std::string(host) + ":" + std::to_string(::getpid());
+  return host;
 }
+
+std::string DefaultWorkerId() { return HostName() + ":" + std::to_string(::getpid()); }
 
 }  // namespace
 
@@ -114,8 +119,8 @@ Status Runner::EnqueueDownstream(store::Transaction& t, const Processor& p, cons
     }
     if (!ready) continue;
     // Downstream work goes ahead of new roots: a partition started is finished first.
-    RunStart start{q.name(), q.phase(), run.partition_key, run.data_date, "upstream", run.run_id, 1,
-                   run.priority + 1, std::nullopt};
+    RunStart start{q.name(),   q.phase(), run.partition_key, run.data_date, "upstream",
+                   run.run_id, 1,         run.priority + 1,  std::nullopt};
     RETURN_IF_ERROR(Ledger::Enqueue(t, start, clock_.NowSeconds()).status());
     *enqueued = true;
   }
@@ -130,11 +135,14 @@ RunOutcome Runner::Execute(Processor& p, const std::string& partition_key, const
     ASSIGN_OR_RETURN(int64_t id, Ledger::Enqueue(t, start, clock_.NowSeconds()));
     ASSIGN_OR_RETURN(auto run, Ledger::Get(t, id));
     if (run->status == "running") {
-      return AlreadyExistsError(p.name() + " for " + partition_key + " is already running (run " +
-                                std::to_string(id) + ", worker " + run->worker_id + ")");
+      const int64_t left_s =
+          std::max<int64_t>(0, (run->lease_expires_at.value_or(0) - clock_.NowMillis() + 999) / 1000);
+      return AlreadyExistsError(p.name() + " for " + partition_key + " is already running (run " + std::to_string(id) +
+                                ", worker " + run->worker_id + ", lease lapses in " + std::to_string(left_s) +
+                                " s); if that worker is gone, run again after that");
     }
-    ASSIGN_OR_RETURN(claimed, Queue::ClaimRun(t, id, options_.worker_id, clock_.NowMillis(), options_.lease_ms,
-                                              NewToken()));
+    ASSIGN_OR_RETURN(claimed,
+                     Queue::ClaimRun(t, id, options_.worker_id, clock_.NowMillis(), options_.lease_ms, NewToken()));
     return OkStatus();
   });
   if (!st.ok()) {
@@ -200,8 +208,7 @@ RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
   ctx.on_success = [&](store::Transaction& t) -> Status {
     RETURN_IF_ERROR(EnqueueDownstream(t, p, claimed.run, &triggered));
     // A success ends any dead-letter episode of the partition (a heal, a retry or a manual run).
-    RETURN_IF_ERROR(
-        ResolveIncident(t, DeadLetterIncidentKey(p.name(), claimed.run.partition_key), clock_.NowMillis()));
+    RETURN_IF_ERROR(ResolveIncident(t, DeadLetterIncidentKey(p.name(), claimed.run.partition_key), clock_.NowMillis()));
     // The source answered: its breakers close in the same commit as the output.
     for (const std::string& source : sources) {
       RETURN_IF_ERROR(RecordSuccess(t, source, claimed.run.run_id, clock_.NowMillis(), options_.breaker));
@@ -228,8 +235,8 @@ RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
   }
   out.category = ctx.category_override != FailureCategory::kNone ? ctx.category_override : CategorizeFailure(s);
   out.status = s.WithContext(p.name() + " for " + claimed.run.partition_key);
-  FailureInfo f{out.category,       s.message(), ctx.records_in, ctx.records_rejected, ctx.details, ctx.started_at_ms,
-                ctx.defer_until_ms, Find(p.name()) != &p};
+  FailureInfo f{out.category, s.message(),       ctx.records_in,     ctx.records_rejected,
+                ctx.details,  ctx.started_at_ms, ctx.defer_until_ms, Find(p.name()) != &p};
   Status fs = store_.WithWrite([&](store::Transaction& t) -> Status {
     const int64_t now_ms = clock_.NowMillis();
     FailureInfo applied = f;
@@ -266,8 +273,8 @@ RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
 }
 
 StatusOr<std::vector<ClaimedRun>> Runner::Claim(const std::string& worker_id, int max_runs) {
-  ASSIGN_OR_RETURN(auto runs, Queue::ClaimBatch(store_, worker_id, clock_.NowMillis(), options_.lease_ms, NewToken(),
-                                                max_runs));
+  ASSIGN_OR_RETURN(auto runs,
+                   Queue::ClaimBatch(store_, worker_id, clock_.NowMillis(), options_.lease_ms, NewToken(), max_runs));
   for (const ClaimedRun& c : runs) HoldLease(c.run.run_id, c.lease_token);
   return runs;
 }
@@ -308,8 +315,20 @@ StatusOr<std::vector<RunOutcome>> Runner::DrainQueue() {
 }
 
 StatusOr<std::vector<int64_t>> Runner::Reap() {
-  return Queue::ReapExpired(store_, clock_.NowMillis(), options_.retry, Jitter(),
-                            [this](const std::string& processor) { return Find(processor) != nullptr; });
+  return Queue::ReapExpired(
+      store_, clock_.NowMillis(), options_.retry, Jitter(),
+      [this](const std::string& processor) { return Find(processor) != nullptr; }, &Runner::WorkerGone);
+}
+
+bool Runner::WorkerGone(const std::string& worker_id) {
+  const std::string prefix = HostName() + ":";
+  if (worker_id.compare(0, prefix.size(), prefix) != 0) return false;
+  const std::string rest = worker_id.substr(prefix.size());
+  const std::string digits = rest.substr(0, rest.find('/'));
+  if (digits.empty() || digits.size() > 9 || !std::all_of(digits.begin(), digits.end(), ::isdigit)) return false;
+  const pid_t pid = static_cast<pid_t>(std::stol(digits));
+  if (pid <= 1 || pid == ::getpid()) return false;
+  return ::kill(pid, 0) != 0 && errno == ESRCH;
 }
 
 }  // namespace nbaprops::engine

@@ -13,13 +13,13 @@
 
 #include <condition_variable>
 #include <functional>
-#include <thread>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/clock.h"
@@ -89,8 +89,14 @@ class Runner {
   StatusOr<std::optional<RunOutcome>> RunNext(const std::string& worker_id);
   // Runs runnable runs until none is left (retries waiting for not_before stay queued).
   StatusOr<std::vector<RunOutcome>> DrainQueue();
-  // Fails runs whose lease expired and schedules their retries (none for unregistered processors).
+  // Fails runs whose lease expired, or whose worker was a process on this host that no longer
+  // exists (WorkerGone), and schedules their retries (none for unregistered processors).
   StatusOr<std::vector<int64_t>> Reap();
+  // True when `worker_id` names a worker of this host ("<hostname>:<pid>", optionally "/w<n>", the
+  // default worker id) whose process is gone. Any other id, or a live or unknowable process, is
+  // false: such runs wait for their lease. A wrong "gone" (a reused hostname elsewhere) costs only
+  // the work of that run: its commit is fenced by the lease token.
+  static bool WorkerGone(const std::string& worker_id);
 
   // Called after this process enqueues work (a trigger), so idle workers wake at once.
   void SetWorkListener(std::function<void()> listener) { listener_ = std::move(listener); }
@@ -127,7 +133,7 @@ class Runner {
   std::mutex lease_mu_;
   std::condition_variable lease_cv_;
   std::map<int64_t, int64_t> held_leases_;  // run id -> token; guarded by lease_mu_
-  bool stop_heartbeats_ = false;             // guarded by lease_mu_
+  bool stop_heartbeats_ = false;            // guarded by lease_mu_
   std::thread heartbeat_thread_;
 
   CommitGroup commit_group_;

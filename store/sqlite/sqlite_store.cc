@@ -1,7 +1,10 @@
 #include "store/sqlite/sqlite_store.h"
 
 #include <sqlite3.h>
+#include <sys/statvfs.h>
 
+#include <cerrno>
+#include <filesystem>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
@@ -19,9 +22,28 @@ struct Connection {
   }
 };
 
+// "the disk holding FILE is full (N MB free in DIR)": what an operator needs to act on a full disk.
+std::string DiskFullHint(sqlite3* db) {
+  const char* file = db ? sqlite3_db_filename(db, "main") : nullptr;
+  if (!file || !*file) return "the disk is full";
+  const std::string dir = std::filesystem::path(file).parent_path().string();
+  std::string out = std::string("the disk holding ") + file + " is full";
+  struct statvfs vfs;
+  if (::statvfs(dir.empty() ? "." : dir.c_str(), &vfs) == 0) {
+    const double free_mb = static_cast<double>(vfs.f_bavail) * static_cast<double>(vfs.f_frsize) / (1024.0 * 1024.0);
+    char buf[96];
+    std::snprintf(buf, sizeof buf, " (%.1f MB free in %s)", free_mb, dir.empty() ? "." : dir.c_str());
+    out += buf;
+  }
+  return out + "; free space there and retry (`nbaprops doctor` checks it)";
+}
+
 Status SqliteError(sqlite3* db, int rc, std::string_view what) {
   std::string msg = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   int primary = rc & 0xff;
+  if (primary == SQLITE_FULL || (primary == SQLITE_IOERR && db && sqlite3_system_errno(db) == ENOSPC)) {
+    return UnavailableError(msg + ": " + DiskFullHint(db));
+  }
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return UnavailableError(msg + " (database is busy; retry)");
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) return DataLossError(msg);
   if (primary == SQLITE_CONSTRAINT) return AlreadyExistsError(msg);
@@ -44,10 +66,14 @@ class SqliteRow final : public Row {
   std::string ColumnName(int c) const override { return sqlite3_column_name(st_, c); }
   Param::Type TypeOf(int c) const override {
     switch (sqlite3_column_type(st_, c)) {
-      case SQLITE_NULL: return Param::Type::kNull;
-      case SQLITE_INTEGER: return Param::Type::kInt;
-      case SQLITE_FLOAT: return Param::Type::kDouble;
-      default: return Param::Type::kText;
+      case SQLITE_NULL:
+        return Param::Type::kNull;
+      case SQLITE_INTEGER:
+        return Param::Type::kInt;
+      case SQLITE_FLOAT:
+        return Param::Type::kDouble;
+      default:
+        return Param::Type::kText;
     }
   }
 
@@ -68,12 +94,17 @@ Status Bind(sqlite3* db, sqlite3_stmt* st, const Params& params) {
     const Param& p = params[i];
     int rc = SQLITE_OK;
     switch (p.type()) {
-      case Param::Type::kNull: rc = sqlite3_bind_null(st, idx); break;
-      case Param::Type::kInt: rc = sqlite3_bind_int64(st, idx, p.int_value()); break;
-      case Param::Type::kDouble: rc = sqlite3_bind_double(st, idx, p.double_value()); break;
+      case Param::Type::kNull:
+        rc = sqlite3_bind_null(st, idx);
+        break;
+      case Param::Type::kInt:
+        rc = sqlite3_bind_int64(st, idx, p.int_value());
+        break;
+      case Param::Type::kDouble:
+        rc = sqlite3_bind_double(st, idx, p.double_value());
+        break;
       case Param::Type::kText:
-        rc = sqlite3_bind_text(st, idx, p.text_value().data(), static_cast<int>(p.text_value().size()),
-                               SQLITE_STATIC);
+        rc = sqlite3_bind_text(st, idx, p.text_value().data(), static_cast<int>(p.text_value().size()), SQLITE_STATIC);
         break;
     }
     if (rc != SQLITE_OK) return SqliteError(db, rc, "bind");
@@ -129,8 +160,8 @@ class SqliteTransaction final : public Transaction {
     auto it = conn_->cache.find(key);
     if (it != conn_->cache.end()) return it->second;
     sqlite3_stmt* st = nullptr;
-    int rc = sqlite3_prepare_v3(conn_->db, key.c_str(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT,
-                                &st, nullptr);
+    int rc = sqlite3_prepare_v3(conn_->db, key.c_str(), static_cast<int>(key.size()), SQLITE_PREPARE_PERSISTENT, &st,
+                                nullptr);
     if (rc != SQLITE_OK) return SqliteError(conn_->db, rc, "preparing: " + key);
     conn_->cache.emplace(std::move(key), st);
     return st;
@@ -187,8 +218,8 @@ class SqliteStore final : public Store {
       }
     }
     auto conn = std::make_unique<Connection>();
-    int rc = sqlite3_open_v2(path_.c_str(), &conn->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+    int rc = sqlite3_open_v2(path_.c_str(), &conn->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                             nullptr);
     if (rc != SQLITE_OK) {
       return SqliteError(conn->db, rc, "opening database '" + path_ + "'");
     }
