@@ -3,12 +3,10 @@
 #include "cli/doctor_commands.h"
 
 #include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
-
-#include <unistd.h>
-
 #include <map>
 
 #include "base/http_client.h"
@@ -37,11 +35,18 @@ Check Disk(const std::string& what, const std::string& path) {
   if (p.empty() || ::statvfs(p.c_str(), &st) != 0) return {"disk (" + what + ")", "FAIL", "cannot stat " + path};
   const double free_bytes = static_cast<double>(st.f_bavail) * static_cast<double>(st.f_frsize);
   const double total = static_cast<double>(st.f_blocks) * static_cast<double>(st.f_frsize);
-  char text[128];
-  std::snprintf(text, sizeof text, "%.1f GiB free of %.1f GiB at %s", free_bytes / (1 << 30), total / (1 << 30),
-                p.c_str());
+  const auto size = [](double bytes) {
+    char b[32];
+    if (bytes >= (1 << 30)) {
+      std::snprintf(b, sizeof b, "%.1f GiB", bytes / (1 << 30));
+    } else {
+      std::snprintf(b, sizeof b, "%.1f MiB", bytes / (1 << 20));
+    }
+    return std::string(b);
+  };
+  const std::string text = size(free_bytes) + " free of " + size(total) + " at " + p.string();
   const bool low = free_bytes < static_cast<double>(1 << 30) || (total > 0 && free_bytes / total < 0.05);
-  return {"disk (" + what + ")", low ? "FAIL" : "ok", std::string(text) + (low ? ": free some space" : "")};
+  return {"disk (" + what + ")", low ? "FAIL" : "ok", text + (low ? ": free some space" : "")};
 }
 
 // Alert channels: configured ones must not be broken, and answer a dry request. A Slack incoming
@@ -65,8 +70,11 @@ void ChannelChecks(Env& env, std::vector<Check>* checks) {
     const std::string name = "channel " + ch.name + " (" + std::string(engine::AlertChannelKindName(ch.kind)) + ")";
     auto known = state.find(ch.name);
     if (known != state.end() && known->second.state == "broken") {
-      checks->push_back({name, "FAIL", "broken: " + known->second.broken_reason + "; fix it, then `nbaprops alerts test "
-                                           "--channel " + ch.name + "`"});
+      checks->push_back({name, "FAIL",
+                         "broken: " + known->second.broken_reason +
+                             "; fix it, then `nbaprops alerts test "
+                             "--channel " +
+                             ch.name + "`"});
       continue;
     }
     if (ch.kind == engine::AlertChannelKind::kLog) {
@@ -116,9 +124,10 @@ int CmdDoctor(const GlobalOptions& g) {
     if (!version.ok()) {
       checks.push_back({"migrations", "FAIL", version.status().message()});
     } else {
-      checks.push_back({"migrations", *version == latest ? "ok" : "FAIL",
-                        "schema " + std::to_string(*version) + " of " + std::to_string(latest) +
-                            (*version == latest ? "" : ": any nbaprops command migrates on start (e.g. `nbaprops init`)")});
+      checks.push_back(
+          {"migrations", *version == latest ? "ok" : "FAIL",
+           "schema " + std::to_string(*version) + " of " + std::to_string(latest) +
+               (*version == latest ? "" : ": any nbaprops command migrates on start (e.g. `nbaprops init`)")});
     }
   }
   if (config.ok() && checks.back().status == "ok" && OpenEnv(g, false, &env) == kExitOk) {
@@ -140,9 +149,11 @@ int CmdDoctor(const GlobalOptions& g) {
     if (!st.ok()) {
       checks.push_back({"schedules", "FAIL", st.message()});
     } else if (names.empty()) {
-      checks.push_back({"schedules", "FAIL", "no schedule registered: no scheduler has run here; start `nbaprops serve`"});
+      checks.push_back(
+          {"schedules", "FAIL", "no schedule registered: no scheduler has run here; start `nbaprops serve`"});
     } else if (!missed.empty()) {
-      checks.push_back({"schedules", "FAIL", "did not fire: " + Join(missed, ", ") + " (is `nbaprops serve` running?)"});
+      checks.push_back(
+          {"schedules", "FAIL", "did not fire: " + Join(missed, ", ") + " (is `nbaprops serve` running?)"});
     } else {
       checks.push_back({"schedules", "ok", Join(names, ", ")});
     }

@@ -47,8 +47,7 @@ Status SqliteError(sqlite3* db, int rc, std::string_view what) {
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return UnavailableError(msg + " (database is busy; retry)");
   if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) return DataLossError(msg);
   if (primary == SQLITE_CONSTRAINT) return AlreadyExistsError(msg);
-  if (primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY || primary == SQLITE_FULL || primary == SQLITE_IOERR)
-    return UnavailableError(msg);
+  if (primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY || primary == SQLITE_IOERR) return UnavailableError(msg);
   return InternalError(msg);
 }
 
