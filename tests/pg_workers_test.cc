@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "tests/process_util.h"
+#include "tests/table_snapshot.h"
 #include "tests/test_util.h"
 
 namespace nbaprops {
@@ -82,20 +83,7 @@ std::string TableText(store::Store& s, const OutputTable& table, int64_t* rows) 
                  return t.Query(std::string("SELECT ") + table.columns + " FROM " + table.name, {},
                                 [&](const store::Row& r) {
                                   std::string line;
-                                  for (int i = 0; i < r.size(); ++i) {
-                                    switch (r.TypeOf(i)) {
-                                      case store::Param::Type::kNull: line += "NULL"; break;
-                                      case store::Param::Type::kInt: line += std::to_string(r.Int(i)); break;
-                                      case store::Param::Type::kDouble: {
-                                        char buf[40];
-                                        std::snprintf(buf, sizeof buf, "%.17g", r.Double(i));
-                                        line += buf;
-                                        break;
-                                      }
-                                      case store::Param::Type::kText: line += r.Text(i); break;
-                                    }
-                                    line += "|";
-                                  }
+                                  for (int i = 0; i < r.size(); ++i) line += testing::CellText(r, i) + "|";
                                   lines.push_back(std::move(line));
                                   return OkStatus();
                                 });
@@ -187,9 +175,10 @@ TEST(PgWorkersTest, FourWorkerProcessesMatchOneSqliteProcessThroughAKillAndAServ
   int64_t blocked = 0;
   for (int i = 0; i < 1200 && blocked == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    blocked = Count(*store, "SELECT COALESCE(MAX(run_id), 0) FROM processor_runs WHERE status = 'running' AND "
-                            "processor = 'player_daily_cache' AND worker_id LIKE '%:" +
-                                std::to_string(workers[0]) + "/%'");
+    blocked = Count(*store,
+                    "SELECT COALESCE(MAX(run_id), 0) FROM processor_runs WHERE status = 'running' AND "
+                    "processor = 'player_daily_cache' AND worker_id LIKE '%:" +
+                        std::to_string(workers[0]) + "/%'");
   }
   ASSERT_GT(blocked, 0) << "worker 1 never reached a player_daily_cache run";
   ASSERT_EQ(::kill(workers[0], SIGKILL), 0);
@@ -225,15 +214,18 @@ TEST(PgWorkersTest, FourWorkerProcessesMatchOneSqliteProcessThroughAKillAndAServ
             1);
   // Nothing lost, nothing done twice.
   EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE status IN ('queued', 'running', 'dead')"), 0);
-  EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM (SELECT processor, partition_key FROM processor_runs WHERE status = "
-                          "'succeeded' GROUP BY processor, partition_key HAVING COUNT(*) > 1) twice"),
+  EXPECT_EQ(Count(*store,
+                  "SELECT COUNT(*) FROM (SELECT processor, partition_key FROM processor_runs WHERE status = "
+                  "'succeeded' GROUP BY processor, partition_key HAVING COUNT(*) > 1) twice"),
             0);
   // The ledger's history agrees: every success logged once, every claim once.
-  EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM processor_runs r WHERE (SELECT COUNT(*) FROM run_transitions t WHERE "
-                          "t.run_id = r.run_id AND t.to_status = r.status) <> 1 AND r.status IN ('succeeded', 'failed')"),
+  EXPECT_EQ(Count(*store,
+                  "SELECT COUNT(*) FROM processor_runs r WHERE (SELECT COUNT(*) FROM run_transitions t WHERE "
+                  "t.run_id = r.run_id AND t.to_status = r.status) <> 1 AND r.status IN ('succeeded', 'failed')"),
             0);
-  EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM processor_runs r WHERE r.started_at IS NOT NULL AND (SELECT COUNT(*) "
-                          "FROM run_transitions t WHERE t.run_id = r.run_id AND t.to_status = 'running') <> 1"),
+  EXPECT_EQ(Count(*store,
+                  "SELECT COUNT(*) FROM processor_runs r WHERE r.started_at IS NOT NULL AND (SELECT COUNT(*) "
+                  "FROM run_transitions t WHERE t.run_id = r.run_id AND t.to_status = 'running') <> 1"),
             0);
   // The four-thread workers did commit runs together (their summary line says how many).
   constexpr std::string_view kBeforeShared = "lease expiries reaped; ";

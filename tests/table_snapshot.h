@@ -25,7 +25,8 @@
 namespace nbaprops::testing {
 
 inline bool VolatileColumn(const std::string& col) {
-  static const std::set<std::string> kIds = {"id", "payload_id", "prediction_id", "fetch_id", "run_id", "superseded_by"};
+  static const std::set<std::string> kIds = {"id",       "payload_id", "prediction_id",
+                                             "fetch_id", "run_id",     "superseded_by"};
   auto ends = [&](const std::string& suffix) {
     return col.size() > suffix.size() && col.compare(col.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
@@ -33,16 +34,50 @@ inline bool VolatileColumn(const std::string& col) {
 }
 
 inline const std::vector<std::string>& DomainTables() {
-  static const std::vector<std::string> kTables = {
-      "raw_schedule", "raw_box_scores", "raw_injury_reports", "raw_player_props", "raw_game_lines", "raw_payloads",
-      "rejected_records", "reference_players", "reference_player_aliases", "reference_player_teams",
-      "unresolved_player_names", "analytics_player_game_summary", "analytics_team_offense_game_summary",
-      "analytics_team_defense_game_summary", "analytics_upcoming_player_game_context",
-      "analytics_upcoming_team_game_context", "analytics_upcoming_player_lines",
-      "precompute_team_defense_zone_analysis", "precompute_player_shot_zone_analysis",
-      "precompute_player_composite_factors", "precompute_player_daily_cache", "precompute_ml_feature_store",
-      "player_prop_predictions", "prediction_accuracy", "prediction_performance_daily"};
+  static const std::vector<std::string> kTables = {"raw_schedule",
+                                                   "raw_box_scores",
+                                                   "raw_injury_reports",
+                                                   "raw_player_props",
+                                                   "raw_game_lines",
+                                                   "raw_payloads",
+                                                   "rejected_records",
+                                                   "reference_players",
+                                                   "reference_player_aliases",
+                                                   "reference_player_teams",
+                                                   "unresolved_player_names",
+                                                   "analytics_player_game_summary",
+                                                   "analytics_team_offense_game_summary",
+                                                   "analytics_team_defense_game_summary",
+                                                   "analytics_upcoming_player_game_context",
+                                                   "analytics_upcoming_team_game_context",
+                                                   "analytics_upcoming_player_lines",
+                                                   "precompute_team_defense_zone_analysis",
+                                                   "precompute_player_shot_zone_analysis",
+                                                   "precompute_player_composite_factors",
+                                                   "precompute_player_daily_cache",
+                                                   "precompute_ml_feature_store",
+                                                   "player_prop_predictions",
+                                                   "prediction_accuracy",
+                                                   "prediction_performance_daily"};
   return kTables;
+}
+
+// One value as the snapshots compare it: NULL, the integer, the double to 17 digits, the text.
+inline std::string CellText(const store::Row& r, int i) {
+  switch (r.TypeOf(i)) {
+    case store::Param::Type::kNull:
+      return "NULL";
+    case store::Param::Type::kInt:
+      return std::to_string(r.Int(i));
+    case store::Param::Type::kDouble: {
+      char buf[40];
+      std::snprintf(buf, sizeof buf, "%.17g", r.Double(i));
+      return buf;
+    }
+    case store::Param::Type::kText:
+      return r.Text(i);
+  }
+  return "";
 }
 
 using TableSnapshot = std::map<std::string, std::vector<std::string>>;
@@ -57,19 +92,7 @@ inline TableSnapshot Snapshot(store::Store& s) {
         std::string line;
         for (int i = 0; i < r.size(); ++i) {
           if (VolatileColumn(r.ColumnName(i))) continue;
-          line += r.ColumnName(i) + "=";
-          switch (r.TypeOf(i)) {
-            case store::Param::Type::kNull: line += "NULL"; break;
-            case store::Param::Type::kInt: line += std::to_string(r.Int(i)); break;
-            case store::Param::Type::kDouble: {
-              char buf[40];
-              std::snprintf(buf, sizeof buf, "%.17g", r.Double(i));
-              line += buf;
-              break;
-            }
-            case store::Param::Type::kText: line += r.Text(i); break;
-          }
-          line += "|";
+          line += r.ColumnName(i) + "=" + CellText(r, i) + "|";
         }
         rows.push_back(std::move(line));
         return OkStatus();

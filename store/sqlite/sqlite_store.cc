@@ -32,7 +32,7 @@ std::string DiskFullHint(sqlite3* db) {
   if (::statvfs(dir.empty() ? "." : dir.c_str(), &vfs) == 0) {
     const double free_mb = static_cast<double>(vfs.f_bavail) * static_cast<double>(vfs.f_frsize) / (1024.0 * 1024.0);
     char buf[96];
-    std::snprintf(buf, sizeof buf, " (%.1f MB free in %s)", free_mb, dir.empty() ? "." : dir.c_str());
+    std::snprintf(buf, sizeof buf, " (%.1f MiB free in %s)", free_mb, dir.empty() ? "." : dir.c_str());
     out += buf;
   }
   return out + "; free space there and retry (`nbaprops doctor` checks it)";
