@@ -105,7 +105,7 @@ struct Page {
 };
 
 std::string Td(const std::string& text, const std::string& cls = "") {
-  return "<td" + (cls.empty() ? "" : " class=\"" + cls + "\"") + ">" + HtmlEscape(text) + "</td>";
+  return "<td" + (cls.empty() ? "" : " class=\"" + cls + "\"") + ">" + MarkupEscape(text) + "</td>";
 }
 
 Status Summary(Transaction& t, int64_t now_ms, Page& p) {
@@ -193,8 +193,8 @@ Status Grid(Transaction& t, const DashboardOptions& o, Page& p) {
                                : state == "succeeded" ? std::to_string(ok) + "/" + std::to_string(total)
                                                       : state;
       p.Add("<td class=\"cell state-" + ClassToken(state) + "\" data-phase=\"" + std::to_string(phase) +
-            "\" data-date=\"" + d + "\" title=\"" + HtmlEscape(title.empty() ? "no run" : title) + "\">" +
-            HtmlEscape(text) + "</td>");
+            "\" data-date=\"" + d + "\" title=\"" + MarkupEscape(title.empty() ? "no run" : title) + "\">" +
+            MarkupEscape(text) + "</td>");
     }
     p.Add("</tr>");
   }
@@ -207,12 +207,13 @@ Status Grid(Transaction& t, const DashboardOptions& o, Page& p) {
 // Above everything else: with a broken alert channel, incidents may reach nobody.
 Status BrokenChannelBanner(Transaction& t, Page& p) {
   std::vector<std::string> broken;
-  RETURN_IF_ERROR(t.Query("SELECT incident_key FROM incidents WHERE status = 'open' AND incident_key LIKE "
-                          "'alert_channel_broken:%' ORDER BY incident_key",
-                          {}, [&](const store::Row& r) {
-                            broken.push_back(HtmlEscape(r.Text(0).substr(std::string("alert_channel_broken:").size())));
-                            return OkStatus();
-                          }));
+  RETURN_IF_ERROR(
+      t.Query("SELECT incident_key FROM incidents WHERE status = 'open' AND incident_key LIKE "
+              "'alert_channel_broken:%' ORDER BY incident_key",
+              {}, [&](const store::Row& r) {
+                broken.push_back(MarkupEscape(r.Text(0).substr(std::string("alert_channel_broken:").size())));
+                return OkStatus();
+              }));
   if (broken.empty()) return OkStatus();
   p.Add("<div id=\"banner\" class=\"banner\" role=\"alert\">Alert channel" + std::string(broken.size() > 1 ? "s" : "") +
         " broken: " + Join(broken, ", ") +
@@ -224,10 +225,10 @@ Status Incidents(Transaction& t, Page& p) {
   ASSIGN_OR_RETURN(auto open, engine::ListIncidents(t, true));
   p.Add("<section><h2>Open incidents (" + std::to_string(open.size()) + ")</h2><ul id=\"incidents\">");
   for (const auto& i : open) {
-    p.Add("<li class=\"incident severity-" + ClassToken(i.severity) + "\" data-key=\"" + HtmlEscape(i.key) +
-          "\"><span class=\"key\">" + HtmlEscape(i.key) + "</span> <span class=\"muted\">" + HtmlEscape(i.severity) +
-          ", x" + std::to_string(i.count) + ", since " + IsoMs(i.opened_at) + "</span><br>" + HtmlEscape(i.summary) +
-          "</li>");
+    p.Add("<li class=\"incident severity-" + ClassToken(i.severity) + "\" data-key=\"" + MarkupEscape(i.key) +
+          "\"><span class=\"key\">" + MarkupEscape(i.key) + "</span> <span class=\"muted\">" +
+          MarkupEscape(i.severity) + ", x" + std::to_string(i.count) + ", since " + IsoMs(i.opened_at) + "</span><br>" +
+          MarkupEscape(i.summary) + "</li>");
   }
   if (open.empty()) p.Add("<li class=\"muted\">none</li>");
   p.Add("</ul></section>\n");
@@ -238,7 +239,7 @@ Status Incidents(Transaction& t, Page& p) {
     if (!StartsWith(i.key, "alert_channel_broken:")) continue;
     ++broken;
     p.Add("<li class=\"alert-channel severity-critical\" data-channel=\"" +
-          HtmlEscape(i.key.substr(std::string("alert_channel_broken:").size())) + "\">" + HtmlEscape(i.summary) +
+          MarkupEscape(i.key.substr(std::string("alert_channel_broken:").size())) + "\">" + MarkupEscape(i.summary) +
           " <span class=\"muted\">since " + IsoMs(i.opened_at) + "</span></li>");
   }
   if (!broken) p.Add("<li class=\"muted\">none: every configured channel delivers</li>");
@@ -272,7 +273,7 @@ Status Breakers(Transaction& t, Page& p) {
               {}, [&](const Row& r) {
                 ++n;
                 const std::string state = r.Text(1);
-                p.Add("<tr class=\"breaker state-" + ClassToken(state) + "\" data-source=\"" + HtmlEscape(r.Text(0)) +
+                p.Add("<tr class=\"breaker state-" + ClassToken(state) + "\" data-source=\"" + MarkupEscape(r.Text(0)) +
                       "\">" + Td(r.Text(0)) + Td(state) + Td(std::to_string(r.Int(2))) + Td(std::to_string(r.Int(3))) +
                       Td(r.IsNull(4) || state == "closed" ? "" : IsoMs(r.Int(4))) +
                       Td(Truncate(r.OptText(5).value_or(""), 120)) + "</tr>");
@@ -301,7 +302,7 @@ Status Deadlines(Transaction& t, Page& p) {
                 }
                 const std::string state = r.Text(2);
                 p.Add("<tr class=\"deadline state-" + ClassToken(state) + "\" data-deadline=\"" +
-                      HtmlEscape(r.Text(0)) + "\" data-date=\"" + HtmlEscape(r.Text(1)) + "\">" + Td(r.Text(1)) +
+                      MarkupEscape(r.Text(0)) + "\" data-date=\"" + MarkupEscape(r.Text(1)) + "\">" + Td(r.Text(1)) +
                       Td(r.Text(0)) + Td(state) + Td(IsoMs(r.Int(3))) + Td(Truncate(summary, 200)) + "</tr>");
                 return OkStatus();
               }));
@@ -397,36 +398,6 @@ Status HitRateChart(Transaction& t, const DashboardOptions& o, Page& p) {
 }
 
 }  // namespace
-
-std::string HtmlEscape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      case '\n':
-        out += "&#10;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 StatusOr<std::string> RenderDashboard(store::Store& store, int64_t now_ms, const DashboardOptions& o) {
   Page p;

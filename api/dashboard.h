@@ -38,9 +38,6 @@ struct DashboardOptions {
 
 StatusOr<std::string> RenderDashboard(store::Store& store, int64_t now_ms, const DashboardOptions& options);
 
-// Text as HTML (element content and attribute values).
-std::string HtmlEscape(const std::string& s);
-
 }  // namespace nbaprops::api
 
 #endif  // NBAPROPS_API_DASHBOARD_H_

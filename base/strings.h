@@ -21,6 +21,12 @@ bool StartsWith(std::string_view s, std::string_view prefix);
 // JSON library would be a heavy include). Control characters become spaces.
 std::string JsonQuoted(std::string_view s);
 
+// `s` as text of HTML or XML (SVG), in element content or a quoted attribute value: & < > " '
+// as entities; tab, newline and carriage return as character references, so they survive in
+// attributes (a tooltip's lines); any other control character, which XML 1.0 forbids even as a
+// reference, as '?'.
+std::string MarkupEscape(std::string_view s);
+
 // Whole-string numbers (surrounding spaces allowed); nullopt on anything else.
 std::optional<int64_t> ParseInt(std::string_view s);
 std::optional<double> ParseDouble(std::string_view s);

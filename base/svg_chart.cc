@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "base/strings.h"
+
 namespace nbaprops {
 namespace {
 
@@ -24,36 +26,6 @@ std::string Num(double v, int decimals = 2) {
   return s;
 }
 
-std::string Escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\t':
-      case '\n':
-      case '\r':
-        out += ' ';
-        break;
-      default:
-        // Other control characters are not allowed anywhere in XML 1.0, even escaped.
-        out += static_cast<unsigned char>(c) < 0x20 ? '?' : c;
-    }
-  }
-  return out;
-}
-
 std::string SvgOpen(int width, int height) {
   const std::string w = std::to_string(width), h = std::to_string(height);
   return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + w + "\" height=\"" + h + "\" viewBox=\"0 0 " + w + " " +
@@ -67,7 +39,7 @@ constexpr std::string_view kSvgClose = "</svg>\n";
 std::string Text(double x, double y, std::string_view content, std::string_view extra = "") {
   std::string out = "<text x=\"" + Num(x) + "\" y=\"" + Num(y) + "\"";
   if (!extra.empty()) out += " " + std::string(extra);
-  return out + ">" + Escape(content) + "</text>\n";
+  return out + ">" + MarkupEscape(content) + "</text>\n";
 }
 
 std::string Line(double x1, double y1, double x2, double y2, std::string_view style) {
@@ -159,8 +131,8 @@ std::string ReliabilityDiagramSvg(const std::vector<ReliabilityBin>& bins, const
     out += "<circle cx=\"" + Num(RelX(b->mean_predicted)) + "\" cy=\"" + Num(RelY(b->observed_rate)) + "\" r=\"" +
            Num(r) + "\" fill=\"" + std::string(kPalette[0]) + "\" fill-opacity=\"0.6\" stroke=\"" +
            std::string(kPalette[0]) + "\"><title>" +
-           Escape("[" + Num(b->lo) + ", " + Num(b->hi) + "): n=" + std::to_string(b->n) + ", predicted " +
-                  Num(b->mean_predicted, 3) + ", observed " + Num(b->observed_rate, 3)) +
+           MarkupEscape("[" + Num(b->lo) + ", " + Num(b->hi) + "): n=" + std::to_string(b->n) + ", predicted " +
+                        Num(b->mean_predicted, 3) + ", observed " + Num(b->observed_rate, 3)) +
            "</title></circle>\n";
   }
   return out += kSvgClose;
@@ -241,7 +213,7 @@ std::string LineChartSvg(const std::string& title, const std::vector<std::string
       points += Num(py(series[s].y[i]));
     }
     out.append("<polyline points=\"").append(points).append("\" fill=\"none\" stroke=\"").append(colour);
-    out.append("\" stroke-width=\"2\" stroke-linejoin=\"round\"><title>").append(Escape(series[s].name));
+    out.append("\" stroke-width=\"2\" stroke-linejoin=\"round\"><title>").append(MarkupEscape(series[s].name));
     out.append("</title></polyline>\n");
     const double ly = kLineTop + 10 + 18 * static_cast<double>(s);
     out += Line(legend_x, ly, legend_x + 20, ly, "stroke=\"" + colour + "\" stroke-width=\"2\"");

@@ -77,6 +77,13 @@ TEST(SvgChartTest, EscapesCallerText) {
   EXPECT_NE(line.find("units &lt;m&gt;"), std::string::npos);
   EXPECT_EQ(line.find("<d1>"), std::string::npos);
   EXPECT_EQ(line.find("<m>"), std::string::npos);
+
+  // Deliberate (one escaper, base/strings.h): a newline is kept as a reference, no longer made a
+  // space, and other control characters, which XML forbids, become '?'.
+  const std::string lines = LineChartSvg("first\nsecond\x01", {"d"}, {{"it's", {1}}}, "u");
+  EXPECT_NE(lines.find("first&#10;second?"), std::string::npos) << lines;
+  EXPECT_NE(lines.find("it&#39;s"), std::string::npos) << lines;
+  EXPECT_TRUE(IsStandaloneSvg(lines)) << lines;
 }
 
 TEST(SvgChartTest, LineChartOnePolylinePerSeries) {
