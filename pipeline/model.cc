@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <numbers>
@@ -12,6 +13,7 @@
 #include "base/file.h"
 #include "base/stats.h"
 #include "base/strings.h"
+#include "base/time.h"
 #include "pipeline/partition.h"
 #include "pipeline/precompute.h"
 
@@ -69,10 +71,9 @@ StatusOr<BoosterHandle> TrainBooster(const std::vector<const FeatureRow*>& rows,
   XGB_CHECK(XGBoosterCreate(&dm, 1, &b), "creating the booster");
   auto set = [&](const char* k, const std::string& v) { return XGBoosterSetParam(b, k, v.c_str()); };
   int rc = set("objective", o.objective) | set("tree_method", "hist") | set("seed", "0") |
-           set("max_depth", std::to_string(o.max_depth)) | set("eta", Fmt(o.eta)) |
-           set("subsample", Fmt(o.subsample)) | set("colsample_bytree", Fmt(o.colsample)) |
-           set("min_child_weight", Fmt(o.min_child_weight)) | set("nthread", std::to_string(o.threads)) |
-           set("verbosity", "0");
+           set("max_depth", std::to_string(o.max_depth)) | set("eta", Fmt(o.eta)) | set("subsample", Fmt(o.subsample)) |
+           set("colsample_bytree", Fmt(o.colsample)) | set("min_child_weight", Fmt(o.min_child_weight)) |
+           set("nthread", std::to_string(o.threads)) | set("verbosity", "0");
   if (rc != 0) {
     XGBoosterFree(b);
     return XgbError("setting parameters");
@@ -198,9 +199,8 @@ Model::~Model() {
 StatusOr<std::unique_ptr<Model>> Model::Train(const TrainingSet& data, const TrainOptions& options,
                                               const std::string& trained_until) {
   if (data.size() < 500) {
-    return FailedPreconditionError("only " + std::to_string(data.size()) +
-                                   " production-ready player-games before " + trained_until +
-                                   " to train on (need 500); run phases 3-4 for earlier dates first");
+    return FailedPreconditionError("only " + std::to_string(data.size()) + " production-ready player-games before " +
+                                   trained_until + " to train on (need 500); run phases 3-4 for earlier dates first");
   }
   for (const FeatureRow& r : data.rows) {
     if (r.game_date >= trained_until) {
@@ -248,7 +248,8 @@ StatusOr<std::unique_ptr<Model>> Model::Train(const TrainingSet& data, const Tra
   double best = std::numeric_limits<double>::infinity();
   for (int k = 0; k <= 20; ++k) {
     double w = k / 20.0, err = 0;
-    for (size_t i = 0; i < hold_rows.size(); ++i) err += std::abs(w * (*hold_xgb)[i] + (1 - w) * hold_ma[i] - hold_y[i]);
+    for (size_t i = 0; i < hold_rows.size(); ++i)
+      err += std::abs(w * (*hold_xgb)[i] + (1 - w) * hold_ma[i] - hold_y[i]);
     if (err < best) best = err, m->ensemble_weight = w;
   }
   std::vector<double> hold_ens;
@@ -300,21 +301,20 @@ Status Model::Save(const std::string& path) const {
   if (booster.is_discarded()) return InternalError("xgboost produced a model that is not JSON");
   json features = json::array();
   for (const FeatureSpec& f : FeatureContract()) features.push_back(f.name);
-  json doc = {{"format", kFormat},
-              {"format_version", kFormatVersion},
-              {"feature_version", kFeatureVersion},
-              {"features", features},
-              {"trained_until", trained_until_},
-              {"training_window", {{"from", window_from}, {"to", window_to}}},
-              {"metrics", json::parse(metrics_json)},
-              {"systems",
-               {{"moving_average", {{"version", "ma-1"}, {"spread", SpreadJson(ma_spread)}}},
-                {"xgboost", {{"version", version_}, {"shift", xgb_shift}, {"spread", SpreadJson(xgb_spread)}}},
-                {"ensemble",
-                 {{"weight_xgboost", ensemble_weight},
-                  {"shift", ensemble_shift},
-                  {"spread", SpreadJson(ensemble_spread)}}}}},
-              {"booster", booster}};
+  json doc = {
+      {"format", kFormat},
+      {"format_version", kFormatVersion},
+      {"feature_version", kFeatureVersion},
+      {"features", features},
+      {"trained_until", trained_until_},
+      {"training_window", {{"from", window_from}, {"to", window_to}}},
+      {"metrics", json::parse(metrics_json)},
+      {"systems",
+       {{"moving_average", {{"version", "ma-1"}, {"spread", SpreadJson(ma_spread)}}},
+        {"xgboost", {{"version", version_}, {"shift", xgb_shift}, {"spread", SpreadJson(xgb_spread)}}},
+        {"ensemble",
+         {{"weight_xgboost", ensemble_weight}, {"shift", ensemble_shift}, {"spread", SpreadJson(ensemble_spread)}}}}},
+      {"booster", booster}};
   return WriteFileAtomic(path, doc.dump() + "\n");
 }
 
@@ -379,6 +379,24 @@ StatusOr<std::vector<SystemPoints>> PredictSystems(const std::vector<const Featu
   out.push_back({"xgboost", model->version(), std::move(xgb), model->xgb_spread});
   out.push_back(std::move(ens));
   return out;
+}
+
+ModelInForce FindModelInForce(const std::string& model_path, const std::string& date) {
+  ModelInForce m;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(model_path, ec)) {
+    m.file = model_path;
+    return m;
+  }
+  m.directory = true;
+  for (const auto& e : std::filesystem::directory_iterator(model_path, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() != 22 || name.rfind("points-", 0) != 0 || name.substr(17) != ".json") continue;
+    const std::string until = name.substr(7, 10);
+    if (IsIsoDate(until) && until <= date && until > m.trained_until) m.trained_until = until;
+  }
+  if (!m.trained_until.empty()) m.file = model_path + "/points-" + m.trained_until + ".json";
+  return m;
 }
 
 }  // namespace nbaprops::pipeline

@@ -90,9 +90,9 @@ class Model {
   const std::string& trained_until() const { return trained_until_; }
   const std::string& version() const { return version_; }  // names the booster: "xgb-<until>-<hash>"
   Spread ma_spread, xgb_spread, ensemble_spread;
-  double ensemble_weight = 0.5;  // of xgboost
+  double ensemble_weight = 0.5;              // of xgboost
   double xgb_shift = 0, ensemble_shift = 0;  // median held-out residuals, added to predictions
-  std::string metrics_json = "{}";  // training and holdout metrics, as saved
+  std::string metrics_json = "{}";           // training and holdout metrics, as saved
   std::string window_from, window_to;
   int64_t n_train = 0;
 
@@ -101,6 +101,18 @@ class Model {
   void* booster_ = nullptr;  // BoosterHandle
   std::string trained_until_, version_;
 };
+
+// The model file in force for predictions of `date` under `model_path` (predictions.model_path),
+// the one rule the predictions processor and the model guards share. A file is in force as it is
+// (`trained_until` empty: only the file knows it). A directory holds models named
+// points-YYYY-MM-DD.json, as `nbaprops train` names them: the newest trained until `date` or
+// earlier is in force; none (`file` empty) means moving_average only. Nothing is read but names.
+struct ModelInForce {
+  std::string file;
+  std::string trained_until;  // from the file name (directory only)
+  bool directory = false;
+};
+ModelInForce FindModelInForce(const std::string& model_path, const std::string& date);
 
 // One system's prediction of a row.
 struct SystemPoints {

@@ -2,7 +2,6 @@
 // graded picks and raises or clears its incidents.
 #include <algorithm>
 #include <cmath>
-#include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
@@ -13,6 +12,7 @@
 #include "engine/ledger.h"
 #include "pipeline/guard_effects.h"
 #include "pipeline/guards.h"
+#include "pipeline/model.h"
 #include "pipeline/partition.h"
 
 namespace nbaprops::pipeline {
@@ -30,32 +30,21 @@ using store::Transaction;
 
 namespace {
 
-// The model the predictions processor would use for `date` (its CurrentModel rule).
-struct ModelInForce {
+// The model in force for `date` (FindModelInForce), with what makes it unjudgeable.
+struct JudgedModel {
   std::string file;
   std::string trained_until;
   std::string problem;  // why there is none / it cannot be judged
 };
 
-ModelInForce FindModel(const std::string& model_path, const std::string& date) {
-  ModelInForce m;
-  std::error_code ec;
-  m.file = model_path;
-  if (std::filesystem::is_directory(model_path, ec)) {
-    std::string best;
-    for (const auto& e : std::filesystem::directory_iterator(model_path, ec)) {
-      const std::string name = e.path().filename().string();
-      if (name.size() != 22 || name.rfind("points-", 0) != 0 || name.substr(17) != ".json") continue;
-      const std::string until = name.substr(7, 10);
-      if (IsIsoDate(until) && until <= date && until > best) best = until;
-    }
-    if (best.empty()) {
+JudgedModel FindModel(const std::string& model_path, const std::string& date) {
+  const ModelInForce in_force = FindModelInForce(model_path, date);
+  JudgedModel m{in_force.file.empty() ? model_path : in_force.file, in_force.trained_until, ""};
+  if (in_force.directory) {
+    if (in_force.file.empty()) {
       m.problem = "no model in " + model_path + " was trained until " + date +
                   " or earlier, so predictions use moving_average only";
-      return m;
     }
-    m.file = model_path + "/points-" + best + ".json";
-    m.trained_until = best;
     return m;
   }
   auto text = ReadFile(model_path);
@@ -189,7 +178,7 @@ Status JudgeMae(Effects& fx, const GuardOptions& o, const Window& w, GuardReport
   return OkStatus();
 }
 
-Status JudgeModelAge(Effects& fx, const GuardOptions& o, const std::string& model_path, const ModelInForce& m,
+Status JudgeModelAge(Effects& fx, const GuardOptions& o, const std::string& model_path, const JudgedModel& m,
                      const std::string& date, GuardReport* report) {
   GuardCheck c;
   c.check = "model_stale";
@@ -309,7 +298,7 @@ StatusOr<GuardReport> CheckModelGuard(store::Store& store, const GuardOptions& o
   GuardReport report;
   report.checked_at_ms = now_ms;
   // Read the model before taking the write lock: other writers need not wait on the disk.
-  const ModelInForce model = model_path.empty() ? ModelInForce{} : FindModel(model_path, date);
+  const JudgedModel model = model_path.empty() ? JudgedModel{} : FindModel(model_path, date);
   auto body = [&](Transaction& t) -> Status {
     Effects fx(t, options, now_ms, &report);
     ASSIGN_OR_RETURN(std::vector<Window> windows, LoadGradedWindows(t, date, options.window_graded_days));

@@ -10,6 +10,7 @@
 #include "base/file.h"
 #include "base/time.h"
 #include "pipeline/predictions.h"
+#include "tests/test_util.h"
 
 namespace nbaprops::pipeline {
 namespace {
@@ -106,6 +107,35 @@ TEST(Model, PredictDateRefusesAModelThatSawTheDate) {
   auto p = PredictDate(in, m->get(), Spread{}, PredictionConfig{});
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.status().message().find("trained on games up to 2024-01-01"), std::string::npos);
+}
+
+// The rule the predictions processor and the model guards share: a file is itself; in a
+// directory the newest points-YYYY-MM-DD.json trained until the date or earlier, names that only
+// look like one ignored.
+TEST(Model, TheModelInForceIsTheNewestTrainedUntilTheDate) {
+  nbaprops::testing::TempDir dir;
+  const std::string models = dir.File("models");
+  std::filesystem::create_directories(models);
+  for (const char* name : {"points-2024-01-01.json", "points-2024-02-01.json", "points-2024-01-20.json.bak",
+                           "points-2024-13-01.json", "points-2024-01-2x.json", "other.json"}) {
+    std::ofstream(models + "/" + name) << "{}";
+  }
+
+  const ModelInForce jan = FindModelInForce(models, "2024-01-24");
+  EXPECT_TRUE(jan.directory);
+  EXPECT_EQ(jan.file, models + "/points-2024-01-01.json");
+  EXPECT_EQ(jan.trained_until, "2024-01-01");
+  EXPECT_EQ(FindModelInForce(models, "2024-02-01").file, models + "/points-2024-02-01.json");  // until D: in force on D
+  EXPECT_EQ(FindModelInForce(models, "2024-01-31").file, models + "/points-2024-01-01.json");
+  const ModelInForce none = FindModelInForce(models, "2023-12-31");
+  EXPECT_TRUE(none.directory);
+  EXPECT_EQ(none.file, "");
+  EXPECT_EQ(none.trained_until, "");
+
+  const ModelInForce file = FindModelInForce(models + "/points-2024-02-01.json", "2023-01-01");
+  EXPECT_FALSE(file.directory);
+  EXPECT_EQ(file.file, models + "/points-2024-02-01.json");
+  EXPECT_EQ(file.trained_until, "");
 }
 
 TEST(Model, SpreadGrowsWithThePredictionAndHasAFloor) {

@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <cmath>
-#include <filesystem>
 #include <limits>
 #include <mutex>
 #include <set>
@@ -39,12 +38,13 @@ StatusOr<DateInputs> LoadDateInputs(Transaction& t, const std::string& date) {
   DateInputs in;
   in.date = date;
   ASSIGN_OR_RETURN(in.rows, LoadFeatureRows(t, date));
-  RETURN_IF_ERROR(t.Query("SELECT player_id, player_name, COALESCE(injury_status, '') FROM "
-                          "analytics_upcoming_player_game_context WHERE game_date = ?",
-                          {date}, [&](const Row& r) {
-                            in.players[r.Text(0)] = {r.Text(1), r.Text(2)};
-                            return OkStatus();
-                          }));
+  RETURN_IF_ERROR(
+      t.Query("SELECT player_id, player_name, COALESCE(injury_status, '') FROM "
+              "analytics_upcoming_player_game_context WHERE game_date = ?",
+              {date}, [&](const Row& r) {
+                in.players[r.Text(0)] = {r.Text(1), r.Text(2)};
+                return OkStatus();
+              }));
   RETURN_IF_ERROR(LoadLineQuotes(t, date, &in.quotes));
   return in;
 }
@@ -146,8 +146,8 @@ QualityJudgement JudgeQuality(const DateInputs& in, int64_t first_tip_s, std::op
   }
   const double coverage = j.expected ? static_cast<double>(j.ready) / static_cast<double>(j.expected) : 1.0;
   const int64_t reference_s = std::min(now_ms / 1000, first_tip_s);
-  j.injury_fresh = j.expected == 0 ||
-                   (latest_injury_s && reference_s - *latest_injury_s <= int64_t{o.injury_fresh_hours} * 3600);
+  j.injury_fresh =
+      j.expected == 0 || (latest_injury_s && reference_s - *latest_injury_s <= int64_t{o.injury_fresh_hours} * 3600);
   j.tier = coverage >= o.first_gate && j.injury_fresh ? "gold" : coverage >= o.final_gate ? "silver" : "bronze";
   char pct[64];
   std::snprintf(pct, sizeof pct, "%lld of %lld players with a line (%.0f%%)", static_cast<long long>(j.ready),
@@ -171,39 +171,39 @@ QualityJudgement JudgeQuality(const DateInputs& in, int64_t first_tip_s, std::op
 
 StatusOr<std::vector<StoredPrediction>> LoadLivePredictions(Transaction& t, const std::string& date) {
   std::vector<StoredPrediction> out;
-  RETURN_IF_ERROR(t.Query(
-      "SELECT prediction_id, system_id, model_version, game_id, player_id, player_name, team, opponent, home, "
-      "predicted_points, line, edge, prob_over, sportsbook, line_source, confidence, over_price, under_price, "
-      "was_line_fallback, recommendation, line_captured_at, quality_tier FROM player_prop_predictions WHERE "
-      "game_date = ? AND "
-      "superseded_by IS NULL ORDER BY game_id, team, player_name, system_id, prediction_id",
-      {date}, [&](const Row& r) {
-        StoredPrediction p;
-        p.id = r.Int(0);
-        p.system = r.Text(1);
-        p.version = r.Text(2);
-        p.game_id = r.Text(3);
-        p.player_id = r.Text(4);
-        p.player = r.Text(5);
-        p.team = r.Text(6);
-        p.opponent = r.Text(7);
-        p.home = static_cast<int>(r.Int(8));
-        p.predicted = r.OptDouble(9);
-        p.line = r.OptDouble(10);
-        p.edge = r.OptDouble(11);
-        p.prob = r.OptDouble(12);
-        p.book = r.OptText(13);
-        p.source = r.OptText(14);
-        p.confidence = r.OptText(15);
-        p.over = r.OptInt(16);
-        p.under = r.OptInt(17);
-        p.fallback = r.Int(18) != 0;
-        p.recommendation = r.Text(19);
-        p.line_at = r.OptInt(20);
-        p.quality_tier = r.OptText(21);
-        out.push_back(std::move(p));
-        return OkStatus();
-      }));
+  RETURN_IF_ERROR(
+      t.Query("SELECT prediction_id, system_id, model_version, game_id, player_id, player_name, team, opponent, home, "
+              "predicted_points, line, edge, prob_over, sportsbook, line_source, confidence, over_price, under_price, "
+              "was_line_fallback, recommendation, line_captured_at, quality_tier FROM player_prop_predictions WHERE "
+              "game_date = ? AND "
+              "superseded_by IS NULL ORDER BY game_id, team, player_name, system_id, prediction_id",
+              {date}, [&](const Row& r) {
+                StoredPrediction p;
+                p.id = r.Int(0);
+                p.system = r.Text(1);
+                p.version = r.Text(2);
+                p.game_id = r.Text(3);
+                p.player_id = r.Text(4);
+                p.player = r.Text(5);
+                p.team = r.Text(6);
+                p.opponent = r.Text(7);
+                p.home = static_cast<int>(r.Int(8));
+                p.predicted = r.OptDouble(9);
+                p.line = r.OptDouble(10);
+                p.edge = r.OptDouble(11);
+                p.prob = r.OptDouble(12);
+                p.book = r.OptText(13);
+                p.source = r.OptText(14);
+                p.confidence = r.OptText(15);
+                p.over = r.OptInt(16);
+                p.under = r.OptInt(17);
+                p.fallback = r.Int(18) != 0;
+                p.recommendation = r.Text(19);
+                p.line_at = r.OptInt(20);
+                p.quality_tier = r.OptText(21);
+                out.push_back(std::move(p));
+                return OkStatus();
+              }));
   return out;
 }
 
@@ -285,8 +285,9 @@ class PredictionProcessor final : public engine::Processor {
     DatePredictions& preds = *predicted;
     ctx.records_in = static_cast<int64_t>(in.rows.size());
     ctx.expected_min_rows = preds.players > 0 ? 1 : 0;
-    ctx.details = "{\"players\":" + std::to_string(preds.players) + ",\"players_out\":" +
-                  std::to_string(preds.players_out) + ",\"not_production_ready\":" + std::to_string(preds.not_ready) +
+    ctx.details = "{\"players\":" + std::to_string(preds.players) +
+                  ",\"players_out\":" + std::to_string(preds.players_out) +
+                  ",\"not_production_ready\":" + std::to_string(preds.not_ready) +
                   ",\"no_line\":" + std::to_string(preds.no_line) + ",\"quality_tier\":\"" + quality.tier +
                   "\",\"players_with_lines\":" + std::to_string(quality.expected) +
                   ",\"production_ready_with_lines\":" + std::to_string(quality.ready) + ",\"model\":\"" +
@@ -300,12 +301,15 @@ class PredictionProcessor final : public engine::Processor {
                              "superseded_by IS NULL",
                              {date})
                           .status());
-      ASSIGN_OR_RETURN(auto st, t.Prepare(
-          "INSERT INTO player_prop_predictions (run_id, system_id, model_version, feature_version, game_date, "
-          "game_id, player_id, player_name, team, opponent, home, predicted_points, prob_over, line, over_price, "
-          "under_price, sportsbook, line_source, was_line_fallback, line_captured_at, recommendation, edge, "
-          "confidence, reason, created_at, quality_tier) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-          "?, ?, ?, ?, ?, ?, ?, ?)"));
+      ASSIGN_OR_RETURN(
+          auto st,
+          t.Prepare(
+              "INSERT INTO player_prop_predictions (run_id, system_id, model_version, feature_version, game_date, "
+              "game_id, player_id, player_name, team, opponent, home, predicted_points, prob_over, line, over_price, "
+              "under_price, sportsbook, line_source, was_line_fallback, line_captured_at, recommendation, edge, "
+              "confidence, reason, created_at, quality_tier) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+              "?, ?, "
+              "?, ?, ?, ?, ?, ?, ?, ?)"));
       auto opt = [](double v) { return std::isnan(v) ? store::Param() : store::Param(v); };
       auto text = [](const std::string& s) { return s.empty() ? store::Param() : store::Param(s); };
       for (const Prediction& p : preds.predictions) {
@@ -350,25 +354,12 @@ class PredictionProcessor final : public engine::Processor {
   }
 
  private:
-  // The configured model, reloaded when the file changes; null when none is configured.
-  // The configured model for `date`, reloaded when its file changes; null when none is configured.
-  // A directory holds models named points-YYYY-MM-DD.json (`nbaprops train` names them so): the
-  // newest one trained until `date` or earlier is used, none means moving_average only.
+  // The model in force for `date` (FindModelInForce), reloaded when its file changes; null when
+  // none is configured or a directory holds none trained until `date`.
   StatusOr<std::shared_ptr<const Model>> CurrentModel(const std::string& date) {
     if (model_path_.empty()) return std::shared_ptr<const Model>();
-    std::error_code ec;
-    std::string file = model_path_;
-    if (std::filesystem::is_directory(model_path_, ec)) {
-      std::string best;
-      for (const auto& e : std::filesystem::directory_iterator(model_path_, ec)) {
-        std::string name = e.path().filename().string();
-        if (name.size() != 22 || name.rfind("points-", 0) != 0 || name.substr(17) != ".json") continue;
-        std::string until = name.substr(7, 10);
-        if (IsIsoDate(until) && until <= date && until > best) best = until;
-      }
-      if (best.empty()) return std::shared_ptr<const Model>();
-      file = model_path_ + "/points-" + best + ".json";
-    }
+    const std::string file = FindModelInForce(model_path_, date).file;
+    if (file.empty()) return std::shared_ptr<const Model>();
     struct stat st {};
     if (::stat(file.c_str(), &st) != 0) {
       return InvalidArgumentError("predictions.model_path '" + file +
