@@ -208,16 +208,14 @@ StatusOr<std::string> AddAliasJson(engine::Runner& runner, const std::string& bo
         "the body needs non-empty strings \"name\" (as the source writes it) and "
         "\"player_id\" (see `nbaprops registry players NAME`)");
   }
-  ASSIGN_OR_RETURN(auto res, pipeline::AddManualAlias(runner, *name, *player));
-  int64_t failed = 0;
-  for (const auto& o : res.outcomes) failed += o.status.ok() ? 0 : 1;
+  ASSIGN_OR_RETURN(auto res, pipeline::AddManualAlias(runner, *name, *player, /*run_now=*/false));
   return json{{"name", *name},
               {"player_id", res.player_id},
               {"canonical_name", res.canonical_name},
               {"rows_resolved", res.rows_resolved},
               {"requeued_dates", res.requeued_dates},
-              {"runs_executed", res.outcomes.size()},
-              {"runs_failed", failed}}
+              {"queued_run_ids", res.queued_runs},
+              {"status", "queued"}}
       .dump(2);
 }
 

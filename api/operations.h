@@ -50,8 +50,9 @@ StatusOr<std::string> RetryDeadLetterJson(store::Store& store, int64_t id, int64
 StatusOr<std::string> DiscardDeadLetterJson(store::Store& store, int64_t id, int64_t now_ms);
 
 // POST /v1/registry/aliases with body {"name": "...", "player_id": "..."}:
-// pipeline::AddManualAlias (records the alias, resolves stored rows, re-runs phase 3 for the
-// affected dates before answering).
+// pipeline::AddManualAlias without running anything: records the alias, resolves stored rows,
+// queues phase 3 of the affected dates and answers at once (202) with the queued run ids; the
+// workers of `serve` (or `worker` processes) run them.
 StatusOr<std::string> AddAliasJson(engine::Runner& runner, const std::string& body);
 
 }  // namespace nbaprops::api

@@ -63,9 +63,10 @@ void ReplyFailure(httplib::Response& res, const Failure& f) {
   res.set_content(ErrorBody(f.status.message()), kJson);
 }
 
-void Reply(httplib::Response& res, const StatusOr<std::string>& body, const char* content_type = kJson) {
+void Reply(httplib::Response& res, const StatusOr<std::string>& body, const char* content_type = kJson,
+           int ok_status = 200) {
   if (!body.ok()) return ReplyFailure(res, {body.status()});
-  res.status = 200;
+  res.status = ok_status;
   res.set_content(*body, content_type);
 }
 
@@ -271,9 +272,10 @@ class ApiServer::Impl {
              ASSIGN_OR_RETURN(int64_t id, IdParam(req));
              return DiscardDeadLetterJson(runner_.store(), id, Now());
            }));
-    s.Post("/v1/registry/aliases", Mutating([this](const httplib::Request& req) -> StatusOr<std::string> {
-             return AddAliasJson(runner_, req.body);
-           }));
+    s.Post("/v1/registry/aliases",
+           Mutating(
+               [this](const httplib::Request& req) -> StatusOr<std::string> { return AddAliasJson(runner_, req.body); },
+               202));
   }
 
   // GET of an exported document kind/{date|today}.json, from memory (api/export_cache.h).
@@ -332,10 +334,11 @@ class ApiServer::Impl {
   }
 
   using MutatingFn = std::function<StatusOr<std::string>(const httplib::Request&)>;
-  httplib::Server::Handler Mutating(MutatingFn fn) {
-    return [this, fn = std::move(fn)](const httplib::Request& req, httplib::Response& res) {
+  // ok_status: 200, or 202 where the request only queues work.
+  httplib::Server::Handler Mutating(MutatingFn fn, int ok_status = 200) {
+    return [this, fn = std::move(fn), ok_status](const httplib::Request& req, httplib::Response& res) {
       if (auto refused = CheckToken(req)) return ReplyFailure(res, {*refused, true});
-      Reply(res, fn(req));
+      Reply(res, fn(req), kJson, ok_status);
     };
   }
 

@@ -528,11 +528,28 @@ TEST_F(ServerTest, RetryAndDiscardDeadLettersWithTheToken) {
 }
 
 TEST_F(ServerTest, RegistryAliasWithTheToken) {
-  // Only the alias's own work should run when the endpoint drains the queue.
   Exec("UPDATE processor_runs SET status = 'skipped' WHERE status = 'queued'");
+  Exec(
+      "INSERT INTO raw_player_props (captured_at, game_date, name_key, player_name, sportsbook, market, line, source, "
+      "payload_id) VALUES (1, '2024-01-31', 'nic claxton', 'Nic Claxton', 'underdog', 'points', 9.5, 'underdog', 1)");
+  // Answered at once: the affected dates are queued for the workers, nothing runs in the request.
   auto r = Post("/v1/registry/aliases", "{\"name\": \"Nic Claxton\", \"player_id\": \"1629651\"}");
-  ASSERT_EQ(r->status, 200) << r->body;
-  EXPECT_EQ(Json(r)["canonical_name"], "Nicolas Claxton");
+  ASSERT_EQ(r->status, 202) << r->body;
+  const auto body = Json(r);
+  EXPECT_EQ(body["canonical_name"], "Nicolas Claxton");
+  EXPECT_EQ(body["status"], "queued");
+  const auto& ids = body["queued_run_ids"];
+  EXPECT_EQ(body["requeued_dates"], json::array({"2024-01-31"}));
+  EXPECT_EQ(ids.size(), 5u) << r->body;  // the date's five phase-3 processors
+  for (const auto& id : ids) {
+    EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'queued' AND run_id = " +
+                                 std::to_string(id.get<int64_t>())),
+              1);
+  }
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM processor_runs WHERE status IN ('running', 'succeeded') AND "
+                  "trigger = 'manual'"),
+            0);
   EXPECT_EQ(Count(*store_,
                   "SELECT COUNT(*) FROM reference_player_aliases WHERE player_id = '1629651' AND alias = "
                   "'Nic Claxton'"),

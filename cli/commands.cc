@@ -2,11 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
-#include <algorithm>
 #include <map>
 
 #include "api/status_json.h"
@@ -43,8 +43,10 @@ int OpenEnv(const GlobalOptions& g, bool create, Env* env) {
   if (!config.ok()) return Fail(kExitUsage, config.status().message());
   env->config = *config;
   if (!g.db.empty()) env->config.db_path = g.db;
-  static const std::map<std::string, LogLevel> kLevels = {{"debug", LogLevel::kDebug}, {"info", LogLevel::kInfo},
-                                                          {"warn", LogLevel::kWarn},   {"error", LogLevel::kError},
+  static const std::map<std::string, LogLevel> kLevels = {{"debug", LogLevel::kDebug},
+                                                          {"info", LogLevel::kInfo},
+                                                          {"warn", LogLevel::kWarn},
+                                                          {"error", LogLevel::kError},
                                                           {"off", LogLevel::kOff}};
   SetLogLevel(kLevels.at(env->config.log_level));
   const std::string& path = env->config.db_path;
@@ -90,8 +92,7 @@ void PrintImportResult(const pipeline::ImportResult& r) {
               r.already_imported ? " (already imported; nothing new stored)" : "");
 }
 
-int ImportInto(Env& env, const std::vector<std::string>& paths, std::optional<pipeline::ImportKind> kind,
-               bool quiet) {
+int ImportInto(Env& env, const std::vector<std::string>& paths, std::optional<pipeline::ImportKind> kind, bool quiet) {
   pipeline::Ingestor ingestor(*env.runner);
   int failed = 0, skipped = 0;
   int64_t read = 0, stored = 0, rejected = 0;
@@ -208,8 +209,7 @@ int CmdRun(const GlobalOptions& g, const std::string& date, int phase, bool queu
   return ReportDateRuns({res}, g.quiet);
 }
 
-int CmdBackfill(const GlobalOptions& g, const std::string& from_in, const std::string& to_in, int phase,
-                bool enqueue) {
+int CmdBackfill(const GlobalOptions& g, const std::string& from_in, const std::string& to_in, int phase, bool enqueue) {
   if (!from_in.empty()) {
     if (auto bad = CheckDate(from_in, "--from")) return Fail(kExitUsage, *bad);
   }
@@ -235,8 +235,9 @@ int CmdBackfill(const GlobalOptions& g, const std::string& from_in, const std::s
     return kExitOk;
   }
   Progress progress("backfill", g.quiet);
-  auto results = pipeline::Backfill(*env.runner, from, to, phase,
-                                    [&](int done, int total, const std::string& d) { progress.Update(done, total, d); });
+  auto results = pipeline::Backfill(*env.runner, from, to, phase, [&](int done, int total, const std::string& d) {
+    progress.Update(done, total, d);
+  });
   return ReportDateRuns(results, g.quiet);
 }
 
@@ -308,8 +309,8 @@ int CmdStatus(const GlobalOptions& g, const std::string& date) {
       std::printf("\nexpected vs actual:\n%s", ExpectationsTable(*expected, now_ms).c_str());
     }
     std::string verdict = runs.empty() && expected->empty() ? "nothing has run for this date"
-                          : runs_ok && unmet == 0          ? "complete"
-                                                           : "INCOMPLETE";
+                          : runs_ok && unmet == 0           ? "complete"
+                                                            : "INCOMPLETE";
     if (unmet > 0) {
       verdict += ": " + std::to_string(unmet) + " expectation(s) unmet, " + std::to_string(overdue) +
                  " past due (`nbaprops heal --date " + date + "` re-runs what can be re-run)";
@@ -372,19 +373,19 @@ int CmdRegistryUnresolved(const GlobalOptions& g, const std::string& status) {
   Table t({"id", "source", "name", "normalized", "rows", "status", "examples", "reason"});
   std::string json = "[";
   Status st = env.store->WithRead([&](store::Transaction& tx) {
-    return tx.Query("SELECT id, source, original_name, normalized, occurrences, status, example_games, reason "
-                    "FROM unresolved_player_names WHERE (? = 'all' OR status = ?) AND occurrences > 0 "
-                    "ORDER BY occurrences DESC, id",
-                    {status, status}, [&](const store::Row& r) {
-                      t.Add({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)});
-                      if (json.size() > 1) json += ",";
-                      json += "{\"id\":" + r.Text(0) + ",\"source\":" + api::JsonEscape(r.Text(1)) +
-                              ",\"name\":" + api::JsonEscape(r.Text(2)) + ",\"normalized\":" +
-                              api::JsonEscape(r.Text(3)) + ",\"occurrences\":" + r.Text(4) +
-                              ",\"status\":" + api::JsonEscape(r.Text(5)) + ",\"examples\":" +
-                              api::JsonEscape(r.Text(6)) + ",\"reason\":" + api::JsonEscape(r.Text(7)) + "}";
-                      return OkStatus();
-                    });
+    return tx.Query(
+        "SELECT id, source, original_name, normalized, occurrences, status, example_games, reason "
+        "FROM unresolved_player_names WHERE (? = 'all' OR status = ?) AND occurrences > 0 "
+        "ORDER BY occurrences DESC, id",
+        {status, status}, [&](const store::Row& r) {
+          t.Add({r.Text(0), r.Text(1), r.Text(2), r.Text(3), r.Text(4), r.Text(5), r.Text(6), r.Text(7)});
+          if (json.size() > 1) json += ",";
+          json += "{\"id\":" + r.Text(0) + ",\"source\":" + api::JsonEscape(r.Text(1)) +
+                  ",\"name\":" + api::JsonEscape(r.Text(2)) + ",\"normalized\":" + api::JsonEscape(r.Text(3)) +
+                  ",\"occurrences\":" + r.Text(4) + ",\"status\":" + api::JsonEscape(r.Text(5)) +
+                  ",\"examples\":" + api::JsonEscape(r.Text(6)) + ",\"reason\":" + api::JsonEscape(r.Text(7)) + "}";
+          return OkStatus();
+        });
   });
   if (!st.ok()) return Fail(kExitStore, st.message());
   if (g.json) {
@@ -396,12 +397,20 @@ int CmdRegistryUnresolved(const GlobalOptions& g, const std::string& status) {
   return kExitOk;
 }
 
-int CmdRegistryAlias(const GlobalOptions& g, const std::string& name, const std::string& player_id) {
+int CmdRegistryAlias(const GlobalOptions& g, const std::string& name, const std::string& player_id, bool enqueue) {
   Env env;
   if (int rc = OpenEnv(g, false, &env)) return rc;
-  auto res = pipeline::AddManualAlias(*env.runner, name, player_id);
+  auto res = pipeline::AddManualAlias(*env.runner, name, player_id, !enqueue);
   if (!res.ok()) {
     return Fail(res.status().code() == StatusCode::kNotFound ? kExitUsage : kExitFailed, res.status().message());
+  }
+  if (enqueue) {
+    std::printf(
+        "'%s' is now an alias of %s (%s): %lld stored rows resolved; queued %zu run(s) for %zu date(s); "
+        "`nbaprops serve` or `nbaprops worker` will run them\n",
+        name.c_str(), res->canonical_name.c_str(), player_id.c_str(), static_cast<long long>(res->rows_resolved),
+        res->queued_runs.size(), res->requeued_dates.size());
+    return kExitOk;
   }
   int failed = 0;
   for (const auto& o : res->outcomes) failed += !o.status.ok();
@@ -481,9 +490,10 @@ int CmdDemo(const GlobalOptions& g, const std::string& data_dir_in) {
   std::printf("== summary (%.1fs)\n", secs);
   PrintSummary(*s);
   if (int rc = PrintSeasonRecord(env, walk->from, walk->to)) return rc;
-  std::printf("next: nbaprops report --from %s --to %s --by sportsbook | nbaprops evaluate | nbaprops status "
-              "--date 2024-01-31\n",
-              walk->from.c_str(), walk->to.c_str());
+  std::printf(
+      "next: nbaprops report --from %s --to %s --by sportsbook | nbaprops evaluate | nbaprops status "
+      "--date 2024-01-31\n",
+      walk->from.c_str(), walk->to.c_str());
   return rc_import ? rc_import : rc_runs;
 }
 

@@ -60,7 +60,8 @@ std::string ExpectationsTable(const std::vector<std::pair<int, engine::Expectati
 int CmdRuns(const GlobalOptions& g, const std::string& status, const std::string& processor, const std::string& date,
             int limit);
 int CmdRegistryUnresolved(const GlobalOptions& g, const std::string& status);
-int CmdRegistryAlias(const GlobalOptions& g, const std::string& name, const std::string& player_id);
+// Re-runs the affected dates before returning, or with `enqueue` only queues them.
+int CmdRegistryAlias(const GlobalOptions& g, const std::string& name, const std::string& player_id, bool enqueue);
 int CmdRegistryPlayers(const GlobalOptions& g, const std::string& query);
 int CmdDemo(const GlobalOptions& g, const std::string& data_dir);
 int CmdVersion(const GlobalOptions& g);
@@ -86,7 +87,8 @@ int CmdDlqRetry(const GlobalOptions& g, int64_t id);
 int CmdDlqDiscard(const GlobalOptions& g, int64_t id);
 int CmdBreakers(const GlobalOptions& g);
 // cli/migrate_command.cc: copies a whole database between backends (SQLite file -> PostgreSQL).
-int CmdMigrate(const GlobalOptions& g, const std::string& from, const std::string& to);  // cli/breaker_commands.cc: circuit breakers (--json)
+int CmdMigrate(const GlobalOptions& g, const std::string& from,
+               const std::string& to);  // cli/breaker_commands.cc: circuit breakers (--json)
 
 // cli/model_commands.cc
 int CmdTrain(const GlobalOptions& g, const std::string& until, const std::string& out);

@@ -1,6 +1,5 @@
 // nbaprops: command-line entry point. Parses flags and dispatches to cli/commands.cc.
 #include <CLI/CLI.hpp>
-
 #include <cstdio>
 
 #include "cli/alert_commands.h"
@@ -9,8 +8,9 @@
 
 int main(int argc, char** argv) {
   using namespace nbaprops::cli;
-  CLI::App app{"nbaprops: NBA player-points prop pipeline (ingest -> analytics -> features -> predictions -> "
-               "grading -> export)"};
+  CLI::App app{
+      "nbaprops: NBA player-points prop pipeline (ingest -> analytics -> features -> predictions -> "
+      "grading -> export)"};
   app.require_subcommand(1);
   app.fallthrough();  // global flags are accepted before or after the subcommand
   GlobalOptions g;
@@ -29,8 +29,9 @@ int main(int argc, char** argv) {
   std::string kind;
   auto* imp = app.add_subcommand("import", "import files or directories (recursive; kind detected per file)");
   imp->add_option("paths", paths, "files or directories")->required();
-  imp->add_option("--kind", kind, "force the kind: schedule, box_scores, injuries, player_props, game_lines, players, "
-                                  "rotowire_props, balldontlie_stats, odds_api_event_odds");
+  imp->add_option("--kind", kind,
+                  "force the kind: schedule, box_scores, injuries, player_props, game_lines, players, "
+                  "rotowire_props, balldontlie_stats, odds_api_event_odds");
   imp->callback([&] { rc = CmdImport(g, paths, kind); });
 
   std::string date;
@@ -81,15 +82,17 @@ int main(int argc, char** argv) {
   report->callback([&] { rc = CmdReport(g, from, to, by); });
 
   std::string export_out;
-  auto* exp = app.add_subcommand("export", "write the JSON documents of one date (fail closed: a halt when a phase "
-                                           "is incomplete)");
+  auto* exp = app.add_subcommand("export",
+                                 "write the JSON documents of one date (fail closed: a halt when a phase "
+                                 "is incomplete)");
   exp->add_option("--date", date, "game date YYYY-MM-DD")->required();
   exp->add_option("--out", export_out, "export directory (default [export] dir, exports/)");
   exp->callback([&] { rc = CmdExport(g, date, export_out); });
 
   EvaluateOptions eval;
-  auto* evaluate = app.add_subcommand("evaluate", "walk-forward evaluation: hit rate, ROI, MAE vs baselines, "
-                                                  "calibration; writes JSON and SVG charts");
+  auto* evaluate = app.add_subcommand("evaluate",
+                                      "walk-forward evaluation: hit rate, ROI, MAE vs baselines, "
+                                      "calibration; writes JSON and SVG charts");
   evaluate->add_option("--from", eval.from, "first date (default 2024-01-24)");
   evaluate->add_option("--to", eval.to, "last date (default 2024-04-14)");
   evaluate->add_option("--retrain", eval.retrain, "retrain the model weekly or monthly")
@@ -143,9 +146,10 @@ int main(int argc, char** argv) {
                     "replay: run the scheduler on simulated days from this date (e.g. 2024-01-24)");
   serve->add_option("--speed", serve_opts.speed, "replay speed, simulated seconds per second (default 3600)");
   serve->add_option("--replay-days", serve_opts.replay_days, "replay this many days (default: to the season's end)");
-  auto* http = serve->add_option("--http", serve_opts.http_listen,
-                                 "also serve the HTTP API, /metrics and the dashboard on HOST:PORT (default [http] "
-                                 "listen, 127.0.0.1:8080)")
+  auto* http = serve
+                   ->add_option("--http", serve_opts.http_listen,
+                                "also serve the HTTP API, /metrics and the dashboard on HOST:PORT (default [http] "
+                                "listen, 127.0.0.1:8080)")
                    ->expected(0, 1);
   serve->callback([&] {
     serve_opts.http = http->count() > 0;
@@ -160,13 +164,15 @@ int main(int argc, char** argv) {
   auto* alerts = app.add_subcommand("alerts", "alert channels (Slack, webhook, log file)");
   alerts->require_subcommand(1);
   std::string alert_channel;
-  auto* alerts_test = alerts->add_subcommand("test", "send a test message on every channel (or --channel NAME) and "
-                                                     "print the HTTP result; exit 1 when one failed");
+  auto* alerts_test = alerts->add_subcommand("test",
+                                             "send a test message on every channel (or --channel NAME) and "
+                                             "print the HTTP result; exit 1 when one failed");
   alerts_test->add_option("--channel", alert_channel, "only this channel (a name from [[alerts.channels]])");
   alerts_test->callback([&] { rc = CmdAlertsTest(g, alert_channel); });
 
-  auto* doctor = app.add_subcommand("doctor", "check config, store, migrations, alert channels, schedules, model, "
-                                              "disk; exit 0 only when healthy");
+  auto* doctor = app.add_subcommand("doctor",
+                                    "check config, store, migrations, alert channels, schedules, model, "
+                                    "disk; exit 0 only when healthy");
   doctor->callback([&] { rc = CmdDoctor(g); });
 
   auto* dlq = app.add_subcommand("dlq", "dead letters: runs that will not be retried automatically");
@@ -195,11 +201,15 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"pending", "resolved", "ignored", "all"}));
   unresolved->callback([&] { rc = CmdRegistryUnresolved(g, backlog_status); });
   std::string alias_name, player_id;
-  auto* alias = registry->add_subcommand("alias", "record NAME as another spelling of a player, and re-run the "
-                                                  "dates that were waiting on it");
+  auto* alias = registry->add_subcommand("alias",
+                                         "record NAME as another spelling of a player, and re-run the "
+                                         "dates that were waiting on it");
   alias->add_option("name", alias_name, "the name as the source writes it")->required();
   alias->add_option("--player", player_id, "the player's id (see `nbaprops registry players`)")->required();
-  alias->callback([&] { rc = CmdRegistryAlias(g, alias_name, player_id); });
+  bool alias_enqueue = false;
+  alias->add_flag("--enqueue", alias_enqueue,
+                  "only queue the affected dates' re-runs, for `serve` / `worker` processes to execute");
+  alias->callback([&] { rc = CmdRegistryAlias(g, alias_name, player_id, alias_enqueue); });
   std::string query;
   auto* players = registry->add_subcommand("players", "search registered players by name");
   players->add_option("query", query, "part of a name");

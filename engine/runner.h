@@ -100,6 +100,10 @@ class Runner {
 
   // Called after this process enqueues work (a trigger), so idle workers wake at once.
   void SetWorkListener(std::function<void()> listener) { listener_ = std::move(listener); }
+  // For work enqueued outside the runner (an operator's request): wakes this process's workers.
+  void NotifyWork() const {
+    if (listener_) listener_();
+  }
 
   const EngineOptions& options() const { return options_; }
   const CommitGroup& commit_group() const { return commit_group_; }

@@ -311,7 +311,8 @@ StatusOr<Summary> Summarize(store::Store& store) {
   return s;
 }
 
-StatusOr<AliasResult> AddManualAlias(engine::Runner& runner, const std::string& name, const std::string& player_id) {
+StatusOr<AliasResult> AddManualAlias(engine::Runner& runner, const std::string& name, const std::string& player_id,
+                                     bool run_now) {
   AliasResult res;
   res.player_id = player_id;
   const std::string key = MakeNameKeys(name).full;
@@ -352,12 +353,17 @@ StatusOr<AliasResult> AddManualAlias(engine::Runner& runner, const std::string& 
     for (const std::string& d : dates) {
       for (engine::Processor* p : runner.InOrder(3)) {
         engine::RunStart start{p->name(), p->phase(), d, d, "manual", std::nullopt, 1, 0, std::nullopt};
-        RETURN_IF_ERROR(engine::Ledger::Enqueue(t, start, runner.clock().NowSeconds()).status());
+        ASSIGN_OR_RETURN(int64_t id, engine::Ledger::Enqueue(t, start, runner.clock().NowSeconds()));
+        res.queued_runs.push_back(id);
       }
     }
     return OkStatus();
   }));
   res.requeued_dates.assign(dates.begin(), dates.end());
+  if (!run_now) {
+    runner.NotifyWork();
+    return res;
+  }
   ASSIGN_OR_RETURN(res.outcomes, runner.DrainQueue());
   return res;
 }

@@ -54,7 +54,7 @@ StatusOr<int64_t> EnqueueDates(engine::Runner& runner, const std::string& from, 
 // Queues the root processors of one date inside the caller's transaction (schedule actions);
 // returns how many were queued.
 StatusOr<int64_t> EnqueueDateRoots(store::Transaction& t, engine::Runner& runner, const std::string& date,
-                        const std::string& trigger);
+                                   const std::string& trigger);
 
 // The pipeline's schedules (the times of the system we replace):
 //   predictions_today  08:00 ET, refreshed 13:00 and 18:00 ET (after the 16 and 22 UTC scrapes):
@@ -90,12 +90,16 @@ struct AliasResult {
   std::string player_id, canonical_name;
   int64_t rows_resolved = 0;
   std::vector<std::string> requeued_dates;
-  std::vector<engine::RunOutcome> outcomes;  // the re-queued runs, executed
+  std::vector<int64_t> queued_runs;          // phase 3 of those dates
+  std::vector<engine::RunOutcome> outcomes;  // with run_now: the queue, executed
 };
-// `nbaprops registry alias NAME --player ID`: records NAME as an alias of the player, resolves
-// every stored row that was waiting on that name, marks its backlog entries resolved, and
-// re-queues phase 3 for the affected dates (trigger manual), then runs the queue.
-StatusOr<AliasResult> AddManualAlias(engine::Runner& runner, const std::string& name, const std::string& player_id);
+// `nbaprops registry alias NAME --player ID` and POST /v1/registry/aliases: records NAME as an
+// alias of the player, resolves every stored row that was waiting on that name, marks its
+// backlog entries resolved, and queues phase 3 for the affected dates (trigger manual), all in
+// one transaction. With run_now (the command's default) it then runs the queue; without, it
+// wakes this process's workers and returns (the endpoint: `serve`'s workers do the work).
+StatusOr<AliasResult> AddManualAlias(engine::Runner& runner, const std::string& name, const std::string& player_id,
+                                     bool run_now = true);
 
 }  // namespace nbaprops::pipeline
 

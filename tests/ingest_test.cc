@@ -94,12 +94,14 @@ TEST_P(IngestTest, ImportsADirectoryInDependencyOrderAndCountsEveryRecord) {
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_box_scores WHERE player_id = '203999'"), 1);
   // Rejected: the line without a line. Unresolved: the misspelled name, kept in the backlog.
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM rejected_records WHERE reason LIKE 'odds with no line%'"), 1);
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM unresolved_player_names WHERE status = 'pending' AND "
-                           "original_name = 'Shai Gilgeos Alexandr' AND occurrences = 1"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM unresolved_player_names WHERE status = 'pending' AND "
+                  "original_name = 'Shai Gilgeos Alexandr' AND occurrences = 1"),
             1);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM reference_players"), 3);  // the typo did not become a player
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'parse_payload' AND "
-                           "records_in = records_out + records_rejected"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM processor_runs WHERE processor = 'parse_payload' AND "
+                  "records_in = records_out + records_rejected"),
             4);
 }
 
@@ -137,11 +139,13 @@ TEST_P(IngestTest, BadFilesAreRejectedClearlyAndLeaveEverythingElseAsItWas) {
   EXPECT_NE(r.status.message().find("stats.json"), std::string::npos);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_box_scores"), 2);
   // A permanent error is dead-lettered at once, with the input and what to do.
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'dead' AND "
-                           "error_category = 'bad_input'"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM processor_runs WHERE status = 'dead' AND "
+                  "error_category = 'bad_input'"),
             1);
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM dead_letters WHERE status = 'open' AND processor = 'parse_payload' "
-                           "AND suggested_action LIKE 'fix or replace the input%'"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM dead_letters WHERE status = 'open' AND processor = 'parse_payload' "
+                  "AND suggested_action LIKE 'fix or replace the input%'"),
             1);
 }
 
@@ -161,8 +165,10 @@ TEST_P(IngestTest, RealMergeConflictSnapshotStoresTheGoodRowsAndKeepsTheRest) {
   EXPECT_NE(r.status.message().find("20240126T174858Z_2cc4293889.csv"), std::string::npos);
   EXPECT_EQ(r.read, r.stored + r.rejected);
   EXPECT_GT(r.rejected, 0);
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM rejected_records WHERE location = "
-                           "'" + path + ":1' AND reason LIKE '%merge-conflict marker%'"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM rejected_records WHERE location = "
+                  "'" +
+                      path + ":1' AND reason LIKE '%merge-conflict marker%'"),
             1);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_box_scores"), box_before);
   // Importing it again re-parses (the last parse failed) and changes nothing.
@@ -175,15 +181,16 @@ TEST_P(IngestTest, AFileWhoseEveryRecordIsBadFailsButKeepsItsRejects) {
   Import(dir_.File("in"));
   Ingestor ing(*runner_);
   auto r = ing.ImportFile(
-      dir_.Write("bad/dates.csv",
-                 std::string("game_id,game_date,tipoff_utc,home_team,away_team,status\n") +
-                     "0022301190,\"APR 14, 2024\",,NYK,CHI,final\n" + "0022301191,2024-04-14,,NYK,\xFF\xFE,final\n"),
+      dir_.Write("bad/dates.csv", std::string("game_id,game_date,tipoff_utc,home_team,away_team,status\n") +
+                                      "0022301190,\"APR 14, 2024\",,NYK,CHI,final\n" +
+                                      "0022301191,2024-04-14,,NYK,\xFF\xFE,final\n"),
       std::nullopt);
   EXPECT_EQ(r.status.code(), StatusCode::kInvalidArgument);
   EXPECT_NE(r.status.message().find("dates.csv:2"), std::string::npos) << r.status.message();
   EXPECT_NE(r.status.message().find("write it as 2024-04-14"), std::string::npos) << r.status.message();
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM rejected_records WHERE location LIKE '%dates.csv:3' AND "
-                           "reason LIKE 'not valid UTF-8%'"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM rejected_records WHERE location LIKE '%dates.csv:3' AND "
+                  "reason LIKE 'not valid UTF-8%'"),
             1);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_schedule"), 1);  // the good game is untouched
 }
@@ -205,13 +212,45 @@ TEST_P(IngestTest, AliasingAnUnresolvedNameResolvesItsRowsAndRequeuesTheDate) {
   EXPECT_EQ(phase3, 5);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_player_props WHERE player_id IS NULL"), 0);
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM unresolved_player_names WHERE status = 'resolved'"), 1);
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'succeeded' "
-                           "AND processor = 'upcoming_player_game_context'"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM processor_runs WHERE status = 'succeeded' "
+                  "AND processor = 'upcoming_player_game_context'"),
             2);
-  EXPECT_EQ(Count(*store_, "SELECT trigger = 'manual' FROM processor_runs WHERE processor = "
-                           "'upcoming_player_game_context' ORDER BY run_id DESC LIMIT 1"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT trigger = 'manual' FROM processor_runs WHERE processor = "
+                  "'upcoming_player_game_context' ORDER BY run_id DESC LIMIT 1"),
             1);
   EXPECT_EQ(AddManualAlias(*runner_, "Someone", "999").status().code(), StatusCode::kNotFound);
+}
+
+// What POST /v1/registry/aliases does: queue the date's phase 3, wake the workers, run nothing.
+TEST_P(IngestTest, AliasingWithoutRunningQueuesTheDateAndWakesTheWorkers) {
+  Import(dir_.File("in"));
+  ASSERT_TRUE(RunDate(*runner_, "2024-01-31", 3, "manual").ok());
+  int woken = 0;
+  runner_->SetWorkListener([&] { ++woken; });
+  auto res = AddManualAlias(*runner_, "Shai Gilgeos Alexandr", "1628983", /*run_now=*/false);
+  runner_->SetWorkListener(nullptr);
+  ASSERT_TRUE(res.ok()) << res.status().ToString();
+  EXPECT_EQ(res->rows_resolved, 1);
+  EXPECT_TRUE(res->outcomes.empty());
+  EXPECT_EQ(woken, 1);
+  ASSERT_EQ(res->queued_runs.size(), 5u);  // the date's five phase-3 processors
+  for (int64_t id : res->queued_runs) {
+    EXPECT_EQ(Count(*store_,
+                    "SELECT COUNT(*) FROM processor_runs WHERE status = 'queued' AND trigger = 'manual' AND "
+                    "partition_key = '2024-01-31' AND phase = 3 AND run_id = " +
+                        std::to_string(id)),
+              1);
+  }
+  // A worker then does the work.
+  auto ran = runner_->DrainQueue();
+  ASSERT_TRUE(ran.ok());
+  for (const auto& o : *ran) EXPECT_TRUE(o.status.ok()) << o.processor << ": " << o.status.ToString();
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM processor_runs WHERE status = 'succeeded' "
+                  "AND processor = 'upcoming_player_game_context'"),
+            2);
 }
 
 TEST_P(IngestTest, TheScrapeScheduleImportsWhatIsNewInTheInbox) {
@@ -227,8 +266,9 @@ TEST_P(IngestTest, TheScrapeScheduleImportsWhatIsNewInTheInbox) {
     auto tick = scheduler.Tick();
     EXPECT_TRUE(tick.ok());
     EXPECT_TRUE((*runner)->DrainQueue().ok());
-    return Count(*store_, "SELECT records_out FROM processor_runs WHERE processor = 'import_inbox' AND "
-                          "status = 'succeeded' ORDER BY run_id DESC LIMIT 1");
+    return Count(*store_,
+                 "SELECT records_out FROM processor_runs WHERE processor = 'import_inbox' AND "
+                 "status = 'succeeded' ORDER BY run_id DESC LIMIT 1");
   };
   EXPECT_EQ(fire_and_run(7), 1);  // 07:00 UTC: the seed file
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM reference_players"), 3);
@@ -237,8 +277,9 @@ TEST_P(IngestTest, TheScrapeScheduleImportsWhatIsNewInTheInbox) {
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_box_scores"), 2);
   EXPECT_EQ(fire_and_run(4), 0);  // 16:00 UTC: nothing new, nothing stored twice
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM raw_payloads"), 2);
-  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'import_inbox' AND trigger = "
-                           "'schedule'"),
+  EXPECT_EQ(Count(*store_,
+                  "SELECT COUNT(*) FROM processor_runs WHERE processor = 'import_inbox' AND trigger = "
+                  "'schedule'"),
             3);
 }
 
