@@ -31,7 +31,7 @@ int CmdAlertsTest(const GlobalOptions& g, const std::string& channel);
 std::vector<engine::AlertChannel> AlertChannelsFrom(const AlertsConfig& config);
 engine::AlertOptions AlertOptionsFrom(const AlertsConfig& config);
 
-// Alert delivery for `serve`: one Dispatcher with its own libcurl client. Either call
+// Alert delivery for `serve` and `worker`: one Dispatcher with its own libcurl client. Either call
 // RunCycle() from a loop, or Start() a thread that runs a cycle every `every_ms` (preferred:
 // a webhook that takes its whole timeout must not hold up the lease reaper). Stop() (or the
 // destructor) joins the thread; what is pending stays in the outbox for the next start.

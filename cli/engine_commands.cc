@@ -12,12 +12,12 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "engine/queue.h"
+#include "engine/reconciler.h"
 #include "engine/scheduler.h"
 #include "engine/worker_pool.h"
-#include "engine/reconciler.h"
-#include "pipeline/pipeline.h"
 #include "pipeline/export.h"
 #include "pipeline/guards.h"
+#include "pipeline/pipeline.h"
 #include "pipeline/plan.h"
 
 namespace nbaprops::cli {
@@ -121,12 +121,22 @@ int RunPool(Env& env, const ServeOptions& o, const char* what, Background* backg
   if (sig > 0) std::fprintf(stderr, "%s: %s received, draining\n", what, sig == SIGTERM ? "SIGTERM" : "SIGINT");
   if (background && background->http) background->http->Stop();
   pool.Stop();
-  std::printf("%s: %lld run(s) executed, %lld failed, %lld lease expiries reaped; %lld committed in a transaction "
-              "shared with other runs\n",
-              what, static_cast<long long>(pool.runs_executed()), static_cast<long long>(pool.runs_failed()),
-              static_cast<long long>(pool.lease_expiries()),
-              static_cast<long long>(env.runner->commit_group().commits()));
+  std::printf(
+      "%s: %lld run(s) executed, %lld failed, %lld lease expiries reaped; %lld committed in a transaction "
+      "shared with other runs\n",
+      what, static_cast<long long>(pool.runs_executed()), static_cast<long long>(pool.runs_failed()),
+      static_cast<long long>(pool.lease_expiries()), static_cast<long long>(env.runner->commit_group().commits()));
   return kExitOk;
+}
+
+// Alert delivery on its own thread, in `serve` and in every `worker`: alerts go out while any
+// process of the system runs (the outbox claims keep each message to one sender). Its own thread,
+// as a slow webhook must not hold up the lease reaper; real time even in a replay (rate limits
+// and Retry-After are real). Null when no channel is configured.
+StatusOr<std::unique_ptr<AlertLoop>> StartAlerts(Env& env) {
+  ASSIGN_OR_RETURN(auto alerts, MakeAlertLoop(env, env.runner->clock()));
+  if (alerts) alerts->Start();
+  return alerts;
 }
 
 }  // namespace
@@ -135,11 +145,8 @@ int CmdServe(const GlobalOptions& g, const ServeOptions& o_in) {
   ServeOptions o = o_in;
   Env env;
   if (int rc = OpenEnv(g, false, &env)) return rc;
-  // Alert delivery on its own thread: a slow webhook must not hold up the lease reaper. Real time
-  // even in a replay (rate limits and Retry-After are real). Null when no channel is configured.
-  auto alerts = MakeAlertLoop(env, env.runner->clock());
+  auto alerts = StartAlerts(env);
   if (!alerts.ok()) return Fail(kExitUsage, alerts.status().message());
-  if (*alerts) (*alerts)->Start();
   pipeline::PipelinePlanner planner(pipeline::PlanOptionsFrom(env.config, *env.runner));
   const engine::ReconcilerOptions ro = pipeline::ReconcilerOptionsFrom(env.config);
   Background background;
@@ -205,6 +212,8 @@ int CmdServe(const GlobalOptions& g, const ServeOptions& o_in) {
 int CmdWorker(const GlobalOptions& g, const ServeOptions& o) {
   Env env;
   if (int rc = OpenEnv(g, false, &env)) return rc;
+  auto alerts = StartAlerts(env);
+  if (!alerts.ok()) return Fail(kExitUsage, alerts.status().message());
   return RunPool(env, o, "worker");
 }
 
@@ -242,12 +251,13 @@ int CmdDlqShow(const GlobalOptions& g, int64_t id) {
     return OkStatus();
   });
   if (!st.ok()) return Fail(st.code() == StatusCode::kNotFound ? kExitUsage : kExitStore, st.message());
-  std::printf("dead letter %lld [%s]\n  processor   %s\n  partition   %s\n  input       %s\n  category    %s\n"
-              "  error       %s\n  do          %s\n  seen        %lld time(s), first %s, last %s\n  run history:\n",
-              static_cast<long long>(d->id), d->status.c_str(), d->processor.c_str(), d->partition_key.c_str(),
-              d->input_ref.c_str(), d->category.c_str(), d->error.c_str(), d->suggested_action.c_str(),
-              static_cast<long long>(d->count), FormatIsoTimestamp(d->first_seen).c_str(),
-              FormatIsoTimestamp(d->last_seen).c_str());
+  std::printf(
+      "dead letter %lld [%s]\n  processor   %s\n  partition   %s\n  input       %s\n  category    %s\n"
+      "  error       %s\n  do          %s\n  seen        %lld time(s), first %s, last %s\n  run history:\n",
+      static_cast<long long>(d->id), d->status.c_str(), d->processor.c_str(), d->partition_key.c_str(),
+      d->input_ref.c_str(), d->category.c_str(), d->error.c_str(), d->suggested_action.c_str(),
+      static_cast<long long>(d->count), FormatIsoTimestamp(d->first_seen).c_str(),
+      FormatIsoTimestamp(d->last_seen).c_str());
   for (const auto& r : runs) {
     std::printf("    run %lld attempt %d %s (%s)%s%s\n", static_cast<long long>(r.run_id), r.attempt, r.status.c_str(),
                 r.trigger.c_str(), r.error_category.empty() ? "" : ": ", r.error_category.c_str());
@@ -283,9 +293,8 @@ int CmdDlqRetry(const GlobalOptions& g, int64_t id) {
 int CmdDlqDiscard(const GlobalOptions& g, int64_t id) {
   Env env;
   if (int rc = OpenEnv(g, false, &env)) return rc;
-  Status st = env.store->WithWrite([&](store::Transaction& t) {
-    return engine::Queue::DiscardDeadLetter(t, id, env.runner->clock().NowMillis());
-  });
+  Status st = env.store->WithWrite(
+      [&](store::Transaction& t) { return engine::Queue::DiscardDeadLetter(t, id, env.runner->clock().NowMillis()); });
   if (!st.ok()) return Fail(st.code() == StatusCode::kNotFound ? kExitUsage : kExitFailed, st.message());
   std::printf("dead letter %lld discarded\n", static_cast<long long>(id));
   return kExitOk;

@@ -4,17 +4,19 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
 #include <thread>
 
-#include <array>
-#include <map>
-#include <cstdio>
-#include <string>
-
-#include <nlohmann/json.hpp>
-
+#include "engine/incidents.h"
+#include "tests/process_util.h"
 #include "tests/test_util.h"
 
 namespace nbaprops {
@@ -89,7 +91,8 @@ TEST(CliTest, UnknownConfigKeysAreRejected) {
 TEST(CliTest, ImportRunStatusOnASmallDirectory) {
   TempDir dir;
   dir.Write("in/schedule.csv", kOneGameSchedule);
-  dir.Write("in/box.csv", std::string(kOneGameBox) + "0022300653,2024-01-31,OKC,1628983,Shai Gilgeous-Alexander,36,8\n");  // a duplicate row
+  dir.Write("in/box.csv", std::string(kOneGameBox) +
+                              "0022300653,2024-01-31,OKC,1628983,Shai Gilgeous-Alexander,36,8\n");  // a duplicate row
   std::string db = " --db " + dir.File("a.db");
   ASSERT_EQ(RunCli("init" + db).code, 0);
   Result imp = RunCli("import " + dir.File("in") + db);
@@ -116,9 +119,11 @@ TEST(CliTest, ImportRunStatusOnASmallDirectory) {
   // A bad write loses the date's summaries: status says so and exits 1; heal re-runs the step.
   {
     auto store = testing::OpenTestStore(dir.File("a.db"));
-    ASSERT_TRUE(store->WithWrite([](store::Transaction& t) {
-                       return t.Exec("DELETE FROM analytics_player_game_summary").status();
-                     }).ok());
+    ASSERT_TRUE(store
+                    ->WithWrite([](store::Transaction& t) {
+                      return t.Exec("DELETE FROM analytics_player_game_summary").status();
+                    })
+                    .ok());
   }
   Result broken = RunCli("status --date 2024-01-31" + db);
   EXPECT_EQ(broken.code, 1) << broken.out;
@@ -136,8 +141,9 @@ TEST(CliTest, ImportRunStatusOnASmallDirectory) {
   EXPECT_EQ(hj["runs_failed"], 0);
   EXPECT_EQ(RunCli("status --date 2024-01-31" + db).code, 0);
   auto store = testing::OpenTestStore(dir.File("a.db"));
-  EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE trigger = 'self_heal' AND status = "
-                                   "'succeeded'"),
+  EXPECT_EQ(testing::Count(*store,
+                           "SELECT COUNT(*) FROM processor_runs WHERE trigger = 'self_heal' AND status = "
+                           "'succeeded'"),
             1);
   // No external source has run, so there are no breakers yet.
   Result br = RunCli("breakers --json" + db);
@@ -191,32 +197,38 @@ TEST(CliTest, ReplayRunsTheSchedulerOnSimulatedDays) {
   auto store = testing::OpenTestStore(dir.File("a.db"));
   // predictions_today (08:00 ET) and results_yesterday (04:00 ET) fired on the simulated days and
   // their runs (and the runs they triggered) completed.
-  EXPECT_GE(testing::Count(*store, "SELECT COUNT(DISTINCT data_date) FROM processor_runs WHERE trigger = 'schedule' AND "
-                                   "status = 'succeeded' AND data_date IN ('2024-01-30', '2024-01-31')"),
+  EXPECT_GE(testing::Count(*store,
+                           "SELECT COUNT(DISTINCT data_date) FROM processor_runs WHERE trigger = 'schedule' AND "
+                           "status = 'succeeded' AND data_date IN ('2024-01-30', '2024-01-31')"),
             2);
-  EXPECT_GT(testing::Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE trigger = 'upstream' AND status = "
-                                   "'succeeded' AND data_date = '2024-01-30'"),
+  EXPECT_GT(testing::Count(*store,
+                           "SELECT COUNT(*) FROM processor_runs WHERE trigger = 'upstream' AND status = "
+                           "'succeeded' AND data_date = '2024-01-30'"),
             0);
   EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE status IN ('queued', 'running')"), 0);
   EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM analytics_player_game_summary WHERE game_date = '2024-01-31'"),
             2);
   // daily_health (07:00 ET) summarized each previous day and kept the summary.
-  EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'daily_health_summary' AND "
-                                   "trigger = 'schedule' AND status = 'succeeded'"),
+  EXPECT_EQ(testing::Count(*store,
+                           "SELECT COUNT(*) FROM processor_runs WHERE processor = 'daily_health_summary' AND "
+                           "trigger = 'schedule' AND status = 'succeeded'"),
             2);
   std::string body;
-  ASSERT_TRUE(store->WithRead([&](store::Transaction& t) -> Status {
-                     ASSIGN_OR_RETURN(auto b, t.QueryText("SELECT body FROM health_summaries WHERE summary_date = "
-                                                          "'2024-01-29'"));
-                     body = b.value_or("");
-                     return OkStatus();
-                   }).ok());
+  ASSERT_TRUE(store
+                  ->WithRead([&](store::Transaction& t) -> Status {
+                    ASSIGN_OR_RETURN(auto b, t.QueryText("SELECT body FROM health_summaries WHERE summary_date = "
+                                                         "'2024-01-29'"));
+                    body = b.value_or("");
+                    return OkStatus();
+                  })
+                  .ok());
   auto summary = nlohmann::json::parse(body, nullptr, false);
   ASSERT_FALSE(summary.is_discarded()) << body;
   EXPECT_EQ(summary["games"]["final"], 1);
   // ...and announced it for the alert channels, once per date.
-  EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM alert_announcements WHERE announcement_key LIKE "
-                                   "'daily_health:2024-01-%' AND body LIKE '%daily health for%'"),
+  EXPECT_EQ(testing::Count(*store,
+                           "SELECT COUNT(*) FROM alert_announcements WHERE announcement_key LIKE "
+                           "'daily_health:2024-01-%' AND body LIKE '%daily health for%'"),
             2);
 }
 
@@ -252,8 +264,9 @@ TEST(CliTest, SigtermDrainsTheRunInHandAndExitsZero) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
   // The run in hand was finished, not abandoned; nothing was claimed after the signal.
   EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE status = 'running'"), 0);
-  EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'player_game_summary' AND "
-                                   "status = 'succeeded'"),
+  EXPECT_EQ(testing::Count(*store,
+                           "SELECT COUNT(*) FROM processor_runs WHERE processor = 'player_game_summary' AND "
+                           "status = 'succeeded'"),
             1);
 }
 
@@ -291,11 +304,13 @@ TEST(CliTest, TrainPredictEvaluateRightAfterImport) {
       if (sys["system"] != "xgboost") continue;
       saw_xgboost = true;
       EXPECT_EQ(sys["predictions"].get<int64_t>(),
-                testing::Count(*store, "SELECT COUNT(*) FROM player_prop_predictions WHERE game_date = '2024-01-31' "
-                                       "AND system_id = 'xgboost' AND superseded_by IS NULL"));
+                testing::Count(*store,
+                               "SELECT COUNT(*) FROM player_prop_predictions WHERE game_date = '2024-01-31' "
+                               "AND system_id = 'xgboost' AND superseded_by IS NULL"));
       EXPECT_EQ(sys["graded"]["wins"].get<int64_t>(),
-                testing::Count(*store, "SELECT COUNT(*) FROM prediction_accuracy WHERE game_date = '2024-01-31' AND "
-                                       "system_id = 'xgboost' AND outcome = 'correct'"));
+                testing::Count(*store,
+                               "SELECT COUNT(*) FROM prediction_accuracy WHERE game_date = '2024-01-31' AND "
+                               "system_id = 'xgboost' AND outcome = 'correct'"));
       EXPECT_EQ(sys["last_14_graded_days"]["days"], 1);
     }
     EXPECT_TRUE(saw_xgboost) << health.out;
@@ -368,11 +383,10 @@ TEST(CliTest, DoctorExitsNonZeroAndSaysWhy) {
   EXPECT_EQ(status["disk (database)"], "ok");
 
   // A log channel that can be written passes; a webhook on a closed port fails its dry request.
-  const std::string cfg = dir.Write("c.toml",
-                                    "[[alerts.channels]]\nname = \"file\"\nkind = \"log\"\npath = \"" +
-                                        dir.File("alerts.jsonl") +
-                                        "\"\n\n[[alerts.channels]]\nname = \"hook\"\nkind = \"webhook\"\n"
-                                        "url_env = \"DOCTOR_TEST_URL\"\nsecret_env = \"DOCTOR_TEST_KEY\"\n");
+  const std::string cfg =
+      dir.Write("c.toml", "[[alerts.channels]]\nname = \"file\"\nkind = \"log\"\npath = \"" + dir.File("alerts.jsonl") +
+                              "\"\n\n[[alerts.channels]]\nname = \"hook\"\nkind = \"webhook\"\n"
+                              "url_env = \"DOCTOR_TEST_URL\"\nsecret_env = \"DOCTOR_TEST_KEY\"\n");
   Result c = RunCli("doctor --config " + cfg + db);
   EXPECT_EQ(c.code, 1) << c.out;  // the URL variable is not set: the config row fails, naming it
   EXPECT_NE(c.out.find("config  FAIL"), std::string::npos) << c.out;
@@ -391,6 +405,62 @@ TEST(CliTest, DoctorExitsNonZeroAndSaysWhy) {
   EXPECT_EQ(by["channel hook (webhook)"].first, "FAIL");
   EXPECT_NE(by["channel hook (webhook)"].second.find("dry request failed"), std::string::npos);
   EXPECT_EQ(c.out.find("127.0.0.1:1/hook"), std::string::npos) << "the URL is a secret: " << c.out;
+}
+
+// Alerts from every process: two `worker` processes and no `serve` still deliver every incident,
+// each exactly once (the outbox claim keeps a message to one sender).
+TEST(CliTest, WorkerProcessesDeliverAlertsEachIncidentOnce) {
+  TempDir dir;
+  const std::string dbf = dir.File("a.db"), log = dir.File("alerts.jsonl");
+  ASSERT_EQ(RunCli("init --db " + dbf).code, 0);
+  const std::string cfg = dir.Write("c.toml",
+                                    "[alerts]\ngroup_window_s = 0\n\n[[alerts.channels]]\nname = \"file\"\n"
+                                    "kind = \"log\"\npath = \"" +
+                                        log + "\"\n");
+  const std::string args = "worker --workers 1 --config " + cfg + " --db " + dbf;
+  const pid_t a = testing::Spawn("", args, dir.File("w1.log")), b = testing::Spawn("", args, dir.File("w2.log"));
+  ASSERT_GT(a, 0);
+  ASSERT_GT(b, 0);
+  auto store = testing::OpenTestStore(dbf);
+  constexpr int kIncidents = 12;
+  for (int i = 0; i < kIncidents; ++i) {
+    ASSERT_TRUE(store
+                    ->WithWrite([&](store::Transaction& t) {
+                      return engine::OpenIncident(t, "test_incident:" + std::to_string(i), "warning",
+                                                  "incident " + std::to_string(i), "", 1'700'000'000'000 + i);
+                    })
+                    .ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  }
+  auto slurp = [&] {
+    std::ifstream in(log);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  auto announced = [&](const std::string& text) {
+    int n = 0;
+    for (int i = 0; i < kIncidents; ++i)
+      n += text.find("\"key\":\"test_incident:" + std::to_string(i) + "\"") != std::string::npos;
+    return n;
+  };
+  for (int i = 0; i < 100 && announced(slurp()) < kIncidents; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a second sender would have sent by now
+  ::kill(a, SIGTERM);
+  ::kill(b, SIGTERM);
+  for (pid_t p : {a, b}) {
+    for (int i = 0; i < 100 && testing::Alive(p); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const std::string text = slurp();
+  EXPECT_EQ(announced(text), kIncidents) << text;
+  for (int i = 0; i < kIncidents; ++i) {
+    const std::string key = "\"key\":\"test_incident:" + std::to_string(i) + "\"";
+    const size_t first = text.find(key);
+    EXPECT_EQ(text.find(key, first + 1), std::string::npos) << key << " announced twice:\n" << text;
+  }
+  EXPECT_EQ(testing::Count(*store, "SELECT COUNT(*) FROM alert_outbox WHERE status <> 'sent' OR attempts <> 1"), 0);
+  EXPECT_GE(testing::Count(*store, "SELECT COUNT(*) FROM alert_outbox"), 1);
 }
 
 }  // namespace
