@@ -1,7 +1,7 @@
-// The HTTP API end to end: a real server on 127.0.0.1 (any free port), a real SQLite file seeded
-// through the engine (runs, a dead letter, incidents, a breaker, deadlines), real export files,
-// and a real HTTP client. /metrics is read by a strict Prometheus text-format parser
-// (api/prom_text_parser.h).
+// The HTTP API end to end (api/server_test_fixture.h: a real server, a seeded SQLite file, real
+// export files, a real client): health, documents, runs and incidents, the token before anything
+// else, the mutating endpoints, start/stop, and the export cache. /metrics: metrics_test.cc; the
+// dashboard: dashboard_test.cc.
 #include "api/server.h"
 
 #include <arpa/inet.h>
@@ -11,20 +11,18 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <optional>
 #include <regex>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "api/export_cache.h"
-#include "api/metrics.h"
 #include "api/prom_text_parser.h"
+#include "api/server_test_fixture.h"
 #include "base/clock.h"
 #include "base/file.h"
 #include "base/strings.h"
@@ -40,218 +38,13 @@ namespace {
 
 using nbaprops::api::prom_text::ParseProm;
 using nbaprops::api::prom_text::PromText;
-using nbaprops::testing::Count;
-using nbaprops::testing::TempDir;
-using nlohmann::json;
-
-constexpr int64_t kNowMs = 1'706'745'600'000;  // 2024-02-01T00:00:00Z
-constexpr char kToken[] = "test-token-0123456789";
-constexpr char kDate[] = "2024-01-31";
-
-TEST(PromParserTest, RejectsWhatTheFormatForbids) {
-  EXPECT_TRUE(ParseProm("# HELP a x\n# TYPE a gauge\na 1\n").errors.empty());
-  EXPECT_FALSE(ParseProm("a 1\n").errors.empty());                                  // no TYPE
-  EXPECT_FALSE(ParseProm("# TYPE a gauge\na{b=\"x\\q\"} 1\n").errors.empty());      // bad escape
-  EXPECT_FALSE(ParseProm("# TYPE a gauge\na{0b=\"x\"} 1\n").errors.empty());        // label name
-  EXPECT_FALSE(ParseProm("# TYPE 1a gauge\n").errors.empty());                      // metric name
-  EXPECT_FALSE(ParseProm("# TYPE a gauge\na 1\na 2\n").errors.empty());             // duplicate
-  EXPECT_FALSE(ParseProm("# TYPE a gauge\n# TYPE b gauge\na 1\n").errors.empty());  // outside block
-  EXPECT_FALSE(ParseProm("# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 3\nh_sum 1\nh_count 4\n")
-                   .errors.empty());  // +Inf != count
-  EXPECT_FALSE(ParseProm("# TYPE h histogram\nh_bucket{le=\"1\"} 2\nh_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n")
-                   .errors.empty());  // not cumulative
-  EXPECT_TRUE(ParseProm("# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 3\nh_sum 1e+03\nh_count 3\n")
-                  .errors.empty());
-  EXPECT_EQ(EscapeLabelValue("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
-}
-
-// ---------------------------------------------------------------------------------------------
-
-class ServerTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    store_ = nbaprops::testing::OpenTestStore(dir_.File("api.db"));
-    auto runner = pipeline::MakeRunner(*store_, clock_, nbaprops::testing::SmallFixtureConfig());
-    ASSERT_TRUE(runner.ok()) << runner.status().ToString();
-    runner_ = std::move(runner).value();
-    Seed();
-    StartServer(kToken);
-  }
-  void TearDown() override {
-    client_.reset();  // closes the keep-alive connection, so Stop() need not wait for it
-    if (server_) server_->Stop();
-  }
-
-  void StartServer(const std::string& token) {
-    client_.reset();
-    if (server_) server_->Stop();
-    ApiServerOptions o;
-    o.export_dir = dir_.File("exports");
-    o.token = token;
-    o.threads = 4;
-    server_ = std::make_unique<ApiServer>(*runner_, o);
-    auto port = server_->Start("127.0.0.1", 0);
-    ASSERT_TRUE(port.ok()) << port.status().ToString();
-    port_ = *port;
-    client_ = std::make_unique<httplib::Client>("127.0.0.1", port_);
-    client_->set_tcp_nodelay(true);
-    client_->set_keep_alive(true);  // one connection: requests are served (and counted) in order
-    client_->set_read_timeout(30, 0);
-  }
-
-  void Exec(const std::string& sql, const store::Params& params = {}) {
-    ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) { return t.Exec(sql, params).status(); }).ok()) << sql;
-  }
-
-  // A run of `processor` for the date in `status`, finished with `duration_ms`.
-  int64_t SeedRun(const std::string& processor, int phase, const std::string& date, const std::string& status,
-                  int64_t duration_ms, const std::string& trigger = "backfill", const std::string& category = "") {
-    int64_t id = 0;
-    EXPECT_TRUE(store_
-                    ->WithWrite([&](store::Transaction& t) -> Status {
-                      engine::RunStart s{processor, phase, date, date, trigger, std::nullopt, 1, 0, std::nullopt};
-                      ASSIGN_OR_RETURN(id, engine::Ledger::Enqueue(t, s, kNowMs / 1000 - 600));
-                      if (status == "queued") return OkStatus();
-                      return t
-                          .Exec(
-                              "UPDATE processor_runs SET status = ?, started_at = ?, finished_at = ?, duration_ms = ?, "
-                              "error_category = ? WHERE run_id = ?",
-                              {status, kNowMs / 1000 - 500, kNowMs / 1000 - 400, duration_ms,
-                               category.empty() ? store::Param() : store::Param(category), id})
-                          .status();
-                    })
-                    .ok());
-    return id;
-  }
-
-  // A run that failed with bad input: dead at once, with a dead letter and its incident.
-  int64_t SeedDeadLetter(const std::string& processor, int phase, const std::string& date) {
-    int64_t run_id = 0;
-    EXPECT_TRUE(store_
-                    ->WithWrite([&](store::Transaction& t) -> Status {
-                      engine::RunStart s{processor, phase, date, date, "backfill", std::nullopt, 1, 0, std::nullopt};
-                      ASSIGN_OR_RETURN(run_id, engine::Ledger::Enqueue(t, s, kNowMs / 1000 - 300));
-                      ASSIGN_OR_RETURN(auto claimed,
-                                       engine::Queue::ClaimRun(t, run_id, "test-worker", kNowMs - 200'000, 30'000, 7));
-                      engine::FailureInfo f;
-                      f.category = engine::FailureCategory::kBadInput;
-                      f.message = "row 7: minutes 'abc' is not a number";
-                      return engine::Queue::ApplyFailure(t, claimed.run, f, kNowMs - 190'000, engine::RetryPolicy{},
-                                                         0.5);
-                    })
-                    .ok());
-    return Count(*store_, "SELECT MAX(id) FROM dead_letters WHERE run_id = " + std::to_string(run_id));
-  }
-
-  void Seed() {
-    // Runs of the date: phase 3 succeeded, one failed attempt, a dead letter, queued work.
-    for (const char* p : {"player_game_summary", "team_offense_game_summary", "team_defense_game_summary"}) {
-      SeedRun(p, 3, kDate, "succeeded", 120);
-    }
-    SeedRun("player_game_summary", 3, "2024-01-30", "succeeded", 4'000);
-    failed_run_ = SeedRun("ml_feature_store", 4, kDate, "failed", 30, "backfill", "source_unavailable");
-    SeedRun("ml_feature_store", 4, "2024-01-30", "failed", 45'000, "retry", "lease_expired");
-    SeedRun("player_daily_cache", 4, "2024-01-30", "succeeded", 15);
-    succeeded_run_ = Count(*store_, "SELECT MIN(run_id) FROM processor_runs");
-    dead_letter_ = SeedDeadLetter("player_prop_predictions", 5, kDate);
-    second_dead_letter_ = SeedDeadLetter("export_predictions", 6, kDate);
-    SeedRun("prediction_accuracy", 5, "2024-01-29", "queued", 0);
-    Exec("UPDATE processor_runs SET not_before = ? WHERE status = 'queued'", {kNowMs + 3'600'000});
-    SeedRun("player_game_summary", 3, "2024-02-01", "queued", 0);
-
-    // Incidents: one from a rule, a broken alert channel, a resolved one.
-    ASSERT_TRUE(store_
-                    ->WithWrite([&](store::Transaction& t) -> Status {
-                      RETURN_IF_ERROR(engine::OpenIncident(t, "deadline_missed:predictions:2024-01-31", "critical",
-                                                           "predictions for 2024-01-31 missed \"their\" <deadline>",
-                                                           "{}", kNowMs - 60'000));
-                      RETURN_IF_ERROR(engine::OpenIncident(t, "alert_channel_broken:slack-ops", "critical",
-                                                           "slack-ops answered 404: the webhook is gone", "", kNowMs));
-                      RETURN_IF_ERROR(
-                          engine::OpenIncident(t, "schedule_missed:old", "warning", "old", "", kNowMs - 9'000'000));
-                      return engine::ResolveIncident(t, "schedule_missed:old", kNowMs - 8'000'000);
-                    })
-                    .ok());
-    Exec(
-        "INSERT INTO circuit_breakers (source, state, consecutive_failures, times_opened, opened_at, next_probe_at, "
-        "last_error, last_change_at) VALUES ('odds_api', 'open', 5, 2, ?, ?, 'HTTP 503', ?)",
-        {kNowMs - 60'000, kNowMs + 60'000, kNowMs - 60'000});
-    Exec(
-        "INSERT INTO deadlines (deadline_key, data_date, due_at, status, met_at, checked_at, details) VALUES "
-        "('results_latency', '2024-01-30', ?, 'met', ?, ?, ?), ('predictions', '2024-01-31', ?, 'missed', NULL, ?, "
-        "'{\"summary\": \"predictions for 2024-01-31 missed\"}')",
-        {kNowMs - 80'000'000, kNowMs - 90'000'000, kNowMs,
-         "{\"latency_box_score_to_graded_s\": 1800, \"latency_box_score_to_exported_s\": 2100}", kNowMs - 3'600'000,
-         kNowMs});
-    Exec(
-        "INSERT INTO prediction_performance_daily (game_date, system_id, predictions, picks, wins, losses, pushes, "
-        "voids, not_graded, units, n_mae, mae_model, mae_line, n_clv) VALUES ('2024-01-29', 'ensemble', 100, 10, 6, "
-        "4, 0, 0, 90, 1.5, 10, 5.0, 4.0, 0), ('2024-01-30', 'ensemble', 100, 8, 3, 5, 0, 0, 92, -2.2, 8, 6.0, 5.5, 0)");
-    Exec(
-        "INSERT INTO unresolved_player_names (source, original_name, normalized, occurrences, example_games, reason, "
-        "status, first_seen, last_seen) VALUES ('underdog', 'Nic Claxton', 'nic claxton', 12, '[]', 'no player "
-        "matches', 'pending', 1, 1)");
-    Exec(
-        "INSERT INTO reference_players (player_id, canonical_name, origin) VALUES ('1629651', 'Nicolas Claxton', "
-        "'test')");
-
-    // Exported documents, as pipeline/export.cc lays them out.
-    const std::string ex = dir_.File("exports");
-    docs_["predictions/2024-01-31.json"] = "{\"schema\": \"nbaprops/predictions/v1\", \"date\": \"2024-01-31\"}\n";
-    docs_["predictions/today.json"] = "{\"schema\": \"nbaprops/predictions/v1\", \"date\": \"2024-02-01\"}\n";
-    docs_["best-bets/today.json"] = "{\"schema\": \"nbaprops/best-bets/v1\", \"picks\": []}\n";
-    docs_["best-bets/2024-01-31.json"] = "{\"schema\": \"nbaprops/best-bets/v1\", \"date\": \"2024-01-31\"}\n";
-    docs_["results/2024-01-31.json"] = "{\"schema\": \"nbaprops/results/v1\", \"date\": \"2024-01-31\"}\n";
-    docs_["systems/performance.json"] = "{\"schema\": \"nbaprops/performance/v1\"}\n";
-    docs_["status.json"] = "{\"schema\": \"nbaprops/status/v1\"}\n";
-    for (const auto& [rel, body] : docs_) {
-      std::filesystem::create_directories(std::filesystem::path(ex + "/" + rel).parent_path());
-      ASSERT_TRUE(WriteFileAtomic(ex + "/" + rel, body).ok());
-    }
-  }
-
-  httplib::Result Get(const std::string& path) { return client_->Get(path.c_str()); }
-  httplib::Result Post(const std::string& path, const std::string& body = "", const std::string& token = kToken) {
-    httplib::Headers h;
-    if (!token.empty()) h.emplace("Authorization", "Bearer " + token);
-    return client_->Post(path.c_str(), h, body, "application/json");
-  }
-  static json Json(const httplib::Result& r) {
-    json j = json::parse(r->body, nullptr, false);
-    EXPECT_FALSE(j.is_discarded()) << r->body;
-    return j;
-  }
-  // The state a refused mutation must leave untouched.
-  std::string Snapshot() {
-    std::string out;
-    EXPECT_TRUE(
-        store_
-            ->WithRead([&](store::Transaction& t) {
-              return t.Query(
-                  "SELECT 'run', run_id, status, trigger FROM processor_runs UNION ALL SELECT 'dl', id, status, "
-                  "category FROM dead_letters UNION ALL SELECT 'alias', 0, player_id, alias FROM "
-                  "reference_player_aliases UNION ALL SELECT 'incident', id, status, incident_key FROM incidents "
-                  "ORDER BY 1, 2",
-                  {}, [&](const store::Row& r) {
-                    for (int i = 0; i < r.size(); ++i) out += r.Text(i) + "|";
-                    out += "\n";
-                    return OkStatus();
-                  });
-            })
-            .ok());
-    return out;
-  }
-
-  TempDir dir_;
-  FakeClock clock_{kNowMs};
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<engine::Runner> runner_;
-  std::unique_ptr<ApiServer> server_;
-  std::unique_ptr<httplib::Client> client_;
-  int port_ = 0;
-  int64_t failed_run_ = 0, succeeded_run_ = 0, dead_letter_ = 0, second_dead_letter_ = 0;
-  std::map<std::string, std::string> docs_;
-};
+using test::Count;
+using test::json;
+using test::kDate;
+using test::kNowMs;
+using test::kToken;
+using test::ServerTest;
+using test::TempDir;
 
 TEST_F(ServerTest, HealthAndReady) {
   auto h = Get("/health");
@@ -566,145 +359,6 @@ TEST_F(ServerTest, RegistryAliasWithTheToken) {
     EXPECT_EQ(b->status, 400) << bad << ": " << b->body;
   }
 }
-
-TEST_F(ServerTest, MetricsAreStrictPrometheusTextWithTheSeededNumbers) {
-  // Alert delivery rows, when the alert tables exist (another part creates them).
-  const bool alert_tables = Count(*store_,
-                                  "SELECT COUNT(*) FROM sqlite_master WHERE name IN ('alert_outbox', "
-                                  "'alert_channels')") == 2;
-  if (alert_tables) {
-    Exec(
-        "INSERT INTO alert_channels (name, kind, state, tokens, tokens_at, created_at) VALUES ('slack-ops', 'slack', "
-        "'broken', 0, 0, 0), ('log', 'log', 'ok', 0, 0, 0)");
-    Exec(
-        "INSERT INTO alert_outbox (channel, incident_ids, event, severity, payload, status, attempts, "
-        "next_attempt_at, created_at) VALUES ('slack-ops', '[1]', 'open', 'critical', '{}', 'dead', 3, 0, 0), "
-        "('log', '[1]', 'open', 'critical', '{}', 'sent', 1, 0, 0), ('log', '[2]', 'open', 'warning', '{}', 'sent', "
-        "2, 0, 0)");
-  }
-  Get("/health");
-  Get("/v1/nothing");
-  auto r = Get("/metrics");
-  ASSERT_TRUE(r);
-  ASSERT_EQ(r->status, 200);
-  EXPECT_EQ(r->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
-  PromText p = ParseProm(r->body);
-  ASSERT_TRUE(p.errors.empty()) << Join(p.errors, "\n") << "\n" << r->body;
-
-  EXPECT_EQ(p.Value("nbaprops_store_up"), 1);
-  EXPECT_EQ(p.Value("nbaprops_runs", {{"processor", "player_game_summary"}, {"status", "succeeded"}}), 2);
-  EXPECT_EQ(p.Value("nbaprops_runs", {{"processor", "ml_feature_store"}, {"status", "failed"}}), 2);
-  EXPECT_EQ(p.Value("nbaprops_runs", {{"processor", "player_prop_predictions"}, {"status", "dead"}}), 1);
-  EXPECT_EQ(p.types["nbaprops_run_duration_seconds"], "histogram");
-  EXPECT_EQ(p.Value("nbaprops_run_duration_seconds_count", {{"processor", "player_game_summary"}}), 2);
-  EXPECT_EQ(p.Value("nbaprops_run_duration_seconds_bucket", {{"processor", "player_game_summary"}, {"le", "0.25"}}), 1);
-  EXPECT_EQ(p.Value("nbaprops_run_duration_seconds_bucket", {{"processor", "player_game_summary"}, {"le", "5"}}), 2);
-  EXPECT_DOUBLE_EQ(*p.Value("nbaprops_run_duration_seconds_sum", {{"processor", "player_game_summary"}}), 4.12);
-  EXPECT_EQ(p.Value("nbaprops_queue_depth", {{"state", "runnable"}}), 1);
-  EXPECT_EQ(p.Value("nbaprops_queue_depth", {{"state", "waiting"}}), 1);
-  EXPECT_EQ(p.Value("nbaprops_lease_expiries_total", {{"processor", "ml_feature_store"}}), 1);
-  EXPECT_EQ(p.Value("nbaprops_retries_total", {{"processor", "ml_feature_store"}}), 1);
-  EXPECT_EQ(p.Value("nbaprops_dead_letters", {{"processor", "player_prop_predictions"}, {"status", "open"}}), 1);
-  EXPECT_EQ(p.Value("nbaprops_incidents_open", {{"severity", "critical"}}), 2);
-  EXPECT_EQ(p.Value("nbaprops_incidents_open_by_kind", {{"kind", "deadline_missed"}, {"severity", "critical"}}), 1);
-  EXPECT_EQ(p.Value("nbaprops_incidents_open_by_kind", {{"kind", "alert_channel_broken"}, {"severity", "critical"}}),
-            1);
-  EXPECT_FALSE(p.Value("nbaprops_incidents_open_by_kind", {{"kind", "schedule_missed"}}));  // resolved
-  EXPECT_EQ(p.Value("nbaprops_running_lease_overdue"), 0);
-  // The model against the line over its latest graded dates: 9-9, MAE (10*5 + 8*6)/18 vs the
-  // line's (10*4 + 8*5.5)/18.
-  EXPECT_EQ(p.Value("nbaprops_model_picks_graded", {{"system", "ensemble"}}), 18);
-  EXPECT_DOUBLE_EQ(*p.Value("nbaprops_model_hit_rate", {{"system", "ensemble"}}), 0.5);
-  EXPECT_DOUBLE_EQ(*p.Value("nbaprops_model_mae_points", {{"system", "ensemble"}}), 98.0 / 18);
-  EXPECT_DOUBLE_EQ(*p.Value("nbaprops_model_line_mae_points", {{"system", "ensemble"}}), 84.0 / 18);
-  EXPECT_EQ(p.Value("nbaprops_alert_channels_broken_incidents"), 1);
-  EXPECT_EQ(p.Value("nbaprops_circuit_breaker_state", {{"source", "odds_api"}, {"state", "open"}}), 1);
-  EXPECT_EQ(p.Value("nbaprops_circuit_breaker_state", {{"source", "odds_api"}, {"state", "closed"}}), 0);
-  EXPECT_EQ(p.Value("nbaprops_circuit_breaker_opened_total", {{"source", "odds_api"}}), 2);
-  EXPECT_EQ(p.Value("nbaprops_deadlines", {{"deadline", "predictions"}, {"status", "missed"}}), 1);
-  EXPECT_EQ(
-      p.Value("nbaprops_deadline_unmet_due_timestamp_seconds", {{"deadline", "predictions"}, {"date", "2024-01-31"}}),
-      (kNowMs - 3'600'000) / 1000);
-  EXPECT_EQ(p.Value("nbaprops_results_latency_seconds_count"), 1);
-  EXPECT_EQ(p.Value("nbaprops_results_latency_seconds_bucket", {{"le", "1800"}}), 0);
-  EXPECT_EQ(p.Value("nbaprops_results_latency_seconds_bucket", {{"le", "3600"}}), 1);
-  EXPECT_EQ(p.Value("nbaprops_results_latency_last_seconds"), 2100);
-  EXPECT_EQ(p.Value("nbaprops_phase_last_success_timestamp_seconds", {{"phase", "3"}}), kNowMs / 1000 - 400);
-  EXPECT_EQ(p.Value("nbaprops_unresolved_player_names", {{"status", "pending"}}), 1);
-  EXPECT_TRUE(p.Value("nbaprops_export_generated_timestamp_seconds", {{"document", "predictions/today.json"}}));
-  EXPECT_EQ(p.Value("nbaprops_http_requests_total", {{"route", "/health"}, {"code", "200"}}), 1);
-  EXPECT_EQ(p.Value("nbaprops_http_requests_total", {{"route", "other"}, {"code", "404"}}), 1);
-  if (alert_tables) {
-    EXPECT_EQ(p.Value("nbaprops_alert_messages", {{"channel", "log"}, {"status", "sent"}}), 2);
-    EXPECT_EQ(p.Value("nbaprops_alert_delivery_attempts_total", {{"channel", "log"}}), 3);
-    EXPECT_EQ(p.Value("nbaprops_alert_delivery_failures_total", {{"channel", "log"}}), 1);
-    EXPECT_EQ(p.Value("nbaprops_alert_delivery_failures_total", {{"channel", "slack-ops"}}), 3);
-    EXPECT_EQ(p.Value("nbaprops_alert_channel_broken", {{"channel", "slack-ops"}}), 1);
-  }
-
-  // A run left running past its lease (its worker died, and no process has reaped it yet) is stuck.
-  Exec("UPDATE processor_runs SET status = 'running', lease_expires_at = ? WHERE processor = 'prediction_accuracy'",
-       {kNowMs - 1});
-  EXPECT_EQ(ParseProm(Get("/metrics")->body).Value("nbaprops_running_lease_overdue"), 1);
-
-  // Without the alert tables (a database from before them) the alert families are left out and
-  // everything else is still there.
-  Exec("DROP TABLE IF EXISTS alert_outbox");
-  Exec("DROP TABLE IF EXISTS alert_channels");
-  auto without = Get("/metrics");
-  ASSERT_EQ(without->status, 200);
-  PromText q = ParseProm(without->body);
-  ASSERT_TRUE(q.errors.empty()) << Join(q.errors, "\n");
-  EXPECT_FALSE(q.types.count("nbaprops_alert_messages"));
-  EXPECT_EQ(q.Value("nbaprops_runs", {{"processor", "player_game_summary"}, {"status", "succeeded"}}), 2);
-  EXPECT_EQ(q.Value("nbaprops_alert_channels_broken_incidents"), 1);
-}
-
-TEST_F(ServerTest, MetricsEscapeLabelValues) {
-  Exec("INSERT INTO circuit_breakers (source, state, last_change_at) VALUES (?, 'closed', 0)",
-       {std::string("we\"ird\\source\nname")});
-  PromText p = ParseProm(Get("/metrics")->body);
-  ASSERT_TRUE(p.errors.empty()) << Join(p.errors, "\n");
-  EXPECT_EQ(p.Value("nbaprops_circuit_breaker_state", {{"source", "we\"ird\\source\nname"}, {"state", "closed"}}), 1);
-}
-
-TEST_F(ServerTest, DashboardShowsThePipelineWithoutExternalAssets) {
-  auto r = Get("/");
-  ASSERT_TRUE(r);
-  ASSERT_EQ(r->status, 200) << r->body;
-  EXPECT_EQ(r->get_header_value("Content-Type"), "text/html; charset=utf-8");
-  const std::string& html = r->body;
-  auto has = [&](const std::string& s) { return html.find(s) != std::string::npos; };
-  EXPECT_TRUE(has("<meta http-equiv=\"refresh\" content=\"30\">"));
-  EXPECT_TRUE(has("<table id=\"grid\">"));
-  // The worst latest run of phase 5 on the date is the dead letter; phase 3 all succeeded.
-  EXPECT_TRUE(has("class=\"cell state-dead\" data-phase=\"5\" data-date=\"2024-01-31\""));
-  EXPECT_TRUE(has("class=\"cell state-succeeded\" data-phase=\"3\" data-date=\"2024-01-31\""));
-  EXPECT_TRUE(has("class=\"cell state-failed\" data-phase=\"4\" data-date=\"2024-01-31\""));
-  EXPECT_TRUE(has("class=\"cell state-queued\" data-phase=\"3\" data-date=\"2024-02-01\""));
-  EXPECT_TRUE(has("<ul id=\"incidents\">"));
-  EXPECT_TRUE(has("data-key=\"deadline_missed:predictions:2024-01-31\""));
-  EXPECT_TRUE(has("predictions for 2024-01-31 missed &quot;their&quot; &lt;deadline&gt;"));  // escaped
-  EXPECT_FALSE(has("schedule_missed:old"));
-  EXPECT_TRUE(
-      has("<ul id=\"alert-channels\"><li class=\"alert-channel severity-critical\" data-channel=\"slack-ops\""));
-  EXPECT_TRUE(has("<div id=\"banner\" class=\"banner\" role=\"alert\">Alert channel broken: slack-ops."));
-  EXPECT_TRUE(has("<table id=\"dead-letters\">"));
-  EXPECT_TRUE(has("<tr data-id=\"" + std::to_string(dead_letter_) + "\">"));
-  EXPECT_TRUE(has("<tr class=\"breaker state-open\" data-source=\"odds_api\">"));
-  EXPECT_TRUE(has("<tr class=\"deadline state-missed\" data-deadline=\"predictions\" data-date=\"2024-01-31\">"));
-  EXPECT_TRUE(has("<div id=\"latency-chart\" class=\"chart\" data-points=\"1\"><svg"));
-  EXPECT_TRUE(has("<div id=\"hit-rate-chart\" class=\"chart\" data-points=\"2\"><svg"));
-  EXPECT_TRUE(has("<div id=\"registry-backlog\" data-pending=\"1\">"));
-  EXPECT_TRUE(has("Nic Claxton"));
-  // Every asset is in the page: no script, no external stylesheet, image or font.
-  EXPECT_FALSE(has("<script"));
-  EXPECT_FALSE(has("src=\""));
-  EXPECT_FALSE(has("<link"));
-  EXPECT_FALSE(has("href=\"http"));
-  EXPECT_FALSE(has("url("));
-}
-
 TEST_F(ServerTest, StartStopAndAddressErrors) {
   EXPECT_TRUE(server_->running());
   EXPECT_EQ(server_->Start("127.0.0.1", 0).status().code(), StatusCode::kFailedPrecondition);
