@@ -11,10 +11,12 @@
 #include "engine/incidents.h"
 #include "engine/ledger.h"
 #include "pipeline/partition.h"
+#include "pipeline/plan.h"
 
 namespace nbaprops::pipeline {
 namespace {
 
+using engine::Expectation;
 using engine::RunContext;
 using store::Param;
 using store::Row;
@@ -25,13 +27,36 @@ int CountPlayed(const std::vector<Game>& games) {
 }
 
 // ---------------------------------------------------------------------------------------------
-class PlayerGameSummaryProcessor final : public engine::Processor {
+class PlayerGameSummaryProcessor final : public engine::Processor, public DeclaresExpectations {
  public:
   explicit PlayerGameSummaryProcessor(const Config& c)
       : alert_below_(c.minutes_alert_below), block_below_(c.minutes_block_below) {}
   std::string name() const override { return "player_game_summary"; }
   int phase() const override { return 3; }
   std::vector<std::string> output_tables() const override { return {"analytics_player_game_summary"}; }
+
+  // After the games: a summary row per player who played, newer than the date's box scores.
+  When expected_when() const override { return When::kAfterGames; }
+  Status Expect(Transaction& t, const PlanDay& d, std::vector<Expectation>* out) const override {
+    const std::string played =
+        "FROM (SELECT DISTINCT game_id, player_id FROM raw_box_scores WHERE game_date = ?1 AND minutes > 0 AND "
+        "player_id IS NOT NULL) b";
+    const std::string summarized =
+        " WHERE EXISTS (SELECT 1 FROM analytics_player_game_summary a WHERE a.game_id = b.game_id AND a.player_id = "
+        "b.player_id)";
+    ASSIGN_OR_RETURN(
+        Expectation e,
+        CountedExpectation(t, name(), d.date, "a summary row per player who played", d.post_due_ms,
+                           "SELECT COUNT(*) " + played, "SELECT COUNT(*) " + played + summarized,
+                           "SELECT b.game_id || ' ' || b.player_id " + played + " WHERE NOT" + summarized.substr(6)));
+    ASSIGN_OR_RETURN(auto mine, LastSuccess(t, name(), d.date));
+    ASSIGN_OR_RETURN(auto box_at, t.QueryInt("SELECT MAX(p.fetched_at) FROM raw_payloads p WHERE p.payload_id IN "
+                                             "(SELECT payload_id FROM raw_box_scores WHERE game_date = ?1)",
+                                             {d.date}));
+    e.stale = mine && box_at && *mine < *box_at;
+    out->push_back(std::move(e));
+    return OkStatus();
+  }
 
   Status Run(RunContext& ctx) override {
     int32_t day;
@@ -75,7 +100,10 @@ class PlayerGameSummaryProcessor final : public engine::Processor {
           });
     }));
     // Team totals for usage rate.
-    struct Totals { double minutes = 0, fga = 0, fta = 0, tov = 0; bool complete = true; };
+    struct Totals {
+      double minutes = 0, fga = 0, fta = 0, tov = 0;
+      bool complete = true;
+    };
     std::map<std::pair<std::string, std::string>, Totals> totals;
     for (const Line& l : lines) {
       Totals& tt = totals[{l.game_id, l.team}];
@@ -154,11 +182,14 @@ class PlayerGameSummaryProcessor final : public engine::Processor {
                                              "{}", now));
       }
       RETURN_IF_ERROR(t.Exec("DELETE FROM analytics_player_game_summary WHERE game_date = ?", {date}).status());
-      ASSIGN_OR_RETURN(auto st, t.Prepare(
-          "INSERT INTO analytics_player_game_summary (game_date, game_id, player_id, player_name, team, opponent, "
-          "home, minutes, points, fgm, fga, fg3m, fg3a, ftm, fta, oreb, dreb, reb, ast, stl, blk, tov, two_pt_points, "
-          "three_pt_points, ft_points, usage_rate, true_shooting, starter, source) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      ASSIGN_OR_RETURN(
+          auto st,
+          t.Prepare(
+              "INSERT INTO analytics_player_game_summary (game_date, game_id, player_id, player_name, team, opponent, "
+              "home, minutes, points, fgm, fga, fg3m, fg3a, ftm, fta, oreb, dreb, reb, ast, stl, blk, tov, "
+              "two_pt_points, "
+              "three_pt_points, ft_points, usage_rate, true_shooting, starter, source) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       int64_t out = 0;
       for (const Line& l : lines) {
         auto git = games.find(l.game_id);
@@ -190,8 +221,9 @@ class PlayerGameSummaryProcessor final : public engine::Processor {
       }
       ctx.records_out = out;
       ctx.records_rejected = unresolved + duplicates;
-      ctx.details = "{\"unresolved_players\":" + std::to_string(unresolved) + ",\"duplicate_rows\":" +
-                    std::to_string(duplicates) + ",\"games_not_in_schedule\":" + std::to_string(not_in_schedule) +
+      ctx.details = "{\"unresolved_players\":" + std::to_string(unresolved) +
+                    ",\"duplicate_rows\":" + std::to_string(duplicates) +
+                    ",\"games_not_in_schedule\":" + std::to_string(not_in_schedule) +
                     ",\"min_minutes_coverage\":" + Fmt(min_coverage) + "}";
       return OkStatus();
     });
@@ -204,10 +236,12 @@ class PlayerGameSummaryProcessor final : public engine::Processor {
 // ---------------------------------------------------------------------------------------------
 // A team-level summary computed in SQL from an upstream table of the same date: one row per
 // team per played game.
-class TeamSqlProcessor final : public engine::Processor {
+class TeamSqlProcessor final : public engine::Processor, public DeclaresExpectations {
  public:
   TeamSqlProcessor(std::string name, std::string input, std::string table, std::string insert_select)
-      : name_(std::move(name)), input_(std::move(input)), table_(std::move(table)),
+      : name_(std::move(name)),
+        input_(std::move(input)),
+        table_(std::move(table)),
         insert_select_(std::move(insert_select)) {}
   std::string name() const override { return name_; }
   int phase() const override { return 3; }
@@ -215,6 +249,16 @@ class TeamSqlProcessor final : public engine::Processor {
   std::vector<std::string> output_tables() const override { return {table_}; }
   // Its commit replaces the date's rows and writes nothing else (Processor::partition_local_commits).
   bool partition_local_commits() const override { return true; }
+
+  // After the games: a row per team per game.
+  When expected_when() const override { return When::kAfterGames; }
+  Status Expect(Transaction& t, const PlanDay& d, std::vector<Expectation>* out) const override {
+    Expectation e{name_, d.date, d.date, "a row per team per game", d.teams, 0, false, d.post_due_ms, ""};
+    ASSIGN_OR_RETURN(e.actual,
+                     CountOf(t, "SELECT COUNT(*) FROM " + table_ + " WHERE game_date = ?1" + d.live_games, d.date));
+    out->push_back(std::move(e));
+    return OkStatus();
+  }
 
   Status Run(RunContext& ctx) override {
     int32_t day;
@@ -278,17 +322,18 @@ struct TeamRest {
 
 StatusOr<std::map<std::string, TeamRest>> RestBefore(Transaction& t, int32_t day) {
   std::map<std::string, TeamRest> rest;
-  RETURN_IF_ERROR(t.Query("SELECT home_team, away_team, game_date FROM raw_schedule WHERE game_date < ? AND "
-                          "game_date >= ? AND status != 'postponed'",
-                          {FormatIsoDate(day), FormatIsoDate(day - 30)}, [&](const Row& r) {
-                            int32_t d = ParseIsoDate(r.Text(2)).value_or(0);
-                            for (const std::string& team : {r.Text(0), r.Text(1)}) {
-                              TeamRest& x = rest[team];
-                              if (!x.last_game || d > *x.last_game) x.last_game = d;
-                              if (d >= day - 7) ++x.games_last_7;
-                            }
-                            return OkStatus();
-                          }));
+  RETURN_IF_ERROR(
+      t.Query("SELECT home_team, away_team, game_date FROM raw_schedule WHERE game_date < ? AND "
+              "game_date >= ? AND status != 'postponed'",
+              {FormatIsoDate(day), FormatIsoDate(day - 30)}, [&](const Row& r) {
+                int32_t d = ParseIsoDate(r.Text(2)).value_or(0);
+                for (const std::string& team : {r.Text(0), r.Text(1)}) {
+                  TeamRest& x = rest[team];
+                  if (!x.last_game || d > *x.last_game) x.last_game = d;
+                  if (d >= day - 7) ++x.games_last_7;
+                }
+                return OkStatus();
+              }));
   return rest;
 }
 
@@ -298,8 +343,9 @@ struct InjuryNote {
 };
 
 // Latest injury status per player for these teams, captured in [cutoff - max_age, cutoff).
-StatusOr<std::map<std::string, std::map<std::string, InjuryNote>>> InjuriesBefore(
-    Transaction& t, const std::vector<Game>& games, int32_t day, int max_age_hours) {
+StatusOr<std::map<std::string, std::map<std::string, InjuryNote>>> InjuriesBefore(Transaction& t,
+                                                                                  const std::vector<Game>& games,
+                                                                                  int32_t day, int max_age_hours) {
   std::map<std::string, std::map<std::string, InjuryNote>> by_team;  // team -> player -> note
   std::map<std::string, int64_t> cutoff;
   int64_t max_cutoff = 0;
@@ -308,21 +354,22 @@ StatusOr<std::map<std::string, std::map<std::string, InjuryNote>>> InjuriesBefor
     max_cutoff = std::max(max_cutoff, Cutoff(g, day));
   }
   const int64_t age = static_cast<int64_t>(max_age_hours) * 3600;
-  RETURN_IF_ERROR(t.Query("SELECT team, player_id, status, captured_at FROM raw_injury_reports WHERE report_date "
-                          "BETWEEN ? AND ? AND player_id IS NOT NULL AND captured_at < ? ORDER BY captured_at",
-                          {FormatIsoDate(day - 2), FormatIsoDate(day), max_cutoff}, [&](const Row& r) {
-                            std::string team = r.Text(0);
-                            auto c = cutoff.find(team);
-                            int64_t at = r.Int(3);
-                            if (c == cutoff.end() || at >= c->second || at < c->second - age) return OkStatus();
-                            by_team[team][r.Text(1)] = {r.Text(2), at};
-                            return OkStatus();
-                          }));
+  RETURN_IF_ERROR(
+      t.Query("SELECT team, player_id, status, captured_at FROM raw_injury_reports WHERE report_date "
+              "BETWEEN ? AND ? AND player_id IS NOT NULL AND captured_at < ? ORDER BY captured_at",
+              {FormatIsoDate(day - 2), FormatIsoDate(day), max_cutoff}, [&](const Row& r) {
+                std::string team = r.Text(0);
+                auto c = cutoff.find(team);
+                int64_t at = r.Int(3);
+                if (c == cutoff.end() || at >= c->second || at < c->second - age) return OkStatus();
+                by_team[team][r.Text(1)] = {r.Text(2), at};
+                return OkStatus();
+              }));
   return by_team;
 }
 
 // ---------------------------------------------------------------------------------------------
-class UpcomingTeamContextProcessor final : public engine::Processor {
+class UpcomingTeamContextProcessor final : public engine::Processor, public DeclaresExpectations {
  public:
   explicit UpcomingTeamContextProcessor(const Config& c) : max_age_hours_(c.injury_max_age_hours) {}
   std::string name() const override { return "upcoming_team_game_context"; }
@@ -330,6 +377,18 @@ class UpcomingTeamContextProcessor final : public engine::Processor {
   std::vector<std::string> output_tables() const override { return {"analytics_upcoming_team_game_context"}; }
   // Its commit replaces the date's rows and writes nothing else (Processor::partition_local_commits).
   bool partition_local_commits() const override { return true; }
+
+  // Before the games: a context row per team playing.
+  When expected_when() const override { return When::kBeforeGames; }
+  Status Expect(Transaction& t, const PlanDay& d, std::vector<Expectation>* out) const override {
+    Expectation e{name(), d.date, d.date, "a context row per team playing", d.teams, 0, false, d.pre_due_ms, ""};
+    ASSIGN_OR_RETURN(
+        e.actual,
+        CountOf(t, "SELECT COUNT(*) FROM analytics_upcoming_team_game_context WHERE game_date = ?1" + d.live_games,
+                d.date));
+    out->push_back(std::move(e));
+    return OkStatus();
+  }
 
   Status Run(RunContext& ctx) override {
     int32_t day;
@@ -348,23 +407,26 @@ class UpcomingTeamContextProcessor final : public engine::Processor {
       ASSIGN_OR_RETURN(injuries, InjuriesBefore(t, games, day, max_age_hours_));
       for (const Game& g : games) {
         // Only lines captured before tip-off; a closing line without a capture time is not used.
-        RETURN_IF_ERROR(t.Query("SELECT spread_home, total FROM raw_game_lines WHERE game_date = ? AND home_team = ? "
-                                "AND away_team = ? AND captured_at IS NOT NULL AND captured_at < ? "
-                                "ORDER BY captured_at DESC LIMIT 1",
-                                {date, g.home, g.away, Cutoff(g, day)}, [&](const Row& r) {
-                                  lines[g.game_id] = {r.OptDouble(0), r.OptDouble(1)};
-                                  return OkStatus();
-                                }));
+        RETURN_IF_ERROR(
+            t.Query("SELECT spread_home, total FROM raw_game_lines WHERE game_date = ? AND home_team = ? "
+                    "AND away_team = ? AND captured_at IS NOT NULL AND captured_at < ? "
+                    "ORDER BY captured_at DESC LIMIT 1",
+                    {date, g.home, g.away, Cutoff(g, day)}, [&](const Row& r) {
+                      lines[g.game_id] = {r.OptDouble(0), r.OptDouble(1)};
+                      return OkStatus();
+                    }));
       }
       return OkStatus();
     }));
     ctx.expected_min_rows = 2 * static_cast<int64_t>(games.size());
     return ctx.CommitOutput([&](Transaction& t) -> Status {
       RETURN_IF_ERROR(t.Exec("DELETE FROM analytics_upcoming_team_game_context WHERE game_date = ?", {date}).status());
-      ASSIGN_OR_RETURN(auto st, t.Prepare(
-          "INSERT INTO analytics_upcoming_team_game_context (game_date, game_id, team, opponent, home, tipoff_utc, "
-          "days_rest, back_to_back, games_last_7, players_out, players_questionable, spread, total) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      ASSIGN_OR_RETURN(
+          auto st,
+          t.Prepare(
+              "INSERT INTO analytics_upcoming_team_game_context (game_date, game_id, team, opponent, home, tipoff_utc, "
+              "days_rest, back_to_back, games_last_7, players_out, players_questionable, spread, total) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       int64_t n = 0;
       for (const Game& g : games) {
         for (const std::string& team : {g.home, g.away}) {
@@ -398,7 +460,7 @@ class UpcomingTeamContextProcessor final : public engine::Processor {
 };
 
 // ---------------------------------------------------------------------------------------------
-class UpcomingPlayerContextProcessor final : public engine::Processor {
+class UpcomingPlayerContextProcessor final : public engine::Processor, public DeclaresExpectations {
   // How far back to look for a team's last N games; 10 NBA games span at most ~25 days outside
   // the All-Star break.
   static constexpr int kRosterWindowDays = 35;
@@ -409,6 +471,32 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
  public:
   explicit UpcomingPlayerContextProcessor(const Config& c)
       : roster_games_(c.upcoming_roster_games), max_age_hours_(c.injury_max_age_hours) {}
+  // Before the games: player context rows for every team playing. Rosters come from a team's
+  // earlier games this season, so a team's first game has none.
+  When expected_when() const override { return When::kBeforeGames; }
+  Status Expect(Transaction& t, const PlanDay& d, std::vector<Expectation>* out) const override {
+    Expectation e{name(), d.date, d.date, "player context rows for every team playing with a game earlier this season",
+                  0,      0,      false,  d.pre_due_ms,
+                  ""};
+    ASSIGN_OR_RETURN(
+        e.expected,
+        CountOf(t,
+                "SELECT COUNT(*) FROM (SELECT home_team AS team FROM raw_schedule WHERE game_date = ?1 AND status != "
+                "'postponed' UNION ALL SELECT away_team FROM raw_schedule WHERE game_date = ?1 AND status != "
+                "'postponed') d WHERE EXISTS (SELECT 1 FROM raw_schedule e WHERE e.status = 'final' AND e.game_date < "
+                "?1 AND e.game_date >= '" +
+                    FormatIsoDate(SeasonStart(d.day)) +
+                    "' AND (e.home_team = d.team OR "
+                    "e.away_team = d.team))",
+                d.date));
+    ASSIGN_OR_RETURN(e.actual, CountOf(t,
+                                       "SELECT COUNT(DISTINCT game_id || team) FROM "
+                                       "analytics_upcoming_player_game_context WHERE game_date = ?1" +
+                                           d.live_games,
+                                       d.date));
+    out->push_back(std::move(e));
+    return OkStatus();
+  }
   std::string name() const override { return "upcoming_player_game_context"; }
   int phase() const override { return 3; }
   std::vector<std::string> inputs() const override { return {"player_game_summary"}; }
@@ -438,7 +526,7 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
     std::map<std::string, const Game*> game_of_team;
     std::map<std::string, TeamRest> rest;
     std::map<std::string, std::map<std::string, InjuryNote>> injuries;
-    std::map<std::string, Candidate> cand;  // player_id -> candidate
+    std::map<std::string, Candidate> cand;                     // player_id -> candidate
     std::map<std::string, std::map<std::string, Prop>> props;  // player_id -> book -> latest
     struct Snapshot {
       std::string player_id, game_id, book;
@@ -464,15 +552,16 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
       const std::string since = FormatIsoDate(day - kRosterWindowDays);
       std::map<std::string, std::set<int32_t>> team_dates;
       std::set<std::string> window;
-      RETURN_IF_ERROR(t.Query("SELECT home_team, away_team, game_date FROM raw_schedule WHERE game_date < ? AND "
-                              "game_date >= ? AND status = 'final'",
-                              {date, since}, [&](const Row& r) {
-                                int32_t d = ParseIsoDate(r.Text(2)).value_or(0);
-                                team_dates[r.Text(0)].insert(d);
-                                team_dates[r.Text(1)].insert(d);
-                                window.insert(r.Text(2));
-                                return OkStatus();
-                              }));
+      RETURN_IF_ERROR(
+          t.Query("SELECT home_team, away_team, game_date FROM raw_schedule WHERE game_date < ? AND "
+                  "game_date >= ? AND status = 'final'",
+                  {date, since}, [&](const Row& r) {
+                    int32_t d = ParseIsoDate(r.Text(2)).value_or(0);
+                    team_dates[r.Text(0)].insert(d);
+                    team_dates[r.Text(1)].insert(d);
+                    window.insert(r.Text(2));
+                    return OkStatus();
+                  }));
       // This reads earlier dates' player_game_summary: with several workers an earlier date may
       // still be in flight, and computing now would silently miss its games.
       RETURN_IF_ERROR(RequireSucceeded(t, "player_game_summary", {window.begin(), window.end()}, name()));
@@ -484,17 +573,18 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
       std::unordered_map<std::string, Seen> latest;
       latest.reserve(1024);
       // Each player's most recent game in the window (a covering index scan).
-      RETURN_IF_ERROR(t.Query("SELECT player_id, team, game_date FROM analytics_player_game_summary WHERE "
-                              "game_date < ? AND game_date >= ?",
-                              {date, since}, [&](const Row& r) {
-                                int32_t d = ParseIsoDate(r.Text(2)).value_or(0);
-                                auto& seen = latest[r.Text(0)];
-                                if (d >= seen.date) {
-                                  seen.date = d;
-                                  seen.team = r.Text(1);
-                                }
-                                return OkStatus();
-                              }));
+      RETURN_IF_ERROR(
+          t.Query("SELECT player_id, team, game_date FROM analytics_player_game_summary WHERE "
+                  "game_date < ? AND game_date >= ?",
+                  {date, since}, [&](const Row& r) {
+                    int32_t d = ParseIsoDate(r.Text(2)).value_or(0);
+                    auto& seen = latest[r.Text(0)];
+                    if (d >= seen.date) {
+                      seen.date = d;
+                      seen.team = r.Text(1);
+                    }
+                    return OkStatus();
+                  }));
       std::map<std::string, int32_t> roster_since;  // team -> earliest of its last N game dates
       for (auto& [team, dates] : team_dates) {
         if (!game_of_team.count(team)) continue;
@@ -562,8 +652,8 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
               return OkStatus();
             }
             props[pid][r.Text(3)] = {r.Text(3), r.Double(4), r.OptInt(5), r.OptInt(6), at};
-            snapshots.push_back({pid, game.game_id, r.Text(3), at, r.Double(4), r.OptInt(5), r.OptInt(6),
-                                 r.OptText(9), r.Text(10)});
+            snapshots.push_back(
+                {pid, game.game_id, r.Text(3), at, r.Double(4), r.OptInt(5), r.OptInt(6), r.OptText(9), r.Text(10)});
             Candidate& c = cand[pid];
             if (c.team.empty()) c.team = team;
             c.reasons.insert("line");
@@ -583,19 +673,23 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
 
     ctx.expected_min_rows = teams_with_history;
     return ctx.CommitOutput([&](Transaction& t) -> Status {
-      RETURN_IF_ERROR(t.Exec("DELETE FROM analytics_upcoming_player_game_context WHERE game_date = ?", {date}).status());
+      RETURN_IF_ERROR(
+          t.Exec("DELETE FROM analytics_upcoming_player_game_context WHERE game_date = ?", {date}).status());
       RETURN_IF_ERROR(t.Exec("DELETE FROM analytics_upcoming_player_lines WHERE game_date = ?", {date}).status());
-      ASSIGN_OR_RETURN(auto lines, t.Prepare(
-          "INSERT INTO analytics_upcoming_player_lines (game_date, game_id, player_id, sportsbook, captured_at, line, "
-          "over_price, under_price, snapshot, source) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"));
+      ASSIGN_OR_RETURN(auto lines, t.Prepare("INSERT INTO analytics_upcoming_player_lines (game_date, game_id, "
+                                             "player_id, sportsbook, captured_at, line, "
+                                             "over_price, under_price, snapshot, source) VALUES (?, ?, ?, ?, ?, ?, ?, "
+                                             "?, ?, ?) ON CONFLICT DO NOTHING"));
       for (const Snapshot& x : snapshots) {
         RETURN_IF_ERROR(lines->ExecLater(
             {date, x.game_id, x.player_id, x.book, x.captured_at, x.line, x.over, x.under, x.snapshot, x.source}));
       }
-      ASSIGN_OR_RETURN(auto st, t.Prepare(
-          "INSERT INTO analytics_upcoming_player_game_context (game_date, game_id, player_id, player_name, team, "
-          "opponent, home, tipoff_utc, days_rest, back_to_back, team_games_last_7, roster_reason, injury_status, "
-          "injury_reported_at, line_count, lines) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      ASSIGN_OR_RETURN(
+          auto st,
+          t.Prepare(
+              "INSERT INTO analytics_upcoming_player_game_context (game_date, game_id, player_id, player_name, team, "
+              "opponent, home, tipoff_utc, days_rest, back_to_back, team_games_last_7, roster_reason, injury_status, "
+              "injury_reported_at, line_count, lines) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       int64_t n = 0;
       for (auto& [pid, c] : cand) {
         auto g = game_of_team.find(c.team);
@@ -618,9 +712,9 @@ class UpcomingPlayerContextProcessor final : public engine::Processor {
         if (auto pp = props.find(pid); pp != props.end()) {
           for (auto& [book, p] : pp->second) {
             if (count++) json += ",";
-            json += "{\"book\":\"" + book + "\",\"line\":" + Fmt(p.line) + ",\"over\":" +
-                    (p.over ? std::to_string(*p.over) : "null") + ",\"under\":" +
-                    (p.under ? std::to_string(*p.under) : "null") + ",\"captured_at\":\"" +
+            json += "{\"book\":\"" + book + "\",\"line\":" + Fmt(p.line) +
+                    ",\"over\":" + (p.over ? std::to_string(*p.over) : "null") +
+                    ",\"under\":" + (p.under ? std::to_string(*p.under) : "null") + ",\"captured_at\":\"" +
                     FormatIsoTimestamp(p.captured_at) + "\"}";
           }
         }

@@ -13,6 +13,7 @@
 #include "engine/ledger.h"
 #include "pipeline/features.h"
 #include "pipeline/partition.h"
+#include "pipeline/plan.h"
 #include "pipeline/precompute.h"
 #include "pipeline/predictions.h"
 
@@ -129,12 +130,12 @@ std::vector<std::string> Reasons(const Pred& p, const FeatureRow* f) {
                                             (over ? "above" : "below") + " the " + F1(line) + " line"});
     }
     if (!std::isnan(season) && (season > line) == over && std::abs(season - line) >= 1) {
-      r.push_back({std::abs(season - line) * 0.8, "Season average " + F1(season) + " points, " +
-                                                      (over ? "above" : "below") + " the line"});
+      r.push_back({std::abs(season - line) * 0.8,
+                   "Season average " + F1(season) + " points, " + (over ? "above" : "below") + " the line"});
     }
     if (over && !std::isnan(out) && out >= 1 && freed >= 8) {
-      r.push_back({freed / 4, F1(out).substr(0, F1(out).size() - 2) + " rotation teammate(s) listed out, " +
-                                  F1(freed) + " points per game to replace"});
+      r.push_back({freed / 4, F1(out).substr(0, F1(out).size() - 2) + " rotation teammate(s) listed out, " + F1(freed) +
+                                  " points per game to replace"});
     }
     if (!std::isnan(zone) && std::abs(zone) >= 0.03 && (zone > 0) == over) {
       r.push_back({std::abs(zone) * 40, std::string("Opponent allows ") + F1(std::abs(zone) * 100) + "% " +
@@ -142,15 +143,16 @@ std::vector<std::string> Reasons(const Pred& p, const FeatureRow* f) {
                                             " points than the league average where he scores"});
     }
     if (!over && b2b == 1) r.push_back({1.5, "Second night of a back-to-back"});
-    if (over && !std::isnan(rest) && rest >= 3) r.push_back({1.0, F1(rest).substr(0, F1(rest).size() - 2) + " days of rest"});
+    if (over && !std::isnan(rest) && rest >= 3)
+      r.push_back({1.0, F1(rest).substr(0, F1(rest).size() - 2) + " days of rest"});
     if (!std::isnan(total) && ((over && total >= 235) || (!over && total <= 220))) {
       r.push_back({1.2, std::string(over ? "High" : "Low") + " game total (" + F1(total) + ")"});
     }
   }
   if (p.predicted && p.prob) {
     double side = over ? *p.prob : 1 - *p.prob;
-    r.push_back({0.5, "Model projects " + F1(*p.predicted) + " points against " + F1(line) + " (" +
-                          F1(side * 100) + "% to go " + (over ? "over" : "under") + ")"});
+    r.push_back({0.5, "Model projects " + F1(*p.predicted) + " points against " + F1(line) + " (" + F1(side * 100) +
+                          "% to go " + (over ? "over" : "under") + ")"});
   }
   std::stable_sort(r.begin(), r.end(), [](auto& a, auto& b) { return a.first > b.first; });
   std::vector<std::string> out;
@@ -163,17 +165,18 @@ std::vector<std::string> Reasons(const Pred& p, const FeatureRow* f) {
 StatusOr<json> Record(Transaction& t, const std::string& system, const std::string& through) {
   int64_t wins = 0, losses = 0, pushes = 0, voids = 0;
   double units = 0;
-  RETURN_IF_ERROR(t.Query("SELECT COALESCE(SUM(wins), 0), COALESCE(SUM(losses), 0), COALESCE(SUM(pushes), 0), "
-                          "COALESCE(SUM(voids), 0), COALESCE(SUM(units), 0) FROM prediction_performance_daily WHERE "
-                          "system_id = ? AND game_date <= ?",
-                          {system, through}, [&](const Row& r) {
-                            wins = r.Int(0);
-                            losses = r.Int(1);
-                            pushes = r.Int(2);
-                            voids = r.Int(3);
-                            units = r.Double(4);
-                            return OkStatus();
-                          }));
+  RETURN_IF_ERROR(
+      t.Query("SELECT COALESCE(SUM(wins), 0), COALESCE(SUM(losses), 0), COALESCE(SUM(pushes), 0), "
+              "COALESCE(SUM(voids), 0), COALESCE(SUM(units), 0) FROM prediction_performance_daily WHERE "
+              "system_id = ? AND game_date <= ?",
+              {system, through}, [&](const Row& r) {
+                wins = r.Int(0);
+                losses = r.Int(1);
+                pushes = r.Int(2);
+                voids = r.Int(3);
+                units = r.Double(4);
+                return OkStatus();
+              }));
   Interval ci = WilsonInterval(wins, wins + losses);
   return json{{"through", through},
               {"wins", wins},
@@ -190,7 +193,8 @@ StatusOr<json> StatusDoc(Transaction& t, int64_t now) {
   RETURN_IF_ERROR(t.Query(
       "SELECT p.processor, p.phase, p.last_ok, l.status, p.failed, p.queued FROM (SELECT processor, phase, "
       "MAX(CASE WHEN status = 'succeeded' THEN finished_at END) AS last_ok, MAX(run_id) AS last_id, "
-      "SUM(CASE WHEN status IN ('failed', 'dead') THEN 1 ELSE 0 END) AS failed, SUM(CASE WHEN status = 'queued' THEN 1 ELSE 0 END) AS queued FROM processor_runs "
+      "SUM(CASE WHEN status IN ('failed', 'dead') THEN 1 ELSE 0 END) AS failed, SUM(CASE WHEN status = 'queued' THEN 1 "
+      "ELSE 0 END) AS queued FROM processor_runs "
       "GROUP BY processor, phase) p JOIN processor_runs l ON l.run_id = p.last_id ORDER BY p.phase, p.processor",
       {}, [&](const Row& r) {
         processors.push_back({{"processor", r.Text(0)},
@@ -203,17 +207,18 @@ StatusOr<json> StatusDoc(Transaction& t, int64_t now) {
       }));
   json incidents = json::array(), broken_channels = json::array();
   constexpr std::string_view kBroken = "alert_channel_broken:";
-  RETURN_IF_ERROR(t.Query("SELECT incident_key, severity, summary, opened_at FROM incidents WHERE status = 'open' "
-                          "ORDER BY opened_at",
-                          {}, [&](const Row& r) {
-                            const std::string key = r.Text(0);
-                            incidents.push_back({{"key", key},
-                                                 {"severity", r.Text(1)},
-                                                 {"summary", r.Text(2)},
-                                                 {"opened_at", FormatIsoTimestamp(r.Int(3) / 1000)}});  // ms
-                            if (key.rfind(kBroken, 0) == 0) broken_channels.push_back(key.substr(kBroken.size()));
-                            return OkStatus();
-                          }));
+  RETURN_IF_ERROR(
+      t.Query("SELECT incident_key, severity, summary, opened_at FROM incidents WHERE status = 'open' "
+              "ORDER BY opened_at",
+              {}, [&](const Row& r) {
+                const std::string key = r.Text(0);
+                incidents.push_back({{"key", key},
+                                     {"severity", r.Text(1)},
+                                     {"summary", r.Text(2)},
+                                     {"opened_at", FormatIsoTimestamp(r.Int(3) / 1000)}});  // ms
+                if (key.rfind(kBroken, 0) == 0) broken_channels.push_back(key.substr(kBroken.size()));
+                return OkStatus();
+              }));
   ASSIGN_OR_RETURN(auto dead, t.QueryInt("SELECT COUNT(*) FROM dead_letters WHERE status = 'open'"));
   return json{{"schema", "nbaprops/status/v1"},
               {"generated_at", FormatIsoTimestamp(now)},
@@ -328,7 +333,7 @@ StatusOr<ExportResult> ExportPredictions(store::Store& store, const Clock& clock
   }));
   const bool today = IsToday(clock, date);
   for (auto& [rel, doc] : std::vector<std::pair<std::string, json*>>{{"predictions/" + date + ".json", &predictions},
-                                                                      {"best-bets/" + date + ".json", &best}}) {
+                                                                     {"best-bets/" + date + ".json", &best}}) {
     RETURN_IF_ERROR(Publish(dir, rel, *doc, res.halt_reason, now, &res.written));
   }
   if (today) {
@@ -372,28 +377,29 @@ StatusOr<ExportResult> ExportResults(store::Store& store, const Clock& clock, co
           return OkStatus();
         }));
     auto perf_rows = [&](const std::string& where, const store::Params& params, json* out) {
-      return t.Query("SELECT system_id, SUM(predictions), SUM(picks), SUM(wins), SUM(losses), SUM(pushes), "
-                     "SUM(voids), SUM(units), SUM(n_mae), SUM(mae_model * n_mae), SUM(mae_line * n_mae), SUM(n_clv), "
-                     "SUM(avg_clv * n_clv) FROM prediction_performance_daily " +
-                         where + " GROUP BY system_id ORDER BY system_id",
-                     params, [&](const Row& r) {
-                       int64_t wins = r.Int(3), losses = r.Int(4), n_mae = r.Int(8), n_clv = r.Int(11);
-                       Interval ci = WilsonInterval(wins, wins + losses);
-                       (*out)[r.Text(0)] = {
-                           {"predictions", r.Int(1)},
-                           {"picks", r.Int(2)},
-                           {"wins", wins},
-                           {"losses", losses},
-                           {"pushes", r.Int(5)},
-                           {"voids", r.Int(6)},
-                           {"units", Num(r.Double(7), 2)},
-                           {"hit_rate", wins + losses ? Num(static_cast<double>(wins) / (wins + losses)) : json(nullptr)},
-                           {"hit_rate_ci95", {Num(ci.lo), Num(ci.hi)}},
-                           {"mae_model", n_mae ? Num(r.Double(9) / n_mae) : json(nullptr)},
-                           {"mae_line", n_mae ? Num(r.Double(10) / n_mae) : json(nullptr)},
-                           {"clv_avg", n_clv ? Num(r.Double(12) / n_clv) : json(nullptr)}};
-                       return OkStatus();
-                     });
+      return t.Query(
+          "SELECT system_id, SUM(predictions), SUM(picks), SUM(wins), SUM(losses), SUM(pushes), "
+          "SUM(voids), SUM(units), SUM(n_mae), SUM(mae_model * n_mae), SUM(mae_line * n_mae), SUM(n_clv), "
+          "SUM(avg_clv * n_clv) FROM prediction_performance_daily " +
+              where + " GROUP BY system_id ORDER BY system_id",
+          params, [&](const Row& r) {
+            int64_t wins = r.Int(3), losses = r.Int(4), n_mae = r.Int(8), n_clv = r.Int(11);
+            Interval ci = WilsonInterval(wins, wins + losses);
+            (*out)[r.Text(0)] = {
+                {"predictions", r.Int(1)},
+                {"picks", r.Int(2)},
+                {"wins", wins},
+                {"losses", losses},
+                {"pushes", r.Int(5)},
+                {"voids", r.Int(6)},
+                {"units", Num(r.Double(7), 2)},
+                {"hit_rate", wins + losses ? Num(static_cast<double>(wins) / (wins + losses)) : json(nullptr)},
+                {"hit_rate_ci95", {Num(ci.lo), Num(ci.hi)}},
+                {"mae_model", n_mae ? Num(r.Double(9) / n_mae) : json(nullptr)},
+                {"mae_line", n_mae ? Num(r.Double(10) / n_mae) : json(nullptr)},
+                {"clv_avg", n_clv ? Num(r.Double(12) / n_clv) : json(nullptr)}};
+            return OkStatus();
+          });
     };
     json day = json::object(), season = json::object();
     RETURN_IF_ERROR(perf_rows("WHERE game_date = ?", {date}, &day));
@@ -403,7 +409,8 @@ StatusOr<ExportResult> ExportResults(store::Store& store, const Clock& clock, co
                {"generated_at", FormatIsoTimestamp(now)},
                {"systems", day},
                {"picks", picks}};
-    performance = {{"schema", "nbaprops/performance/v1"}, {"generated_at", FormatIsoTimestamp(now)}, {"systems", season}};
+    performance = {
+        {"schema", "nbaprops/performance/v1"}, {"generated_at", FormatIsoTimestamp(now)}, {"systems", season}};
     return OkStatus();
   }));
   RETURN_IF_ERROR(Publish(dir, "results/" + date + ".json", results, res.halt_reason, now, &res.written));
@@ -414,7 +421,7 @@ StatusOr<ExportResult> ExportResults(store::Store& store, const Clock& clock, co
 
 namespace {
 
-class ExportProcessor final : public engine::Processor {
+class ExportProcessor final : public engine::Processor, public DeclaresExpectations {
  public:
   ExportProcessor(std::string name, std::string input, std::string dir, bool results)
       : name_(std::move(name)), input_(std::move(input)), dir_(std::move(dir)), results_(results) {}
@@ -422,6 +429,17 @@ class ExportProcessor final : public engine::Processor {
   int phase() const override { return 6; }
   std::vector<std::string> inputs() const override { return {input_}; }
   std::vector<std::string> output_tables() const override { return {}; }
+
+  // Exported after the latest run of what it exports: predictions before the games, results after.
+  When expected_when() const override { return results_ ? When::kAfterGames : When::kBeforeGames; }
+  Status Expect(Transaction& t, const PlanDay& d, std::vector<engine::Expectation>* out) const override {
+    ASSIGN_OR_RETURN(auto e, FreshExpectation(t, name_, input_, d.date,
+                                              results_ ? "results exported after the latest grading"
+                                                       : "predictions exported after the latest predictions",
+                                              results_ ? d.post_due_ms : d.pre_due_ms));
+    out->push_back(std::move(e));
+    return OkStatus();
+  }
 
   Status Run(engine::RunContext& ctx) override {
     int32_t day;

@@ -10,6 +10,7 @@
 #include "base/time.h"
 #include "pipeline/lines.h"
 #include "pipeline/partition.h"
+#include "pipeline/plan.h"
 #include "pipeline/precompute.h"
 #include "pipeline/predictions.h"
 
@@ -37,9 +38,27 @@ struct Box {
 
 bool IsPick(const std::string& rec) { return rec == "OVER" || rec == "UNDER"; }
 
-class GradingProcessor final : public engine::Processor {
+class GradingProcessor final : public engine::Processor, public DeclaresExpectations {
  public:
   std::string name() const override { return "prediction_accuracy"; }
+
+  // After the games: every live prediction graded, after the latest player summaries.
+  When expected_when() const override { return When::kAfterGames; }
+  Status Expect(Transaction& t, const PlanDay& d, std::vector<engine::Expectation>* out) const override {
+    ASSIGN_OR_RETURN(auto e,
+                     CountedExpectation(
+                         t, name(), d.date, "every live prediction graded", d.post_due_ms,
+                         "SELECT COUNT(*) FROM player_prop_predictions WHERE game_date = ?1 AND superseded_by IS NULL",
+                         "SELECT COUNT(*) FROM player_prop_predictions p WHERE p.game_date = ?1 AND p.superseded_by "
+                         "IS NULL AND EXISTS (SELECT 1 FROM prediction_accuracy a WHERE a.prediction_id = "
+                         "p.prediction_id)",
+                         ""));
+    ASSIGN_OR_RETURN(auto mine, LastSuccess(t, name(), d.date));
+    ASSIGN_OR_RETURN(auto summaries_at, LastSuccess(t, "player_game_summary", d.date));
+    e.stale = mine && summaries_at && *mine < *summaries_at;
+    out->push_back(std::move(e));
+    return OkStatus();
+  }
   int phase() const override { return 5; }
   std::vector<std::string> inputs() const override { return {"player_prop_predictions"}; }
   std::vector<std::string> output_tables() const override {
@@ -53,8 +72,8 @@ class GradingProcessor final : public engine::Processor {
     RETURN_IF_ERROR(RequireDate(ctx, &day));
     const std::string& date = ctx.data_date();
     std::vector<Live> live;
-    std::map<std::string, Game> game_by_id;           // the games the predictions name, as scheduled now
-    std::map<std::string, std::string> game_date_of;  // game id -> its current date
+    std::map<std::string, Game> game_by_id;                  // the games the predictions name, as scheduled now
+    std::map<std::string, std::string> game_date_of;         // game id -> its current date
     std::map<std::pair<std::string, std::string>, Box> box;  // (game, player)
     std::map<std::string, std::string> injury;               // player -> latest pre-tip status
     std::map<std::string, std::vector<BookLines>> closes;    // player -> books
@@ -71,31 +90,34 @@ class GradingProcessor final : public engine::Processor {
       ASSIGN_OR_RETURN(live, LoadLivePredictions(t, date));
 
       // Where each predicted game is now: a game moved to another date keeps its id.
-      RETURN_IF_ERROR(t.Query("SELECT s.game_id, s.game_date, s.home_team, s.away_team, s.status, s.tipoff_utc FROM "
-                              "raw_schedule s WHERE s.game_id IN (SELECT DISTINCT game_id FROM "
-                              "player_prop_predictions WHERE game_date = ?)",
-                              {date}, [&](const Row& r) {
-                                game_by_id[r.Text(0)] = {r.Text(0), r.Text(2), r.Text(3), r.Text(4), r.OptInt(5),
-                                                         std::nullopt, std::nullopt};
-                                game_date_of[r.Text(0)] = r.Text(1);
-                                return OkStatus();
-                              }));
-      RETURN_IF_ERROR(t.Query("SELECT game_id, player_id, minutes, points FROM analytics_player_game_summary WHERE "
-                              "game_date = ?",
-                              {date}, [&](const Row& r) {
-                                box[{r.Text(0), r.Text(1)}] = {r.Double(2), r.Int(3)};
-                                return OkStatus();
-                              }));
+      RETURN_IF_ERROR(
+          t.Query("SELECT s.game_id, s.game_date, s.home_team, s.away_team, s.status, s.tipoff_utc FROM "
+                  "raw_schedule s WHERE s.game_id IN (SELECT DISTINCT game_id FROM "
+                  "player_prop_predictions WHERE game_date = ?)",
+                  {date}, [&](const Row& r) {
+                    game_by_id[r.Text(0)] = {r.Text(0),   r.Text(2),    r.Text(3),   r.Text(4),
+                                             r.OptInt(5), std::nullopt, std::nullopt};
+                    game_date_of[r.Text(0)] = r.Text(1);
+                    return OkStatus();
+                  }));
+      RETURN_IF_ERROR(
+          t.Query("SELECT game_id, player_id, minutes, points FROM analytics_player_game_summary WHERE "
+                  "game_date = ?",
+                  {date}, [&](const Row& r) {
+                    box[{r.Text(0), r.Text(1)}] = {r.Double(2), r.Int(3)};
+                    return OkStatus();
+                  }));
       // The latest injury status per player captured before his game's tip-off.
-      RETURN_IF_ERROR(t.Query("SELECT i.player_id, i.status, i.team, i.captured_at FROM raw_injury_reports i WHERE "
-                              "i.report_date BETWEEN ? AND ? AND i.player_id IS NOT NULL ORDER BY i.captured_at",
-                              {FormatIsoDate(day - 1), date}, [&](const Row& r) {
-                                for (const Game& g : games) {
-                                  if (g.home != r.Text(2) && g.away != r.Text(2)) continue;
-                                  if (r.Int(3) < Cutoff(g, day)) injury[r.Text(0)] = r.Text(1);
-                                }
-                                return OkStatus();
-                              }));
+      RETURN_IF_ERROR(
+          t.Query("SELECT i.player_id, i.status, i.team, i.captured_at FROM raw_injury_reports i WHERE "
+                  "i.report_date BETWEEN ? AND ? AND i.player_id IS NOT NULL ORDER BY i.captured_at",
+                  {FormatIsoDate(day - 1), date}, [&](const Row& r) {
+                    for (const Game& g : games) {
+                      if (g.home != r.Text(2) && g.away != r.Text(2)) continue;
+                      if (r.Int(3) < Cutoff(g, day)) injury[r.Text(0)] = r.Text(1);
+                    }
+                    return OkStatus();
+                  }));
       std::map<std::string, std::vector<LineQuote>> quotes;
       RETURN_IF_ERROR(LoadLineQuotes(t, date, &quotes));
       for (auto& [pid, q] : quotes) closes[pid] = ByBook(q);
@@ -104,9 +126,8 @@ class GradingProcessor final : public engine::Processor {
     if (!not_final.empty()) {
       // Games last about 2.5 hours: look again 3 hours after the last tip-off (at least).
       ctx.defer_until_ms = (latest_tip + 3 * 3600) * 1000;
-      return FailedPreconditionError(std::to_string(not_final.size()) + " game(s) of " + date +
-                                     " are not final yet: " + Join(not_final, ", ") +
-                                     "; grading waits for every game of the date");
+      return FailedPreconditionError(std::to_string(not_final.size()) + " game(s) of " + date + " are not final yet: " +
+                                     Join(not_final, ", ") + "; grading waits for every game of the date");
     }
 
     std::vector<Graded> graded;
@@ -213,11 +234,13 @@ class GradingProcessor final : public engine::Processor {
     return ctx.CommitOutput([&](Transaction& t) -> Status {
       RETURN_IF_ERROR(t.Exec("DELETE FROM prediction_accuracy WHERE game_date = ?", {date}).status());
       RETURN_IF_ERROR(t.Exec("DELETE FROM prediction_performance_daily WHERE game_date = ?", {date}).status());
-      ASSIGN_OR_RETURN(auto st, t.Prepare(
-          "INSERT INTO prediction_accuracy (prediction_id, system_id, game_date, game_id, player_id, team, "
-          "sportsbook, line_source, line, recommendation, confidence, edge, predicted_points, actual_points, minutes, "
-          "abs_error, signed_error, outcome, reason, price, units, closing_line, closing_captured_at, clv) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      ASSIGN_OR_RETURN(
+          auto st,
+          t.Prepare("INSERT INTO prediction_accuracy (prediction_id, system_id, game_date, game_id, player_id, team, "
+                    "sportsbook, line_source, line, recommendation, confidence, edge, predicted_points, actual_points, "
+                    "minutes, "
+                    "abs_error, signed_error, outcome, reason, price, units, closing_line, closing_captured_at, clv) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       for (const Graded& g : graded) {
         const Live& p = *g.p;
         RETURN_IF_ERROR(st->ExecLater({p.id,
@@ -245,10 +268,10 @@ class GradingProcessor final : public engine::Processor {
                                        g.closing_at,
                                        g.clv}));
       }
-      ASSIGN_OR_RETURN(auto pd, t.Prepare(
-          "INSERT INTO prediction_performance_daily (game_date, system_id, predictions, picks, wins, losses, pushes, "
-          "voids, not_graded, units, n_mae, mae_model, mae_line, n_clv, avg_clv) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      ASSIGN_OR_RETURN(auto pd, t.Prepare("INSERT INTO prediction_performance_daily (game_date, system_id, "
+                                          "predictions, picks, wins, losses, pushes, "
+                                          "voids, not_graded, units, n_mae, mae_model, mae_line, n_clv, avg_clv) "
+                                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       for (const auto& [system, x] : perf) {
         auto mean = [](double s, int64_t n) { return n ? Param(s / static_cast<double>(n)) : Param(); };
         RETURN_IF_ERROR(pd->ExecLater({date, system, x.predictions, x.picks, x.wins, x.losses, x.pushes, x.voids,
@@ -280,8 +303,8 @@ std::string EdgeBandOf(double edge) {
 
 std::unique_ptr<engine::Processor> MakeGradingProcessor() { return std::make_unique<GradingProcessor>(); }
 
-StatusOr<Report> BuildReport(store::Store& store, const std::string& from, const std::string& to,
-                             const std::string& by, const std::string& system) {
+StatusOr<Report> BuildReport(store::Store& store, const std::string& from, const std::string& to, const std::string& by,
+                             const std::string& system) {
   static const std::map<std::string, std::string> kColumn = {{"system", "system_id"},
                                                              {"sportsbook", "COALESCE(sportsbook, '-')"},
                                                              {"line_source", "COALESCE(line_source, '-')"},
@@ -295,8 +318,9 @@ StatusOr<Report> BuildReport(store::Store& store, const std::string& from, const
   rep.total.group = "all";
   std::map<std::string, ReportRow> groups;
   RETURN_IF_ERROR(store.WithRead([&](Transaction& t) {
-    return t.Query("SELECT " + col->second + ", outcome, units, abs_error, line, actual_points, clv FROM "
-                   "prediction_accuracy WHERE game_date >= ? AND game_date <= ? AND (? = '' OR system_id = ?)",
+    return t.Query("SELECT " + col->second +
+                       ", outcome, units, abs_error, line, actual_points, clv FROM "
+                       "prediction_accuracy WHERE game_date >= ? AND game_date <= ? AND (? = '' OR system_id = ?)",
                    {from, to, system, system}, [&](const Row& r) {
                      std::string key = by == "edge" ? (r.IsNull(0) ? "-" : EdgeBandOf(r.Double(0))) : r.Text(0);
                      for (ReportRow* x : {&rep.total, &groups[key]}) {

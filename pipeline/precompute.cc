@@ -10,6 +10,7 @@
 #include "base/time.h"
 #include "pipeline/lines.h"
 #include "pipeline/partition.h"
+#include "pipeline/plan.h"
 
 namespace nbaprops::pipeline {
 namespace {
@@ -23,18 +24,22 @@ using store::Transaction;
 class Cell {
  public:
   Cell() = default;
-  Cell(int v) : type_(store::Param::Type::kInt), i_(v) {}                 // NOLINT
-  Cell(int64_t v) : type_(store::Param::Type::kInt), i_(v) {}             // NOLINT
-  Cell(double v) : type_(store::Param::Type::kDouble), d_(v) {}           // NOLINT
+  Cell(int v) : type_(store::Param::Type::kInt), i_(v) {}                      // NOLINT
+  Cell(int64_t v) : type_(store::Param::Type::kInt), i_(v) {}                  // NOLINT
+  Cell(double v) : type_(store::Param::Type::kDouble), d_(v) {}                // NOLINT
   Cell(std::string v) : type_(store::Param::Type::kText), s_(std::move(v)) {}  // NOLINT
-  Cell(const char* v) : type_(store::Param::Type::kText), s_(v) {}        // NOLINT
-  Cell(std::string_view v) : type_(store::Param::Type::kText), s_(v) {}   // NOLINT
+  Cell(const char* v) : type_(store::Param::Type::kText), s_(v) {}             // NOLINT
+  Cell(std::string_view v) : type_(store::Param::Type::kText), s_(v) {}        // NOLINT
   store::Param param() const {
     switch (type_) {
-      case store::Param::Type::kInt: return i_;
-      case store::Param::Type::kDouble: return d_;
-      case store::Param::Type::kText: return std::string_view(s_);
-      default: return {};
+      case store::Param::Type::kInt:
+        return i_;
+      case store::Param::Type::kDouble:
+        return d_;
+      case store::Param::Type::kText:
+        return std::string_view(s_);
+      default:
+        return {};
     }
   }
 
@@ -50,7 +55,7 @@ constexpr int kTeamDefenseGames = 15;
 constexpr int kTeamOffenseGames = 10;
 constexpr int kTeamWindowDays = 45;  // 10 games fit in it even across the All-Star break
 constexpr double kEwmaHalfLifeGames = 10;
-constexpr int kLast20WindowDays = 56;  // 20 games take at most ~45 days, even across the All-Star break
+constexpr int kLast20WindowDays = 56;    // 20 games take at most ~45 days, even across the All-Star break
 constexpr double kRotationMinutes = 10;  // an OUT teammate below this average frees nothing
 
 Cell Opt(double v) { return std::isnan(v) ? Cell() : Cell(v); }
@@ -128,14 +133,15 @@ struct ExpectedPlayer {
 
 StatusOr<std::vector<ExpectedPlayer>> ExpectedPlayers(Transaction& t, const std::string& date) {
   std::vector<ExpectedPlayer> out;
-  RETURN_IF_ERROR(t.Query("SELECT player_id, game_id, team, opponent, home, days_rest, back_to_back, "
-                          "COALESCE(injury_status, '') FROM analytics_upcoming_player_game_context WHERE game_date = ? "
-                          "ORDER BY player_id",
-                          {date}, [&](const Row& r) {
-                            out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), static_cast<int>(r.Int(4)),
-                                           r.OptInt(5), static_cast<int>(r.Int(6)), r.Text(7)});
-                            return OkStatus();
-                          }));
+  RETURN_IF_ERROR(
+      t.Query("SELECT player_id, game_id, team, opponent, home, days_rest, back_to_back, "
+              "COALESCE(injury_status, '') FROM analytics_upcoming_player_game_context WHERE game_date = ? "
+              "ORDER BY player_id",
+              {date}, [&](const Row& r) {
+                out.push_back({r.Text(0), r.Text(1), r.Text(2), r.Text(3), static_cast<int>(r.Int(4)), r.OptInt(5),
+                               static_cast<int>(r.Int(6)), r.Text(7)});
+                return OkStatus();
+              }));
   return out;
 }
 
@@ -207,19 +213,20 @@ class TeamDefenseZoneProcessor final : public PrecomputeProcessor {
       const std::string since = FormatIsoDate(SeasonStart(day));
       ASSIGN_OR_RETURN(auto dates, FinalGameDates(t, since, date));
       RETURN_IF_ERROR(RequireSucceeded(t, "team_defense_game_summary", dates, name()));
-      return t.Query("SELECT team, points_allowed, opp_two_pt_points, opp_three_pt_points, opp_ft_points, "
-                     "defensive_rating, possessions FROM analytics_team_defense_game_summary WHERE game_date >= ? AND "
-                     "game_date < ? AND points_allowed IS NOT NULL ORDER BY team, game_date",
-                     {since, date}, [&](const Row& r) {
-                       Allowed a{r.Double(1), r.Double(2), r.Double(3), r.Double(4), Nan(r, 5), Nan(r, 6)};
-                       league[0] += a.two;
-                       league[1] += a.three;
-                       league[2] += a.ft;
-                       league[3] += std::isnan(a.possessions) ? 0 : a.possessions;
-                       ++league_n;
-                       by_team[r.Text(0)].push_back(a);
-                       return OkStatus();
-                     });
+      return t.Query(
+          "SELECT team, points_allowed, opp_two_pt_points, opp_three_pt_points, opp_ft_points, "
+          "defensive_rating, possessions FROM analytics_team_defense_game_summary WHERE game_date >= ? AND "
+          "game_date < ? AND points_allowed IS NOT NULL ORDER BY team, game_date",
+          {since, date}, [&](const Row& r) {
+            Allowed a{r.Double(1), r.Double(2), r.Double(3), r.Double(4), Nan(r, 5), Nan(r, 6)};
+            league[0] += a.two;
+            league[1] += a.three;
+            league[2] += a.ft;
+            league[3] += std::isnan(a.possessions) ? 0 : a.possessions;
+            ++league_n;
+            by_team[r.Text(0)].push_back(a);
+            return OkStatus();
+          });
     }));
     auto avg = [&](int i) { return league_n ? league[i] / league_n : kNaN; };
     const double l_two = avg(0), l_three = avg(1), l_ft = avg(2), l_pace = avg(3);
@@ -229,7 +236,9 @@ class TeamDefenseZoneProcessor final : public PrecomputeProcessor {
       for (const std::string& team : {g.home, g.away}) {
         const auto& v = by_team[team];
         size_t n = v.size();
-        auto mean = [&](double Allowed::*f) { return MeanLast(n, kTeamDefenseGames, [&](size_t i) { return v[i].*f; }); };
+        auto mean = [&](double Allowed::*f) {
+          return MeanLast(n, kTeamDefenseGames, [&](size_t i) { return v[i].*f; });
+        };
         double two = mean(&Allowed::two), three = mean(&Allowed::three), ft = mean(&Allowed::ft);
         rows.push_back({date, team, g.Opponent(team), static_cast<int64_t>(std::min<size_t>(n, kTeamDefenseGames)),
                         Opt(mean(&Allowed::points)), Opt(two), Opt(three), Opt(ft), Cell(), Cell(), Opt(l_two),
@@ -238,12 +247,13 @@ class TeamDefenseZoneProcessor final : public PrecomputeProcessor {
       }
     }
     ctx.expected_min_rows = static_cast<int64_t>(rows.size());
-    return Replace(ctx, date,
-                   "INSERT INTO precompute_team_defense_zone_analysis (game_date, team, opponent, games, "
-                   "points_allowed, two_pt_allowed, three_pt_allowed, ft_allowed, paint_allowed, mid_range_allowed, "
-                   "league_two_pt, league_three_pt, league_ft, two_pt_vs_league, three_pt_vs_league, ft_vs_league, "
-                   "defensive_rating, pace, league_pace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   rows);
+    return Replace(
+        ctx, date,
+        "INSERT INTO precompute_team_defense_zone_analysis (game_date, team, opponent, games, "
+        "points_allowed, two_pt_allowed, three_pt_allowed, ft_allowed, paint_allowed, mid_range_allowed, "
+        "league_two_pt, league_three_pt, league_ft, two_pt_vs_league, three_pt_vs_league, ft_vs_league, "
+        "defensive_rating, pace, league_pace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        rows);
   }
 };
 
@@ -313,12 +323,13 @@ class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
       const std::string since = FormatIsoDate(std::max(SeasonStart(day), day - kTeamWindowDays));
       ASSIGN_OR_RETURN(auto dates, FinalGameDates(t, since, date));
       RETURN_IF_ERROR(RequireSucceeded(t, "team_offense_game_summary", dates, name()));
-      return t.Query("SELECT team, pace, offensive_rating FROM analytics_team_offense_game_summary WHERE "
-                     "game_date >= ? AND game_date < ? ORDER BY team, game_date",
-                     {since, date}, [&](const Row& r) {
-                       team_games[r.Text(0)].push_back({Nan(r, 1), Nan(r, 2)});
-                       return OkStatus();
-                     });
+      return t.Query(
+          "SELECT team, pace, offensive_rating FROM analytics_team_offense_game_summary WHERE "
+          "game_date >= ? AND game_date < ? ORDER BY team, game_date",
+          {since, date}, [&](const Row& r) {
+            team_games[r.Text(0)].push_back({Nan(r, 1), Nan(r, 2)});
+            return OkStatus();
+          });
     }));
     std::vector<std::vector<Cell>> rows;
     for (const ExpectedPlayer& p : players) {
@@ -351,12 +362,25 @@ class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
       auto team_mean = [&](double TeamGame::*f) {
         return MeanLast(tg.size(), kTeamOffenseGames, [&](size_t i) { return tg[i].*f; });
       };
-      rows.push_back({date, p.player_id, p.team, static_cast<int64_t>(n),
-                      n ? Cell(FormatIsoDate(g.back().day)) : Cell(), Opt(MeanLast(n, 3, pts)),
-                      Opt(MeanLast(n, 5, pts)), Opt(MeanLast(n, 10, pts)), Opt(MeanLast(n, n, pts)), Opt(std10),
-                      Opt(ewma), Opt(MeanLast(n, 10, [&](size_t i) { return g[i].minutes; })),
-                      Opt(MeanLast(n, 10, [&](size_t i) { return g[i].usage; })), Opt(ts),
-                      Opt(team_mean(&TeamGame::pace)), Opt(team_mean(&TeamGame::rating)), games7, games14, min7,
+      rows.push_back({date,
+                      p.player_id,
+                      p.team,
+                      static_cast<int64_t>(n),
+                      n ? Cell(FormatIsoDate(g.back().day)) : Cell(),
+                      Opt(MeanLast(n, 3, pts)),
+                      Opt(MeanLast(n, 5, pts)),
+                      Opt(MeanLast(n, 10, pts)),
+                      Opt(MeanLast(n, n, pts)),
+                      Opt(std10),
+                      Opt(ewma),
+                      Opt(MeanLast(n, 10, [&](size_t i) { return g[i].minutes; })),
+                      Opt(MeanLast(n, 10, [&](size_t i) { return g[i].usage; })),
+                      Opt(ts),
+                      Opt(team_mean(&TeamGame::pace)),
+                      Opt(team_mean(&TeamGame::rating)),
+                      games7,
+                      games14,
+                      min7,
                       min14});
     }
     ctx.expected_min_rows = static_cast<int64_t>(players.size());
@@ -374,9 +398,9 @@ class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
 // The per-date rows of the phase-4 tables, keyed for the composite and feature processors.
 struct DateTables {
   std::vector<ExpectedPlayer> players;
-  std::unordered_map<std::string, std::vector<double>> cache;  // player -> daily cache columns
-  std::unordered_map<std::string, std::vector<double>> zones;  // player -> shot zone columns
-  std::unordered_map<std::string, std::vector<double>> defense;  // team -> defense zone columns
+  std::unordered_map<std::string, std::vector<double>> cache;      // player -> daily cache columns
+  std::unordered_map<std::string, std::vector<double>> zones;      // player -> shot zone columns
+  std::unordered_map<std::string, std::vector<double>> defense;    // team -> defense zone columns
   std::unordered_map<std::string, std::vector<double>> composite;  // player -> composite columns
 };
 
@@ -397,7 +421,25 @@ constexpr const char* kCacheCols =
     "games_season, pts_avg_l3, pts_avg_l5, pts_avg_l10, pts_avg_season, pts_std_l10, pts_ewma, minutes_avg_l10, "
     "usage_avg_l10, ts_season, team_pace_l10, team_off_rating_l10, games_last_7d, games_last_14d, minutes_last_7d, "
     "minutes_last_14d";
-enum Cache { kGames, kL3, kL5, kL10, kSeason, kStd10, kEwma, kMin10, kUsage10, kTs, kPace, kORtg, kG7, kG14, kM7, kM14, kCacheN };
+enum Cache {
+  kGames,
+  kL3,
+  kL5,
+  kL10,
+  kSeason,
+  kStd10,
+  kEwma,
+  kMin10,
+  kUsage10,
+  kTs,
+  kPace,
+  kORtg,
+  kG7,
+  kG14,
+  kM7,
+  kM14,
+  kCacheN
+};
 constexpr const char* kZoneCols = "two_pt_share_l10, three_pt_share_l10, ft_share_l10";
 enum Zone { kTwoShare, kThreeShare, kFtShare, kZoneN };
 constexpr const char* kDefenseCols =
@@ -460,8 +502,8 @@ class PlayerCompositeProcessor final : public PrecomputeProcessor {
                        30.0 * std::min(1.0, zero(cv(kG14)) / 8.0);
       double mismatch = kNaN;
       if (z && def && !std::isnan((*z)[kTwoShare])) {
-        mismatch = (*z)[kTwoShare] * (*def)[kTwoVs] + (*z)[kThreeShare] * (*def)[kThreeVs] +
-                   (*z)[kFtShare] * (*def)[kFtVs];
+        mismatch =
+            (*z)[kTwoShare] * (*def)[kTwoVs] + (*z)[kThreeShare] * (*def)[kThreeVs] + (*z)[kFtShare] * (*def)[kFtVs];
       }
       double pace = kNaN;
       if (def && !std::isnan(cv(kPace)) && (*def)[kLeaguePace] > 0) {
@@ -471,9 +513,8 @@ class PlayerCompositeProcessor final : public PrecomputeProcessor {
       double spike = kNaN;
       double load = zero(cv(kUsage10)) * zero(cv(kMin10));
       if (p.injury_status != "out" && f.active_load > 0) spike = f.usage * load / f.active_load;
-      rows.push_back({date, p.player_id, p.team, p.opponent, p.days_rest ? Cell(*p.days_rest) : Cell(),
-                      p.back_to_back, std::round(fatigue * 10) / 10, Opt(mismatch), Opt(pace), f.out, f.points,
-                      f.usage, Opt(spike)});
+      rows.push_back({date, p.player_id, p.team, p.opponent, p.days_rest ? Cell(*p.days_rest) : Cell(), p.back_to_back,
+                      std::round(fatigue * 10) / 10, Opt(mismatch), Opt(pace), f.out, f.points, f.usage, Opt(spike)});
     }
     ctx.expected_min_rows = static_cast<int64_t>(d.players.size());
     return Replace(ctx, date,
@@ -485,7 +526,7 @@ class PlayerCompositeProcessor final : public PrecomputeProcessor {
 };
 
 // ---------------------------------------------------------------------------------------------
-class FeatureStoreProcessor final : public PrecomputeProcessor {
+class FeatureStoreProcessor final : public PrecomputeProcessor, public DeclaresExpectations {
  public:
   explicit FeatureStoreProcessor(const Config& c)
       : PrecomputeProcessor("ml_feature_store",
@@ -494,6 +535,24 @@ class FeatureStoreProcessor final : public PrecomputeProcessor {
                             "precompute_ml_feature_store"),
         chain_(c.sportsbooks),
         policy_(c.line_policy == "latest" ? LinePolicy::kLatest : LinePolicy::kOpening) {}
+
+  // Before the games: a feature row per player with a line.
+  When expected_when() const override { return When::kBeforeGames; }
+  Status Expect(Transaction& t, const PlanDay& d, std::vector<engine::Expectation>* out) const override {
+    ASSIGN_OR_RETURN(
+        auto e,
+        CountedExpectation(
+            t, name(), d.date, "a feature row per player with a line", d.pre_due_ms,
+            "SELECT COUNT(DISTINCT player_id) FROM analytics_upcoming_player_lines WHERE game_date = ?1",
+            "SELECT COUNT(DISTINCT l.player_id) FROM analytics_upcoming_player_lines l JOIN "
+            "precompute_ml_feature_store "
+            "f ON f.game_date = l.game_date AND f.player_id = l.player_id WHERE l.game_date = ?1",
+            "SELECT DISTINCT l.player_id FROM analytics_upcoming_player_lines l WHERE l.game_date = ?1 AND NOT EXISTS "
+            "(SELECT 1 FROM precompute_ml_feature_store f WHERE f.game_date = l.game_date AND f.player_id = "
+            "l.player_id)"));
+    out->push_back(std::move(e));
+    return OkStatus();
+  }
 
  protected:
   Status Compute(RunContext& ctx, const std::string& date, int32_t) override {
@@ -509,11 +568,12 @@ class FeatureStoreProcessor final : public PrecomputeProcessor {
           ReadKeyed(t, "precompute_team_defense_zone_analysis", "team", kDefenseCols, kDefenseN, date, &d.defense));
       RETURN_IF_ERROR(ReadKeyed(t, "precompute_player_composite_factors", "player_id", kCompositeCols, kCompositeN,
                                 date, &d.composite));
-      RETURN_IF_ERROR(t.Query("SELECT team, total, spread FROM analytics_upcoming_team_game_context WHERE game_date = ?",
-                              {date}, [&](const Row& r) {
-                                game_lines[r.Text(0)] = {Nan(r, 1), Nan(r, 2)};
-                                return OkStatus();
-                              }));
+      RETURN_IF_ERROR(
+          t.Query("SELECT team, total, spread FROM analytics_upcoming_team_game_context WHERE game_date = ?", {date},
+                  [&](const Row& r) {
+                    game_lines[r.Text(0)] = {Nan(r, 1), Nan(r, 2)};
+                    return OkStatus();
+                  }));
       return LoadLineQuotes(t, date, &quotes);
     }));
     std::vector<std::vector<Cell>> rows;
@@ -593,10 +653,8 @@ class FeatureStoreProcessor final : public PrecomputeProcessor {
       set("usage_spike", (*comp)[kSpike]);
     }
     set("home", p.home);
-    set("injury_questionable", p.injury_status == "questionable" || p.injury_status == "doubtful" ||
-                                       p.injury_status == "probable"
-                                   ? 1
-                                   : 0);
+    set("injury_questionable",
+        p.injury_status == "questionable" || p.injury_status == "doubtful" || p.injury_status == "probable" ? 1 : 0);
     if (auto q = quotes.find(p.player_id); q != quotes.end()) {
       if (auto line = ChooseLine(ByBook(q->second), chain_, policy_)) {
         set("line", line->quote.line);
@@ -656,12 +714,13 @@ StatusOr<FeatureRow> FeatureRowFrom(const Row& r) {
 }
 
 Status LoadLineQuotes(Transaction& t, const std::string& date, std::map<std::string, std::vector<LineQuote>>* quotes) {
-  return t.Query("SELECT player_id, sportsbook, source, captured_at, line, over_price, under_price FROM "
-                 "analytics_upcoming_player_lines WHERE game_date = ? ORDER BY player_id, sportsbook, captured_at, line",
-                 {date}, [&](const Row& r) {
-                   (*quotes)[r.Text(0)].push_back({r.Text(1), r.Text(2), r.Int(3), r.Double(4), r.OptInt(5), r.OptInt(6)});
-                   return OkStatus();
-                 });
+  return t.Query(
+      "SELECT player_id, sportsbook, source, captured_at, line, over_price, under_price FROM "
+      "analytics_upcoming_player_lines WHERE game_date = ? ORDER BY player_id, sportsbook, captured_at, line",
+      {date}, [&](const Row& r) {
+        (*quotes)[r.Text(0)].push_back({r.Text(1), r.Text(2), r.Int(3), r.Double(4), r.OptInt(5), r.OptInt(6)});
+        return OkStatus();
+      });
 }
 
 StatusOr<std::vector<FeatureRow>> LoadFeatureRows(Transaction& t, const std::string& date) {

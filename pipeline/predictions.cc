@@ -11,6 +11,7 @@
 #include "base/strings.h"
 #include "base/time.h"
 #include "pipeline/partition.h"
+#include "pipeline/plan.h"
 #include "pipeline/precompute.h"
 
 namespace nbaprops::pipeline {
@@ -209,7 +210,7 @@ StatusOr<std::vector<StoredPrediction>> LoadLivePredictions(Transaction& t, cons
 
 namespace {
 
-class PredictionProcessor final : public engine::Processor {
+class PredictionProcessor final : public engine::Processor, public DeclaresExpectations {
  public:
   explicit PredictionProcessor(const Config& c) : config_(PredictionConfigFrom(c)), model_path_(c.model_path) {
     quality_.injury_fresh_hours = c.injury_max_age_hours;
@@ -223,6 +224,27 @@ class PredictionProcessor final : public engine::Processor {
   std::vector<std::string> output_tables() const override { return {"player_prop_predictions"}; }
   // Its commit supersedes and inserts the date's predictions only (Processor::partition_local_commits).
   bool partition_local_commits() const override { return true; }
+
+  // Before the games: a live prediction per feature row not listed OUT, newer than the features.
+  When expected_when() const override { return When::kBeforeGames; }
+  Status Expect(Transaction& t, const PlanDay& d, std::vector<engine::Expectation>* out) const override {
+    const std::string not_out =
+        "FROM precompute_ml_feature_store f WHERE f.game_date = ?1 AND NOT EXISTS (SELECT 1 FROM "
+        "analytics_upcoming_player_game_context c WHERE c.game_date = f.game_date AND c.player_id = f.player_id AND "
+        "c.injury_status = 'out')";
+    const std::string predicted =
+        " AND EXISTS (SELECT 1 FROM player_prop_predictions p WHERE p.game_date = f.game_date AND p.player_id = "
+        "f.player_id AND p.superseded_by IS NULL)";
+    ASSIGN_OR_RETURN(
+        auto e, CountedExpectation(t, name(), d.date, "a live prediction per feature row not listed OUT", d.pre_due_ms,
+                                   "SELECT COUNT(*) " + not_out, "SELECT COUNT(*) " + not_out + predicted,
+                                   "SELECT f.player_id " + not_out + " AND NOT" + predicted.substr(4)));
+    ASSIGN_OR_RETURN(auto mine, LastSuccess(t, name(), d.date));
+    ASSIGN_OR_RETURN(auto features_at, LastSuccess(t, "ml_feature_store", d.date));
+    e.stale = mine && features_at && *mine < *features_at;
+    out->push_back(std::move(e));
+    return OkStatus();
+  }
 
   Status Run(engine::RunContext& ctx) override {
     int32_t day;

@@ -29,8 +29,8 @@ namespace nbaprops {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using testing::Count;
+using ::testing::HasSubstr;
 using testing::TempDir;
 
 // Sunday 2024-02-04: 9 games, first tip 20:00Z (15:00 ET), last 01:30Z; lines and injury reports.
@@ -77,9 +77,7 @@ class FailureModesTest : public ::testing::Test {
     runner_ = pipeline::MakeRunner(*store_, clock_, config_).value();
     scheduler_ = std::make_unique<engine::Scheduler>(*store_, clock_);
     ASSERT_TRUE(pipeline::RegisterSchedules(*scheduler_, *runner_).ok());
-    pipeline::PlanOptions po;
-    po.pregame_chain = pipeline::PreGameChain(*runner_);
-    planner_ = std::make_unique<pipeline::PipelinePlanner>(po);
+    planner_ = std::make_unique<pipeline::PipelinePlanner>(pipeline::PlanOptionsOf(*runner_));
     reconciler_ = std::make_unique<engine::Reconciler>(*runner_, *planner_, clock_);
   }
 
@@ -119,23 +117,26 @@ class FailureModesTest : public ::testing::Test {
   }
   std::string Summary(const std::string& key) {
     std::string out;
-    EXPECT_TRUE(store_->WithRead([&](store::Transaction& t) -> Status {
-                  ASSIGN_OR_RETURN(auto i, engine::GetOpenIncident(t, key));
-                  out = i ? i->summary : "";
-                  return OkStatus();
-                }).ok());
+    EXPECT_TRUE(store_
+                    ->WithRead([&](store::Transaction& t) -> Status {
+                      ASSIGN_OR_RETURN(auto i, engine::GetOpenIncident(t, key));
+                      out = i ? i->summary : "";
+                      return OkStatus();
+                    })
+                    .ok());
     return out;
   }
   // Every expectation of the date that is due now is met.
   bool DueMet(const std::string& date) {
     bool ok = true;
-    pipeline::PlanOptions po;
-    po.pregame_chain = pipeline::PreGameChain(*runner_);
-    EXPECT_TRUE(store_->WithRead([&](store::Transaction& t) -> Status {
-                  ASSIGN_OR_RETURN(auto plan, pipeline::PlanDate(t, date, po));
-                  for (const auto& e : plan) ok = ok && (e.met() || clock_.NowMillis() < e.due_ms);
-                  return OkStatus();
-                }).ok());
+    const pipeline::PlanOptions po = pipeline::PlanOptionsOf(*runner_);
+    EXPECT_TRUE(store_
+                    ->WithRead([&](store::Transaction& t) -> Status {
+                      ASSIGN_OR_RETURN(auto plan, pipeline::PlanDate(t, date, po));
+                      for (const auto& e : plan) ok = ok && (e.met() || clock_.NowMillis() < e.due_ms);
+                      return OkStatus();
+                    })
+                    .ok());
     return ok;
   }
   int64_t LivePredictions() {
@@ -190,8 +191,10 @@ TEST_F(FailureModesTest, ACrashedRunIsReapedWithinTheLeaseAndRetried) {
   ASSERT_TRUE(claimed.ok() && claimed->has_value());
   const int64_t run_id = (*claimed)->run.run_id, crashed_at = clock_.NowMillis();
   // The worker died: it never heartbeats nor commits. Serve steps every second.
-  auto reaped = [&] { return N("SELECT COUNT(*) FROM processor_runs WHERE run_id = " + std::to_string(run_id) +
-                               " AND error_category = 'lease_expired'") == 1; };
+  auto reaped = [&] {
+    return N("SELECT COUNT(*) FROM processor_runs WHERE run_id = " + std::to_string(run_id) +
+             " AND error_category = 'lease_expired'") == 1;
+  };
   const int64_t detected = RunUntil(crashed_at + 5 * kMinute, 1000, reaped);
   ASSERT_TRUE(reaped());
   Report("crashed run failed as lease_expired after", detected - crashed_at);
@@ -223,14 +226,13 @@ TEST_F(FailureModesTest, AZeroRowWriteOnAGameDayIsNotCompleteAndIsHealed) {
   Step(kMinute);  // the next cycle sees the date whole again
   EXPECT_EQ(N(std::string("SELECT COUNT(*) FROM processor_runs r JOIN run_transitions x ON x.run_id = r.run_id WHERE "
                           "r.processor = 'player_game_summary' AND r.trigger = 'self_heal' AND r.data_date = '") +
-                  kDate + "' AND x.to_status = 'queued' AND x.reason LIKE '%a summary row per player who played: 0 of%'"),
+              kDate + "' AND x.to_status = 'queued' AND x.reason LIKE '%a summary row per player who played: 0 of%'"),
             1);
   EXPECT_EQ(N("SELECT COUNT(*) FROM incidents WHERE incident_key = 'heal:player_game_summary:2024-02-04' AND status = "
               "'resolved'"),
             1);
-  EXPECT_GT(N(std::string("SELECT COUNT(*) FROM analytics_team_offense_game_summary WHERE game_date = '") + kDate +
-              "'"),
-            0);
+  EXPECT_GT(
+      N(std::string("SELECT COUNT(*) FROM analytics_team_offense_game_summary WHERE game_date = '") + kDate + "'"), 0);
 }
 
 // 3. One of nine expected box-score files arrives: the summaries defer with the eight missing
@@ -242,7 +244,8 @@ TEST_F(FailureModesTest, OneOfNineBoxScoreFilesIsDeferredWithTheEightMissingList
   Exec(std::string("CREATE TABLE held_schedule AS SELECT * FROM raw_schedule WHERE game_date = '") + kDate + "'");
   Exec(std::string("DELETE FROM raw_box_scores WHERE game_date = '") + kDate + "'");
   Exec(std::string("UPDATE raw_schedule SET status = 'scheduled', home_points = NULL, away_points = NULL WHERE "
-                   "game_date = '") + kDate + "'");
+                   "game_date = '") +
+       kDate + "'");
   Start();
   RunUntil(Ms("2024-02-04T23:00:00Z"), 5 * kMinute);
   EXPECT_GT(LivePredictions(), 100);
@@ -251,9 +254,10 @@ TEST_F(FailureModesTest, OneOfNineBoxScoreFilesIsDeferredWithTheEightMissingList
   Exec("INSERT INTO raw_schedule SELECT * FROM held_schedule");
   Exec("INSERT INTO raw_box_scores SELECT * FROM held_box WHERE game_id = '0022300704'");
   RunUntil(Ms("2024-02-05T09:30:00Z"), 5 * kMinute);  // past 04:00 ET results_yesterday
-  const std::string deferred = std::string("SELECT COUNT(*) FROM processor_runs WHERE processor = "
-                                           "'player_game_summary' AND data_date = '") + kDate +
-                               "' AND status = 'deferred' AND error_message LIKE '%16 team-game(s)%'";
+  const std::string deferred = std::string(
+                                   "SELECT COUNT(*) FROM processor_runs WHERE processor = "
+                                   "'player_game_summary' AND data_date = '") +
+                               kDate + "' AND status = 'deferred' AND error_message LIKE '%16 team-game(s)%'";
   EXPECT_GT(N(deferred), 0);
   EXPECT_EQ(N(std::string("SELECT COUNT(*) FROM processor_runs WHERE status = 'dead' AND data_date = '") + kDate + "'"),
             0);
@@ -285,16 +289,17 @@ TEST_F(FailureModesTest, APoisonPayloadIsDeadLetteredAndTheDateProceeds) {
   EXPECT_EQ(N("SELECT COUNT(*) FROM processor_runs WHERE processor = 'parse_payload' AND status IN ('dead', 'failed') "
               "AND attempt > 1"),
             0);  // not retried
-  EXPECT_EQ(N("SELECT COUNT(*) FROM incidents WHERE status = 'open' AND incident_key LIKE 'dead_letter:parse_payload:%'"),
-            1);
+  EXPECT_EQ(
+      N("SELECT COUNT(*) FROM incidents WHERE status = 'open' AND incident_key LIKE 'dead_letter:parse_payload:%'"), 1);
   const int64_t t0 = clock_.NowMillis();
   const int64_t done = RunUntil(Ms("2024-02-04T19:00:00Z"), kMinute, [&] { return LivePredictions() > 0; });
   Report("predictions despite the poison payload after", done - t0);
   EXPECT_GT(LivePredictions(), 100);
   // Inputs were complete at 08:00 ET, so nothing was degraded.
-  EXPECT_EQ(N(std::string("SELECT COUNT(*) FROM player_prop_predictions WHERE superseded_by IS NULL AND game_date = '") +
-              kDate + "' AND quality_tier != 'gold'"),
-            0);
+  EXPECT_EQ(
+      N(std::string("SELECT COUNT(*) FROM player_prop_predictions WHERE superseded_by IS NULL AND game_date = '") +
+        kDate + "' AND quality_tier != 'gold'"),
+      0);
   EXPECT_EQ(N("SELECT COUNT(*) FROM dead_letters WHERE status = 'open'"), 1);
 }
 
@@ -344,9 +349,9 @@ TEST_F(FailureModesTest, AScheduleThatNeverFiresIsAnIncidentAndTheReconcilerStil
   ASSERT_GT(LivePredictions(), 100);
   Report("predictions made by the reconciler alone, ahead of their deadline by", due - done);
   EXPECT_LT(done, due);
-  EXPECT_GT(N(std::string("SELECT COUNT(*) FROM processor_runs WHERE trigger = 'self_heal' AND data_date = '") + kDate +
-              "'"),
-            0);
+  EXPECT_GT(
+      N(std::string("SELECT COUNT(*) FROM processor_runs WHERE trigger = 'self_heal' AND data_date = '") + kDate + "'"),
+      0);
   EXPECT_EQ(N("SELECT COUNT(*) FROM deadlines WHERE deadline_key = 'predictions' AND data_date = '2024-02-04' AND "
               "status = 'met'"),
             1);
@@ -359,10 +364,12 @@ TEST_F(FailureModesTest, AStaleModelAndAZeroPickDayRaiseModelGuardIncidents) {
   fs::create_directories(models);
   auto train = [&](const char* until) {
     pipeline::TrainingSet data;
-    ASSERT_TRUE(store_->WithRead([&](store::Transaction& t) -> Status {
-                  ASSIGN_OR_RETURN(data, pipeline::LoadTrainingSet(t, "2023-10-24", until));
-                  return OkStatus();
-                }).ok());
+    ASSERT_TRUE(store_
+                    ->WithRead([&](store::Transaction& t) -> Status {
+                      ASSIGN_OR_RETURN(data, pipeline::LoadTrainingSet(t, "2023-10-24", until));
+                      return OkStatus();
+                    })
+                    .ok());
     auto model = pipeline::Model::Train(data, pipeline::TrainOptions{}, until);
     ASSERT_TRUE(model.ok()) << model.status().ToString();
     ASSERT_TRUE((*model)->Save(models + "/points-" + until + ".json").ok());
@@ -397,17 +404,20 @@ TEST_F(FailureModesTest, WithoutAFreshInjuryReportPredictionsWaitThenAreMadeAsSi
   RunUntil(Ms("2024-02-04T17:00:00Z"), 5 * kMinute);
   EXPECT_EQ(LivePredictions(), 0);
   EXPECT_GT(N(std::string("SELECT COUNT(*) FROM processor_runs WHERE processor = 'player_prop_predictions' AND "
-                          "data_date = '") + kDate + "' AND status = 'deferred' AND error_message LIKE "
-                          "'%no injury report in the 36 h before%'"),
+                          "data_date = '") +
+              kDate +
+              "' AND status = 'deferred' AND error_message LIKE "
+              "'%no injury report in the 36 h before%'"),
             0);
   const int64_t final_window = Ms("2024-02-04T18:00:00Z");  // first tip - 2 h
   const int64_t made = RunUntil(Ms("2024-02-04T19:00:00Z"), kMinute, [&] { return LivePredictions() > 0; });
   ASSERT_GT(LivePredictions(), 100);
   Report("degraded predictions made after the final-retry window opened", made - final_window);
   EXPECT_GE(made, final_window);
-  EXPECT_EQ(N(std::string("SELECT COUNT(*) FROM player_prop_predictions WHERE superseded_by IS NULL AND game_date = '") +
-              kDate + "' AND quality_tier != 'silver'"),
-            0);
+  EXPECT_EQ(
+      N(std::string("SELECT COUNT(*) FROM player_prop_predictions WHERE superseded_by IS NULL AND game_date = '") +
+        kDate + "' AND quality_tier != 'silver'"),
+      0);
 }
 
 }  // namespace

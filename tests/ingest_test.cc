@@ -6,6 +6,8 @@
 
 #include "engine/scheduler.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/plan.h"
+#include "tests/side_table_processor.h"
 #include "tests/test_util.h"
 
 namespace nbaprops::pipeline {
@@ -281,6 +283,55 @@ TEST_P(IngestTest, TheScrapeScheduleImportsWhatIsNewInTheInbox) {
                   "SELECT COUNT(*) FROM processor_runs WHERE processor = 'import_inbox' AND trigger = "
                   "'schedule'"),
             3);
+}
+
+// A processor unknown to the planner's own code: it declares what it must produce (a mark per date
+// with games, once the box scores are in), and being registered is all it takes to be planned and
+// healed.
+class ToyMarker final : public nbaprops::testing::SideTableProcessor, public DeclaresExpectations {
+ public:
+  ToyMarker() : SideTableProcessor("toy_marker") {}
+  When expected_when() const override { return When::kAfterGames; }
+  Status Expect(store::Transaction& t, const PlanDay& d, std::vector<engine::Expectation>* out) const override {
+    engine::Expectation e{name(), d.date, d.date, "a mark per date with games", 1, 0, false, d.post_due_ms, ""};
+    ASSIGN_OR_RETURN(
+        e.actual, CountOf(t, "SELECT COUNT(*) FROM executions WHERE processor = 'toy_marker' AND part = ?1", d.date));
+    out->push_back(std::move(e));
+    return OkStatus();
+  }
+};
+
+TEST_P(IngestTest, ARegisteredProcessorsDeclaredExpectationIsPlannedAndHealed) {
+  ASSERT_TRUE(store_
+                  ->WithWrite([](store::Transaction& t) {
+                    return t.Exec(nbaprops::testing::SideTableProcessor::kTableSql).status();
+                  })
+                  .ok());
+  ASSERT_TRUE(runner_->Register(std::make_unique<ToyMarker>()).ok());
+  Import(dir_.File("in"));
+  clock_.AdvanceMillis(36 * 3'600'000);  // 2024-02-02T12:00Z: the 2024-01-31 games are long over
+  PipelinePlanner planner(PlanOptionsOf(*runner_));
+  engine::ReconcilerOptions ro;
+  ro.max_heals_per_cycle = 100;
+  engine::Reconciler reconciler(*runner_, planner, clock_, ro);
+  auto decision = [&](const engine::ReconcileResult& r) -> std::string {
+    for (const auto& h : r.unmet) {
+      if (h.expectation.processor == "toy_marker") return h.decision;
+    }
+    return "met or not planned";
+  };
+  auto first = reconciler.RunOnce(false, "2024-01-31");
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(decision(*first), "enqueued");
+  ASSERT_TRUE(runner_->DrainQueue().ok());
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM executions WHERE processor = 'toy_marker' AND part = '2024-01-31'"),
+            1);
+  auto second = reconciler.RunOnce(true, "2024-01-31");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(decision(*second), "met or not planned");
+  bool planned = false;
+  for (const auto& e : second->planned) planned = planned || (e.processor == "toy_marker" && e.met());
+  EXPECT_TRUE(planned);
 }
 
 }  // namespace
