@@ -8,10 +8,8 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 #include <thread>
 
@@ -432,19 +430,13 @@ TEST(CliTest, WorkerProcessesDeliverAlertsEachIncidentOnce) {
                     .ok());
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
   }
-  auto slurp = [&] {
-    std::ifstream in(log);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-  };
   auto announced = [&](const std::string& text) {
     int n = 0;
     for (int i = 0; i < kIncidents; ++i)
       n += text.find("\"key\":\"test_incident:" + std::to_string(i) + "\"") != std::string::npos;
     return n;
   };
-  for (int i = 0; i < 100 && announced(slurp()) < kIncidents; ++i)
+  for (int i = 0; i < 100 && announced(testing::FileText(log)) < kIncidents; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // a second sender would have sent by now
   ::kill(a, SIGTERM);
@@ -452,7 +444,7 @@ TEST(CliTest, WorkerProcessesDeliverAlertsEachIncidentOnce) {
   for (pid_t p : {a, b}) {
     for (int i = 0; i < 100 && testing::Alive(p); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  const std::string text = slurp();
+  const std::string text = testing::FileText(log);
   EXPECT_EQ(announced(text), kIncidents) << text;
   for (int i = 0; i < kIncidents; ++i) {
     const std::string key = "\"key\":\"test_incident:" + std::to_string(i) + "\"";

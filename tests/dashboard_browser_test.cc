@@ -15,9 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <regex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -34,13 +32,6 @@ using Steady = std::chrono::steady_clock;
 constexpr char kChromium[] = "/usr/bin/chromium";
 
 int Sh(const std::string& cmd) { return std::system(cmd.c_str()); }
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Runs a shell command and returns its stdout.
 std::string Capture(const std::string& cmd) {
@@ -119,16 +110,16 @@ TEST(DashboardBrowserTest, ChromiumRendersTheGridAndAnInjectedIncident) {
   int port = 0;
   for (auto t0 = Steady::now(); port == 0 && Steady::now() - t0 < std::chrono::seconds(20);) {
     std::smatch m;
-    const std::string text = Slurp(log);
+    const std::string text = testing::FileText(log);
     if (std::regex_search(text, m, std::regex(R"(on http://127\.0\.0\.1:(\d+)/)")))
       port = std::stoi(m[1]);
     else
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
-  ASSERT_GT(port, 0) << "serve never reported its HTTP port:\n" << Slurp(log);
+  ASSERT_GT(port, 0) << "serve never reported its HTTP port:\n" << testing::FileText(log);
   httplib::Client client("127.0.0.1", port);
   auto health = client.Get("/health");
-  ASSERT_TRUE(health && health->status == 200) << Slurp(log);
+  ASSERT_TRUE(health && health->status == 200) << testing::FileText(log);
 
   const std::string url = "http://127.0.0.1:" + std::to_string(port) + "/";
   const std::string chromium = "timeout 120 " + std::string(kChromium) +
@@ -139,7 +130,7 @@ TEST(DashboardBrowserTest, ChromiumRendersTheGridAndAnInjectedIncident) {
                                   " 2> " + dir.File("chromium-dom.log"));
   ASSERT_NE(dom.find("<table id=\"grid\">"), std::string::npos)
       << "no grid in the rendered DOM:\n"
-      << dom.substr(0, 2000) << Slurp(dir.File("chromium-dom.log"));
+      << dom.substr(0, 2000) << testing::FileText(dir.File("chromium-dom.log"));
   // 13 dates x phases 3-6, every run succeeded.
   EXPECT_GE(CountOf(dom, "class=\"cell state-succeeded\""), 13 * 4) << dom;
   EXPECT_EQ(CountOf(dom, "class=\"cell state-failed\""), 0);
@@ -164,8 +155,8 @@ TEST(DashboardBrowserTest, ChromiumRendersTheGridAndAnInjectedIncident) {
   std::filesystem::remove(png);
   Sh(chromium + "--user-data-dir=" + dir.File("profile-shot") + " --screenshot=" + png + " --window-size=1400,1000 " +
      url + " > " + dir.File("chromium-shot.log") + " 2>&1");
-  ASSERT_TRUE(std::filesystem::exists(png)) << Slurp(dir.File("chromium-shot.log"));
-  const std::string image = Slurp(png);
+  ASSERT_TRUE(std::filesystem::exists(png)) << testing::FileText(dir.File("chromium-shot.log"));
+  const std::string image = testing::FileText(png);
   EXPECT_GT(image.size(), 10'000u);
   EXPECT_EQ(image.substr(0, 8), std::string("\x89PNG\r\n\x1a\n", 8));
   RecordProperty("screenshot", png);
@@ -182,8 +173,8 @@ TEST(DashboardBrowserTest, ChromiumRendersTheGridAndAnInjectedIncident) {
   ASSERT_EQ(done, serve) << "serve did not exit within 30 s of SIGTERM";
   guard.pid = 0;
   EXPECT_TRUE(WIFEXITED(status)) << status;
-  EXPECT_EQ(WEXITSTATUS(status), 0) << Slurp(log);
-  EXPECT_NE(Slurp(log).find("SIGTERM received, draining"), std::string::npos);
+  EXPECT_EQ(WEXITSTATUS(status), 0) << testing::FileText(log);
+  EXPECT_NE(testing::FileText(log).find("SIGTERM received, draining"), std::string::npos);
 }
 
 }  // namespace

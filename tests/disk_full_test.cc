@@ -17,9 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
 
 #include "tests/process_util.h"
@@ -34,13 +32,6 @@ using testing::Bin;
 using ::testing::HasSubstr;
 using testing::Sh;
 using testing::TempDir;
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 int64_t FreeBytes(const std::string& dir) {
   struct statvfs v {};
@@ -95,16 +86,16 @@ TEST(DiskFullTest, ABackfillOnAFullDiskFailsLoudlyLosesNothingAndCompletesOnceSp
 
   // The backfill fails and says which disk is full and what to do.
   const std::string log = dir.File("backfill-full.log");
-  EXPECT_NE(Sh(env + Bin() + " backfill" + rest + " --db " + db + " > " + log + " 2>&1"), 0) << Slurp(log);
-  const std::string out = Slurp(log);
+  EXPECT_NE(Sh(env + Bin() + " backfill" + rest + " --db " + db + " > " + log + " 2>&1"), 0) << testing::FileText(log);
+  const std::string out = testing::FileText(log);
   EXPECT_THAT(out, HasSubstr("the disk holding " + db + " is full")) << out;
   EXPECT_THAT(out, HasSubstr("free space there and retry")) << out;
 
   // doctor says so too.
   const std::string doctor = dir.File("doctor.json");
   Sh(Bin() + " --json doctor --db " + db + " > " + doctor + " 2>/dev/null");
-  auto checks = nlohmann::json::parse(Slurp(doctor), nullptr, false);
-  ASSERT_FALSE(checks.is_discarded()) << Slurp(doctor);
+  auto checks = nlohmann::json::parse(testing::FileText(doctor), nullptr, false);
+  ASSERT_FALSE(checks.is_discarded()) << testing::FileText(doctor);
   // (FAIL on any disk this small; what shows the filling is the free space it reports.)
   std::string disk_status;
   double free_mib = -1;
@@ -135,7 +126,7 @@ TEST(DiskFullTest, ABackfillOnAFullDiskFailsLoudlyLosesNothingAndCompletesOnceSp
   fs::remove(filler);
   const std::string retry_log = dir.File("backfill-retry.log");
   EXPECT_EQ(Sh(env + Bin() + " backfill -q" + rest + " --db " + db + " > " + retry_log + " 2>&1"), 0)
-      << Slurp(retry_log);
+      << testing::FileText(retry_log);
   auto clean_store = testing::OpenTestStore(clean);
   auto s = testing::OpenTestStore(db);
   const std::string diff = testing::SnapshotDiff(testing::Snapshot(*clean_store), testing::Snapshot(*s));

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "base/config.h"
+#include "base/file.h"
 #include "store/migrations.h"
 #include "store/store.h"
 
@@ -68,8 +69,9 @@ inline std::string PgClusterUrl(std::string* why) {
     std::getline(skip, line);
     *why = "PostgreSQL tests skipped: " + line;
   } else {
-    *why = "PostgreSQL tests skipped: no test cluster (run them through ctest, which starts one with "
-           "tests/pg_cluster.sh, or set NBAPROPS_TEST_PG_URL)";
+    *why =
+        "PostgreSQL tests skipped: no test cluster (run them through ctest, which starts one with "
+        "tests/pg_cluster.sh, or set NBAPROPS_TEST_PG_URL)";
   }
   return "";
 }
@@ -82,9 +84,8 @@ inline std::string NewPgSchemaUrl(const std::string& cluster) {
   auto admin = store::OpenStore(cluster);
   EXPECT_TRUE(admin.ok()) << admin.status().ToString();
   if (!admin.ok()) return "";
-  EXPECT_TRUE((*admin)->WithWrite([&](store::Transaction& t) {
-                      return t.Exec("CREATE SCHEMA " + schema).status();
-                    }).ok());
+  EXPECT_TRUE(
+      (*admin)->WithWrite([&](store::Transaction& t) { return t.Exec("CREATE SCHEMA " + schema).status(); }).ok());
   return cluster + (cluster.find('?') == std::string::npos ? "?" : "&") + "options=-csearch_path%3D" + schema;
 }
 
@@ -127,6 +128,12 @@ T ReadValue(store::Store& s, Fn read) {
   });
   EXPECT_TRUE(st.ok()) << st.ToString();
   return out;
+}
+
+// A file's bytes, or "" when it cannot be read (logs a test prints on failure, and may not exist).
+inline std::string FileText(const std::string& path) {
+  auto text = ReadFile(path);
+  return text.ok() ? *text : "";
 }
 
 inline std::string SharedData() { return std::string(NBAPROPS_SOURCE_DIR) + "/../shared/data"; }
