@@ -1,6 +1,7 @@
 #include "engine/queue.h"
 
 #include <algorithm>
+#include <map>
 #include <tuple>
 
 #include "engine/incidents.h"
@@ -125,31 +126,41 @@ StatusOr<std::vector<int64_t>> Queue::ReapExpired(store::Store& store, int64_t n
                                                   const std::function<bool(const std::string&)>& gone) {
   std::vector<int64_t> reaped;
   RETURN_IF_ERROR(store.WithWrite([&](store::Transaction& t) -> Status {
-    // Running runs are few (one per worker thread), so the worker test is done here, not in SQL.
-    std::vector<std::pair<int64_t, bool>> ids;  // run id, lease expired
+    // Running runs are few (one per worker thread), so the worker test is done here, not in SQL;
+    // only the runs to reap are read whole.
+    struct Candidate {
+      int64_t run_id;
+      bool expired;
+      std::string worker_id;
+    };
+    std::vector<Candidate> running;
     RETURN_IF_ERROR(
-        t.Query("SELECT run_id, lease_expires_at IS NULL OR lease_expires_at <= ? FROM processor_runs "
-                "WHERE status = 'running' ORDER BY run_id",
+        t.Query("SELECT run_id, lease_expires_at IS NULL OR lease_expires_at <= ?, COALESCE(worker_id, '') FROM "
+                "processor_runs WHERE status = 'running' ORDER BY run_id",
                 {now_ms}, [&](const store::Row& r) {
-                  ids.emplace_back(r.Int(0), r.Int(1) != 0);
+                  running.push_back({r.Int(0), r.Int(1) != 0, r.Text(2)});
                   return OkStatus();
                 }));
-    for (const auto& [id, expired] : ids) {
-      ASSIGN_OR_RETURN(auto run, Ledger::Get(t, id));
+    std::map<std::string, bool> worker_gone;  // one liveness test per worker
+    for (const Candidate& c : running) {
+      if (!c.expired) {
+        if (!gone) continue;
+        auto [it, fresh] = worker_gone.try_emplace(c.worker_id, false);
+        if (fresh) it->second = gone(c.worker_id);
+        if (!it->second) continue;
+      }
+      ASSIGN_OR_RETURN(auto run, Ledger::Get(t, c.run_id));
       FailureInfo f;
       f.category = FailureCategory::kLeaseExpired;
-      if (expired) {
-        f.message = "lease expired at " + std::to_string(run->lease_expires_at.value_or(0)) + " ms (worker '" +
-                    run->worker_id + "' stopped heartbeating: crashed, hung or cut off)";
-      } else if (gone && gone(run->worker_id)) {
-        f.message = "worker '" + run->worker_id + "' is gone (its process no longer exists on this host); lease " +
-                    "broken before it expired at " + std::to_string(run->lease_expires_at.value_or(0)) + " ms";
-      } else {
-        continue;
-      }
+      f.message = c.expired ? "lease expired at " + std::to_string(run->lease_expires_at.value_or(0)) +
+                                  " ms (worker '" + run->worker_id + "' stopped heartbeating: crashed, hung or cut off)"
+                            : "worker '" + run->worker_id +
+                                  "' is gone (its process no longer exists on this host); lease broken before it "
+                                  "expired at " +
+                                  std::to_string(run->lease_expires_at.value_or(0)) + " ms";
       f.caller_retries = queueable && !queueable(run->processor);
       RETURN_IF_ERROR(ApplyFailure(t, *run, f, now_ms, policy, jitter01));
-      reaped.push_back(id);
+      reaped.push_back(c.run_id);
     }
     return OkStatus();
   }));
