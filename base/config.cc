@@ -431,7 +431,7 @@ StatusOr<Config> ConfigFromToml(const std::string* text, const std::string& path
     }
     if (auto* p = root["predictions"].as_table()) {
       RETURN_IF_ERROR(r.CheckKeys(*p, "predictions",
-                                  {"sportsbooks", "line_policy", "min_edge", "min_probability", "model_path",
+                                  {"sportsbooks", "line_policy", "min_edge", "min_probability", "min_market_edge", "model_path",
                                    "wait_for_quality", "quality_gate_first", "quality_gate_final"}));
       if (const toml::node* n = p->get("sportsbooks")) {
         const toml::array* books = n->as_array();
@@ -450,6 +450,7 @@ StatusOr<Config> ConfigFromToml(const std::string* text, const std::string& path
       RETURN_IF_ERROR(r.Get(*p, "predictions", "line_policy", &c.line_policy));
       RETURN_IF_ERROR(r.Get(*p, "predictions", "min_edge", &c.min_edge));
       RETURN_IF_ERROR(r.Get(*p, "predictions", "min_probability", &c.min_probability));
+      RETURN_IF_ERROR(r.Get(*p, "predictions", "min_market_edge", &c.min_market_edge));
       RETURN_IF_ERROR(r.Get(*p, "predictions", "wait_for_quality", &c.wait_for_quality));
       RETURN_IF_ERROR(r.Get(*p, "predictions", "quality_gate_first", &c.quality_gate_first));
       RETURN_IF_ERROR(r.Get(*p, "predictions", "quality_gate_final", &c.quality_gate_final));
@@ -498,6 +499,7 @@ StatusOr<Config> ConfigFromToml(const std::string* text, const std::string& path
   // TOML has nan and inf, and NaN passes every range check below written as "reject if x < lo".
   for (auto [name, v] : {std::pair<const char*, double>{"predictions.min_edge", c.min_edge},
                          {"predictions.min_probability", c.min_probability},
+                         {"predictions.min_market_edge", c.min_market_edge},
                          {"predictions.quality_gate_first", c.quality_gate_first},
                          {"predictions.quality_gate_final", c.quality_gate_final},
                          {"pipeline.minutes_alert_below", c.minutes_alert_below},
@@ -507,6 +509,9 @@ StatusOr<Config> ConfigFromToml(const std::string* text, const std::string& path
   if (c.min_edge < 0) return r.Error({"predictions.min_edge"}, "predictions: min_edge must be >= 0");
   if (c.min_probability < 0.5 || c.min_probability >= 1) {
     return r.Error({"predictions.min_probability"}, "predictions: min_probability must be in [0.5, 1)");
+  }
+  if (c.min_market_edge < 0 || c.min_market_edge >= 0.5) {
+    return r.Error({"predictions.min_market_edge"}, "predictions: min_market_edge must be in [0, 0.5)");
   }
   if (c.quality_gate_final < 0 || c.quality_gate_final > c.quality_gate_first || c.quality_gate_first > 1) {
     return r.Error({"predictions.quality_gate_final", "predictions.quality_gate_first"},

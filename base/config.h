@@ -86,6 +86,7 @@ struct Config {
   std::string line_policy = "opening";  // line_policy: opening | latest (pre-tip snapshot used for picks)
   double min_edge = 1.5;                // min_edge: |predicted - line| in points for OVER/UNDER
   double min_probability = 0.55;        // min_probability: probability of the chosen side
+  double min_market_edge = 0.03;        // min_market_edge: market system, P(side) minus the vig-free market's
   bool wait_for_quality = true;         // wait_for_quality: defer predictions below the quality gates
   double quality_gate_first = 0.85;     // quality_gate_first: share of lined players production-ready
   double quality_gate_final = 0.70;     // quality_gate_final: accepted within 2 h of the first tip

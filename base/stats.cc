@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <random>
 
 namespace nbaprops {
 namespace {
@@ -126,6 +127,21 @@ LinearFit FitLinear(const std::vector<double>& x, const std::vector<double>& y) 
   }
   const double slope = sxy / sxx;
   return {mean_y - slope * mean_x, slope};
+}
+
+Interval BootstrapMeanInterval(const std::vector<double>& v, int resamples, uint64_t seed) {
+  if (v.empty() || resamples < 1) return {NAN, NAN};
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<size_t> pick(0, v.size() - 1);
+  std::vector<double> means(static_cast<size_t>(resamples));
+  for (double& m : means) {
+    double sum = 0;
+    for (size_t i = 0; i < v.size(); ++i) sum += v[pick(rng)];
+    m = sum / static_cast<double>(v.size());
+  }
+  std::sort(means.begin(), means.end());
+  auto at = [&](double q) { return means[static_cast<size_t>(std::floor(q * (means.size() - 1)))]; };
+  return {at(0.025), at(0.975)};
 }
 
 }  // namespace nbaprops

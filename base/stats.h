@@ -77,6 +77,11 @@ struct LinearFit {
 // x.size() != y.size().
 LinearFit FitLinear(const std::vector<double>& x, const std::vector<double>& y);
 
+// Percentile bootstrap 95% interval of the mean of v: `resamples` resamples of v's size drawn with
+// replacement by a generator seeded with `seed` (same seed, same interval). For paired
+// comparisons pass the per-item differences. {NaN, NaN} if v is empty or resamples < 1.
+Interval BootstrapMeanInterval(const std::vector<double>& v, int resamples, uint64_t seed);
+
 }  // namespace nbaprops
 
 #endif  // NBAPROPS_BASE_STATS_H_

@@ -192,4 +192,19 @@ TEST(StatsTest, FitLinearDegenerateInput) {
 }
 
 }  // namespace
+TEST(Stats, BootstrapMeanIntervalIsSeededAndCoversTheMean) {
+  std::vector<double> v;
+  for (int i = 0; i < 400; ++i) v.push_back((i * 7919 % 101) / 10.0 - 5);  // mean near 0, sd ~2.9
+  Interval a = BootstrapMeanInterval(v, 1000, 42), b = BootstrapMeanInterval(v, 1000, 42);
+  EXPECT_EQ(a.lo, b.lo);
+  EXPECT_EQ(a.hi, b.hi);
+  const double mean = Mean(v);
+  EXPECT_LT(a.lo, mean);
+  EXPECT_GT(a.hi, mean);
+  // About 2 x 1.96 x sd / sqrt(n) wide.
+  EXPECT_NEAR(a.hi - a.lo, 2 * 1.96 * StdDev(v) / 20, 0.1);
+  EXPECT_NE(BootstrapMeanInterval(v, 1000, 43).lo, a.lo);
+  EXPECT_TRUE(std::isnan(BootstrapMeanInterval({}, 1000, 1).lo));
+}
+
 }  // namespace nbaprops

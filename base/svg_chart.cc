@@ -84,6 +84,10 @@ double NiceStep(double span, int target) {
 }  // namespace
 
 std::string ReliabilityDiagramSvg(const std::vector<ReliabilityBin>& bins, const std::string& title) {
+  return ReliabilityDiagramSvg(std::vector<ReliabilitySeries>{{"", bins}}, title);
+}
+
+std::string ReliabilityDiagramSvg(const std::vector<ReliabilitySeries>& series, const std::string& title) {
   std::string out = SvgOpen(kRelSize, kRelSize);
   out += Title(kRelSize, title);
 
@@ -106,34 +110,42 @@ std::string ReliabilityDiagramSvg(const std::vector<ReliabilityBin>& bins, const
   out += Line(kRelLeft + 12, kRelTop + 16, kRelLeft + 36, kRelTop + 16, "stroke=\"#888888\" stroke-dasharray=\"6 4\"");
   out += Text(kRelLeft + 42, kRelTop + 20, "perfect calibration", "font-size=\"11\"");
 
-  std::vector<const ReliabilityBin*> drawn;
-  int64_t max_n = 0;
-  for (const auto& b : bins) {
-    if (b.n <= 0 || !std::isfinite(b.mean_predicted) || !std::isfinite(b.observed_rate)) continue;
-    drawn.push_back(&b);
-    max_n = std::max(max_n, b.n);
+  bool any = false;
+  for (size_t k = 0; k < series.size(); ++k) {
+    const std::string colour(kPalette[k % std::size(kPalette)]);
+    if (!series[k].name.empty()) {
+      const double y = kRelTop + 34 + 16 * static_cast<double>(k);
+      out += "<circle cx=\"" + Num(kRelLeft + 24) + "\" cy=\"" + Num(y - 4) + "\" r=\"4\" fill=\"" + colour + "\"/>\n";
+      out += Text(kRelLeft + 42, y, series[k].name, "font-size=\"11\"");
+    }
+    std::vector<const ReliabilityBin*> drawn;
+    int64_t max_n = 0;
+    for (const auto& b : series[k].bins) {
+      if (b.n <= 0 || !std::isfinite(b.mean_predicted) || !std::isfinite(b.observed_rate)) continue;
+      drawn.push_back(&b);
+      max_n = std::max(max_n, b.n);
+    }
+    if (drawn.empty()) continue;
+    any = true;
+    std::string points;
+    for (const auto* b : drawn) {
+      if (!points.empty()) points += ' ';
+      points += Num(RelX(b->mean_predicted)) + "," + Num(RelY(b->observed_rate));
+    }
+    out += "<polyline points=\"" + points + "\" fill=\"none\" stroke=\"" + colour + "\" stroke-width=\"1.5\"/>\n";
+    for (const auto* b : drawn) {
+      // Area proportional to n, so the eye weighs bins by how much evidence they hold.
+      const double r = 2 + 8 * std::sqrt(static_cast<double>(b->n) / static_cast<double>(max_n));
+      out += "<circle cx=\"" + Num(RelX(b->mean_predicted)) + "\" cy=\"" + Num(RelY(b->observed_rate)) + "\" r=\"" +
+             Num(r) + "\" fill=\"" + colour + "\" fill-opacity=\"0.6\" stroke=\"" + colour + "\"><title>" +
+             MarkupEscape(series[k].name + (series[k].name.empty() ? "" : " ") + "[" + Num(b->lo) + ", " + Num(b->hi) +
+                          "): n=" + std::to_string(b->n) + ", predicted " + Num(b->mean_predicted, 3) +
+                          ", observed " + Num(b->observed_rate, 3)) +
+             "</title></circle>\n";
+    }
   }
-  if (drawn.empty()) {
+  if (!any) {
     out += Text(kRelLeft + kRelPlot / 2, kRelTop + kRelPlot / 2, "no data", "text-anchor=\"middle\" fill=\"#888888\"");
-    return out += kSvgClose;
-  }
-
-  std::string points;
-  for (const auto* b : drawn) {
-    if (!points.empty()) points += ' ';
-    points += Num(RelX(b->mean_predicted)) + "," + Num(RelY(b->observed_rate));
-  }
-  out += "<polyline points=\"" + points + "\" fill=\"none\" stroke=\"" + std::string(kPalette[0]) +
-         "\" stroke-width=\"1.5\"/>\n";
-  for (const auto* b : drawn) {
-    // Area proportional to n, so the eye weighs bins by how much evidence they hold.
-    const double r = 2 + 8 * std::sqrt(static_cast<double>(b->n) / static_cast<double>(max_n));
-    out += "<circle cx=\"" + Num(RelX(b->mean_predicted)) + "\" cy=\"" + Num(RelY(b->observed_rate)) + "\" r=\"" +
-           Num(r) + "\" fill=\"" + std::string(kPalette[0]) + "\" fill-opacity=\"0.6\" stroke=\"" +
-           std::string(kPalette[0]) + "\"><title>" +
-           MarkupEscape("[" + Num(b->lo) + ", " + Num(b->hi) + "): n=" + std::to_string(b->n) + ", predicted " +
-                        Num(b->mean_predicted, 3) + ", observed " + Num(b->observed_rate, 3)) +
-           "</title></circle>\n";
   }
   return out += kSvgClose;
 }

@@ -23,6 +23,14 @@ namespace nbaprops {
 // joined in bin order by one <polyline>. Empty bins are not drawn.
 std::string ReliabilityDiagramSvg(const std::vector<ReliabilityBin>& bins, const std::string& title);
 
+// Several forecasters on one diagram (e.g. a model and the market), each in its palette colour with
+// a legend entry of its name.
+struct ReliabilitySeries {
+  std::string name;
+  std::vector<ReliabilityBin> bins;
+};
+std::string ReliabilityDiagramSvg(const std::vector<ReliabilitySeries>& series, const std::string& title);
+
 // One line of a LineChartSvg: y[i] is plotted above x_labels[i].
 struct Series {
   std::string name;

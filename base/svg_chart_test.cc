@@ -155,4 +155,14 @@ TEST(SvgChartTest, NumbersIgnoreTheCLocale) {
 }
 
 }  // namespace
+TEST(SvgChartTest, ReliabilityDiagramDrawsEachSeriesInItsColourWithALegend) {
+  std::vector<ReliabilitySeries> two = {{"model", {{0.4, 0.6, 4, 0.5, 0.5}}}, {"market <vig-free>", {{0.4, 0.6, 9, 0.45, 0.55}}}};
+  const std::string svg = ReliabilityDiagramSvg(two, "t");
+  EXPECT_NE(svg.find(">model</text>"), std::string::npos);
+  EXPECT_NE(svg.find(">market &lt;vig-free&gt;</text>"), std::string::npos);
+  EXPECT_NE(svg.find("stroke=\"#1f77b4\" stroke-width"), std::string::npos);
+  EXPECT_NE(svg.find("stroke=\"#ff7f0e\" stroke-width"), std::string::npos);
+  EXPECT_EQ(svg.find("no data"), std::string::npos);
+}
+
 }  // namespace nbaprops

@@ -96,8 +96,9 @@ int CmdPredict(const GlobalOptions& g, const std::string& date);
 struct EvaluateOptions {
   std::string from = "2024-01-24", to = "2024-04-14";
   std::string retrain = "weekly";
-  std::string system = "ensemble";
+  std::string system = "market";
   std::string out_dir = "evaluation";
+  uint64_t seed = 1;
 };
 int CmdEvaluate(const GlobalOptions& g, const EvaluateOptions& o);
 int CmdGrade(const GlobalOptions& g, const std::string& date);

@@ -98,8 +98,9 @@ int main(int argc, char** argv) {
   evaluate->add_option("--retrain", eval.retrain, "retrain the model weekly or monthly")
       ->check(CLI::IsMember({"weekly", "monthly"}));
   evaluate->add_option("--system", eval.system, "system of the headline figures")
-      ->check(CLI::IsMember({"moving_average", "xgboost", "ensemble"}));
+      ->check(CLI::IsMember({"moving_average", "xgboost", "ensemble", "market"}));
   evaluate->add_option("--out", eval.out_dir, "directory for evaluation.json and the SVG charts");
+  evaluate->add_option("--seed", eval.seed, "seed of the bootstrap intervals (same seed, same report)");
   evaluate->callback([&] { rc = CmdEvaluate(g, eval); });
 
   auto* status = app.add_subcommand("status", "what is stored and how the runs went (--date D for one date)");

@@ -163,6 +163,7 @@ int CmdEvaluate(const GlobalOptions& g, const EvaluateOptions& o) {
   eo.to = o.to;
   eo.retrain = o.retrain;
   eo.primary_system = o.system;
+  eo.seed = o.seed;
   eo.config = pipeline::PredictionConfigFrom(env.config);
   Progress progress("evaluate (retrain " + o.retrain + ")", g.quiet || g.json);
   auto res = pipeline::Evaluate(*env.store, eo, [&](int done, int total, const std::string& what) {
@@ -303,20 +304,23 @@ StatusOr<WalkForward> RunWalkForward(Env& env, bool quiet) {
   return w;
 }
 
+// The system whose figures lead the demo's season record and charts (as in the exports).
+constexpr const char* kHeadlineSystem = "market";
+
 int PrintSeasonRecord(Env& env, const std::string& from, const std::string& to) {
   auto by_system = pipeline::BuildReport(*env.store, from, to, "system");
-  auto by_book = pipeline::BuildReport(*env.store, from, to, "sportsbook", "ensemble");
+  auto by_book = pipeline::BuildReport(*env.store, from, to, "sportsbook", kHeadlineSystem);
   if (!by_system.ok() || !by_book.ok()) {
     return Fail(kExitStore, (by_system.ok() ? by_book.status() : by_system.status()).message());
   }
   std::printf("== season record %s .. %s (walk-forward: each day predicted by a model trained on earlier games)\n",
               from.c_str(), to.c_str());
   std::printf("%s", RenderReport(*by_system).c_str());
-  std::printf("ensemble by sportsbook\n%s", RenderReport(*by_book).c_str());
+  std::printf("%s by sportsbook\n%s", kHeadlineSystem, RenderReport(*by_book).c_str());
   // Charts of the stored record: cumulative units per system, and the headline system's calibration.
   std::vector<std::string> days;
   std::map<std::string, std::map<std::string, double>> units;  // system -> date -> units
-  std::vector<double> prob;
+  std::vector<double> prob, prob_market;
   std::vector<int> over;
   Status st = env.store->WithRead([&](store::Transaction& t) -> Status {
     RETURN_IF_ERROR(t.Query("SELECT game_date, system_id, units FROM prediction_performance_daily WHERE game_date "
@@ -326,13 +330,17 @@ int PrintSeasonRecord(Env& env, const std::string& from, const std::string& to) 
                               units[r.Text(1)][r.Text(0)] = r.Double(2);
                               return OkStatus();
                             }));
-    return t.Query("SELECT p.prob_over, a.actual_points > a.line FROM prediction_accuracy a JOIN "
-                   "player_prop_predictions p ON p.prediction_id = a.prediction_id WHERE a.game_date >= ? AND "
-                   "a.game_date <= ? AND a.system_id = 'ensemble' AND a.actual_points IS NOT NULL AND a.line IS NOT "
-                   "NULL AND a.actual_points != a.line AND a.minutes > 0 AND p.prob_over IS NOT NULL",
-                   {from, to}, [&](const store::Row& r) {
+    return t.Query("SELECT p.prob_over, a.actual_points > a.line, p.over_price, p.under_price FROM "
+                   "prediction_accuracy a JOIN player_prop_predictions p ON p.prediction_id = a.prediction_id WHERE "
+                   "a.game_date >= ? AND a.game_date <= ? AND a.system_id = ? AND a.actual_points IS NOT NULL AND "
+                   "a.line IS NOT NULL AND a.actual_points != a.line AND a.minutes > 0 AND p.prob_over IS NOT NULL",
+                   {from, to, std::string(kHeadlineSystem)}, [&](const store::Row& r) {
                      prob.push_back(r.Double(0));
                      over.push_back(static_cast<int>(r.Int(1)));
+                     pipeline::LineQuote q;
+                     q.over = r.OptInt(2);
+                     q.under = r.OptInt(3);
+                     prob_market.push_back(pipeline::VigFreeProbOver(q).value_or(0.5));
                      return OkStatus();
                    });
   });
@@ -352,8 +360,10 @@ int PrintSeasonRecord(Env& env, const std::string& from, const std::string& to) 
   Status w1 = WriteFileAtomic(charts + "/cumulative.svg",
                               LineChartSvg("Cumulative units, walk-forward " + from + " to " + to, days, series, "units"));
   Status w2 = WriteFileAtomic(charts + "/reliability.svg",
-                              ReliabilityDiagramSvg(Reliability(prob, over, 10), "Reliability of prob_over: ensemble, " +
-                                                                                     from + " to " + to));
+                              ReliabilityDiagramSvg(std::vector<ReliabilitySeries>{{kHeadlineSystem, Reliability(prob, over, 10)},
+                                                                                   {"sportsbook (vig-free)", Reliability(prob_market, over, 10)}},
+                                                    "Reliability of prob_over: " + std::string(kHeadlineSystem) +
+                                                        " and the sportsbook (vig-free), " + from + " to " + to));
   if (!w1.ok() || !w2.ok()) return Fail(kExitFailed, "writing charts: " + (w1.ok() ? w2 : w1).message());
   std::printf("exports in %s/ (predictions, best-bets, results, systems/performance.json, status.json); charts in "
               "%s/ (cumulative.svg, reliability.svg); models in %s/\n",

@@ -23,6 +23,8 @@ json Num(double v, int digits = 4) {
   return std::round(v * f) / f;
 }
 
+constexpr int kBootstrapResamples = 1000;
+
 struct Outcome {
   double minutes = 0, points = 0;
 };
@@ -32,8 +34,10 @@ struct Acc {
   int64_t n_graded = 0, voids = 0, picks = 0, wins = 0, losses = 0, pushes = 0;
   double abs_model = 0, abs_line = 0, abs_season = 0, abs_l10 = 0, abs_ewma = 0, profit = 0;
   int64_t n_baseline = 0;
-  std::vector<double> prob;
+  std::vector<double> prob, prob_market;  // prob_market: vig-free P(over) of the same line (0.5 without prices)
   std::vector<int> over;
+  std::vector<double> abs_diff;  // per graded player-game: |model - actual| - |line - actual|
+  int64_t no_prices = 0;
   double clv = 0;
   int64_t n_clv = 0;
   int64_t unders_won = 0, unders_lost = 0;  // always-UNDER reference
@@ -42,19 +46,23 @@ struct Acc {
   int64_t n_all = 0;
   double all_model = 0, all_season = 0, all_l10 = 0, all_ewma = 0;
 
-  json ToJson() const {
+  json ToJson(uint64_t seed) const {
     auto mean = [](double s, int64_t n) { return n ? s / static_cast<double>(n) : NAN; };
     Interval ci = WilsonInterval(wins, wins + losses);
     double base_rate = over.empty() ? NAN : std::accumulate(over.begin(), over.end(), 0.0) / over.size();
     std::vector<double> flat(prob.size(), std::isnan(base_rate) ? 0.5 : base_rate), half(prob.size(), 0.5);
-    json reliability = json::array();
-    for (const ReliabilityBin& b : Reliability(prob, over, 10)) {
-      reliability.push_back({{"lo", Num(b.lo, 2)},
-                             {"hi", Num(b.hi, 2)},
-                             {"n", b.n},
-                             {"mean_predicted", Num(b.mean_predicted)},
-                             {"observed_rate", Num(b.observed_rate)}});
-    }
+    auto reliability = [](const std::vector<double>& p, const std::vector<int>& y) {
+      json out = json::array();
+      for (const ReliabilityBin& b : Reliability(p, y, 10)) {
+        out.push_back({{"lo", Num(b.lo, 2)},
+                       {"hi", Num(b.hi, 2)},
+                       {"n", b.n},
+                       {"mean_predicted", Num(b.mean_predicted)},
+                       {"observed_rate", Num(b.observed_rate)}});
+      }
+      return out;
+    };
+    const Interval diff_ci = BootstrapMeanInterval(abs_diff, kBootstrapResamples, seed);
     return {{"n_graded", n_graded},
             {"voids", voids},
             {"picks", picks},
@@ -67,6 +75,8 @@ struct Acc {
             {"units", Num(profit, 2)},
             {"mae_model", Num(mean(abs_model, n_graded))},
             {"mae_line", Num(mean(abs_line, n_graded))},
+            {"mae_model_minus_line", Num(mean(abs_model - abs_line, n_graded))},
+            {"mae_model_minus_line_ci95", {Num(diff_ci.lo), Num(diff_ci.hi)}},
             {"mae_season_avg", Num(mean(abs_season, n_baseline))},
             {"mae_last10", Num(mean(abs_l10, n_baseline))},
             {"mae_ewma", Num(mean(abs_ewma, n_baseline))},
@@ -75,11 +85,15 @@ struct Acc {
             {"brier_no_skill_base_rate", Num(Brier(flat, over))},
             {"log_loss", Num(LogLoss(prob, over))},
             {"log_loss_no_skill_0_5", Num(LogLoss(half, over))},
+            {"brier_market", Num(Brier(prob_market, over))},
+            {"log_loss_market", Num(LogLoss(prob_market, over))},
+            {"market_without_prices", no_prices},
+            {"reliability_market", reliability(prob_market, over)},
             {"over_rate", Num(base_rate)},
             {"always_under_hit_rate", Num(mean(static_cast<double>(unders_won), unders_won + unders_lost))},
             {"avg_clv", Num(mean(clv, n_clv))},
             {"n_clv", n_clv},
-            {"reliability", reliability},
+            {"reliability", reliability(prob, over)},
             {"all_players",
              {{"n", n_all},
               {"mae_model", Num(mean(all_model, n_all))},
@@ -88,6 +102,34 @@ struct Acc {
               {"mae_ewma", Num(mean(all_ewma, n_all))}}}};
   }
 };
+
+// Betting the side a system favours over the market on every graded player-game with a line,
+// grouped by how much its P(side) exceeds the vig-free market's (does a larger edge win more?).
+struct SideBets {
+  int64_t wins = 0, losses = 0, pushes = 0, n_clv = 0;
+  double profit = 0, clv = 0;
+  json ToJson() const {
+    Interval ci = WilsonInterval(wins, wins + losses);
+    const int64_t n = wins + losses + pushes;
+    return {{"bets", n},
+            {"wins", wins},
+            {"losses", losses},
+            {"pushes", pushes},
+            {"hit_rate", wins + losses ? Num(static_cast<double>(wins) / (wins + losses)) : json(nullptr)},
+            {"hit_rate_ci95", {Num(ci.lo), Num(ci.hi)}},
+            {"roi", n ? Num(profit / n) : json(nullptr)},
+            {"avg_clv", n_clv ? Num(clv / n_clv) : json(nullptr)},
+            {"n_clv", n_clv}};
+  }
+};
+
+std::string MarketEdgeBucket(double advantage) {
+  if (advantage < 0.02) return "0-2%";
+  if (advantage < 0.04) return "2-4%";
+  if (advantage < 0.06) return "4-6%";
+  if (advantage < 0.10) return "6-10%";
+  return "10%+";
+}
 
 // Period starts in [from, to]: every 7 days (weekly) or the 1st of each month (monthly).
 std::vector<int32_t> PeriodStarts(int32_t from, int32_t to, const std::string& retrain) {
@@ -120,6 +162,7 @@ StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
   }
   const std::string season_start = FormatIsoDate(SeasonStart(*from));
   std::map<std::string, Acc> by_system, by_book, by_band;  // book/band: primary system only
+  std::map<std::string, SideBets> by_market_edge;          // primary system only
   std::map<std::string, std::map<std::string, double>> daily_units;  // system -> date -> units
   json periods = json::array();
   const auto starts = PeriodStarts(*from, *to, o.retrain);
@@ -138,7 +181,12 @@ StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
                        {"n_train", model->n_train},
                        {"ensemble_weight", Num(model->ensemble_weight, 2)},
                        {"calibration_ensemble", Num(model->ensemble_spread.calibration, 2)},
-                       {"calibration_xgboost", Num(model->xgb_spread.calibration, 2)}});
+                       {"calibration_xgboost", Num(model->xgb_spread.calibration, 2)},
+                       {"market_weight_xgboost", Num(model->market.weight, 2)},
+                       {"market_shift", Num(model->market.shift, 2)},
+                       {"market_prob_intercept", Num(model->market.intercept)},
+                       {"market_prob_slope", Num(model->market.slope)},
+                       {"market_fitted_on", model->market.n_fit}});
     for (int32_t d = p_from; d <= p_to; ++d) {
       const std::string date = FormatIsoDate(d);
       DateInputs in;
@@ -182,10 +230,30 @@ StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
           continue;
         }
         const double actual = out->second.points, line = p.line->line;
+        const std::optional<double> market = VigFreeProbOver(*p.line);
+        if (primary && actual != line) {
+          const bool over = p.prob_over > market.value_or(0.5);
+          SideBets& b = by_market_edge[MarketEdgeBucket(std::abs(p.prob_over - market.value_or(0.5)))];
+          if ((actual > line) == over) {
+            ++b.wins;
+            b.profit += AmericanProfit((over ? p.line->over : p.line->under).value_or(-110));
+          } else {
+            ++b.losses;
+            b.profit -= 1;
+          }
+          if (p.closing) {
+            ++b.n_clv;
+            b.clv += over ? p.closing->line - line : line - p.closing->line;
+          }
+        } else if (primary) {
+          ++by_market_edge[MarketEdgeBucket(std::abs(p.prob_over - market.value_or(0.5)))].pushes;
+        }
         for (Acc* a : accs) {
           ++a->n_graded;
           a->abs_model += std::abs(p.predicted_points - actual);
           a->abs_line += std::abs(line - actual);
+          a->abs_diff.push_back(std::abs(p.predicted_points - actual) - std::abs(line - actual));
+          if (!market) ++a->no_prices;
           if (!std::isnan(season + l10 + ewma)) {
             ++a->n_baseline;
             a->abs_season += std::abs(season - actual);
@@ -194,6 +262,7 @@ StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
           }
           if (actual != line) {
             a->prob.push_back(p.prob_over);
+            a->prob_market.push_back(market.value_or(0.5));
             a->over.push_back(actual > line ? 1 : 0);
             (actual < line ? a->unders_won : a->unders_lost)++;
           }
@@ -226,23 +295,30 @@ StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
     return FailedPreconditionError("no graded predictions of system '" + o.primary_system + "' between " + o.from +
                                    " and " + o.to + " (are there lines and box scores for the window?)");
   }
-  json doc = by_system[o.primary_system].ToJson();
+  json doc = by_system[o.primary_system].ToJson(o.seed);
   doc["system"] = o.primary_system;
   doc["window"] = {{"from", o.from}, {"to", o.to}};
   doc["retrain"] = o.retrain;
   doc["line_policy"] = o.config.policy == LinePolicy::kOpening ? "opening" : "latest";
   doc["feature_version"] = kFeatureVersion;
   doc["periods"] = periods;
+  doc["seed"] = o.seed;
+  doc["bootstrap_resamples"] = kBootstrapResamples;
+  json edges;
+  for (auto& [k, b] : by_market_edge) edges[k] = b.ToJson();
+  doc["by_market_edge"] = edges;
   for (auto* group : {&by_system, &by_book, &by_band}) {
     json j;
-    for (auto& [k, a] : *group) j[k] = a.ToJson();
+    for (auto& [k, a] : *group) j[k] = a.ToJson(o.seed);
     doc[group == &by_system ? "by_system" : group == &by_book ? "by_sportsbook" : "by_edge_band"] = j;
   }
   EvalResult res;
   res.json = doc.dump(2) + "\n";
-  std::vector<ReliabilityBin> bins = Reliability(by_system[o.primary_system].prob, by_system[o.primary_system].over, 10);
-  res.reliability_svg =
-      ReliabilityDiagramSvg(bins, "Reliability of prob_over: " + o.primary_system + ", " + o.from + " to " + o.to);
+  const Acc& primary = by_system[o.primary_system];
+  res.reliability_svg = ReliabilityDiagramSvg(
+      std::vector<ReliabilitySeries>{{o.primary_system, Reliability(primary.prob, primary.over, 10)},
+                                     {"sportsbook (vig-free)", Reliability(primary.prob_market, primary.over, 10)}},
+      "Reliability of prob_over: " + o.primary_system + " and the sportsbook (vig-free), " + o.from + " to " + o.to);
   std::set<std::string> all_dates;
   for (auto& [s, m] : daily_units) {
     for (auto& [d, u] : m) all_dates.insert(d);

@@ -7,7 +7,10 @@
 // Reported overall (for the primary system), per system, per sportsbook and per edge band:
 // n graded, picks, hit rate with a Wilson 95% interval, ROI at the actual prices, MAE of the
 // model, of the line and of the season-average, last-10 and EWMA baselines, Brier score and log
-// loss of prob_over against no-skill references, a 10-bin reliability table and average CLV.
+// loss of prob_over against no-skill references and against the vig-free market probability of
+// the same lines, a 10-bin reliability table of both, average CLV, the MAE difference model - line
+// with a paired bootstrap 95% interval (seeded), and, for the primary system, W-L / ROI / CLV of
+// betting its favoured side grouped by how much its P(side) beats the market's.
 #ifndef NBAPROPS_PIPELINE_EVALUATION_H_
 #define NBAPROPS_PIPELINE_EVALUATION_H_
 
@@ -24,7 +27,8 @@ namespace nbaprops::pipeline {
 struct EvalOptions {
   std::string from, to;
   std::string retrain = "weekly";  // weekly | monthly
-  std::string primary_system = "ensemble";
+  std::string primary_system = "market";
+  uint64_t seed = 1;  // of the bootstrap intervals
   TrainOptions train;
   PredictionConfig config;
 };

@@ -102,7 +102,7 @@ Status Publish(const std::string& dir, const std::string& rel, json doc, const s
 }
 
 std::string Headline(const std::set<std::string>& systems) {
-  for (const char* s : {"ensemble", "xgboost", "moving_average"}) {
+  for (const char* s : {"market", "ensemble", "xgboost", "moving_average"}) {
     if (systems.count(s)) return s;
   }
   return systems.empty() ? "" : *systems.begin();

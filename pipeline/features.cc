@@ -50,6 +50,8 @@ const std::vector<FeatureSpec>& FeatureContract() {
       {"line_spread_books", "highest minus lowest line across books", "upcoming_player_lines", false},
       {"line_movement", "latest minus opening line of the chosen book (0 under the opening-line policy)",
        "upcoming_player_lines", false},
+      {"line_implied_over", "the market's probability of the over, vig removed, from the chosen line's prices",
+       "upcoming_player_lines", false},
       {"line_minus_season_avg", "line minus season points per game", "upcoming_player_lines", false},
       {"game_total", "game total points line before tip-off", "upcoming_team_game_context", false},
       {"team_spread", "point spread from the team's side before tip-off", "upcoming_team_game_context", false},

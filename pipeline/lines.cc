@@ -11,6 +11,12 @@ double ImpliedProbability(int64_t american) {
   return 100.0 / static_cast<double>(american + 100);
 }
 
+std::optional<double> VigFreeProbOver(const LineQuote& q) {
+  if (!q.over || !q.under) return std::nullopt;
+  const double over = ImpliedProbability(*q.over), under = ImpliedProbability(*q.under);
+  return over / (over + under);
+}
+
 namespace {
 double DistanceFromEven(const LineQuote& q) {
   if (!q.over || !q.under) return 1e9;

@@ -32,6 +32,10 @@ struct BookLines {
 // Implied probability of an American price, without removing the vig: -110 -> 0.5238.
 double ImpliedProbability(int64_t american);
 
+// The market's probability of the over with the vig removed: the two implied probabilities
+// scaled to sum to 1 (-110 / -110 -> 0.5). None without both prices.
+std::optional<double> VigFreeProbOver(const LineQuote& quote);
+
 // The main line of one book's snapshot (all quotes share book and captured_at): prices closest
 // to even; quotes without both prices come last; ties go to the lower line.
 const LineQuote& MainLine(const std::vector<LineQuote>& ladder);

@@ -10,6 +10,18 @@ LineQuote Q(const std::string& book, int64_t at, double line, std::optional<int6
   return {book, "test", at, line, over, under};
 }
 
+TEST(Lines, VigFreeProbOverRemovesTheVig) {
+  LineQuote q;
+  EXPECT_FALSE(VigFreeProbOver(q));
+  q.over = -110;
+  EXPECT_FALSE(VigFreeProbOver(q));
+  q.under = -110;
+  EXPECT_DOUBLE_EQ(*VigFreeProbOver(q), 0.5);
+  q.over = -150;  // 0.6 and 0.5238 implied: 0.6 / 1.1238
+  q.under = -110;
+  EXPECT_NEAR(*VigFreeProbOver(q), 0.6 / (0.6 + 110.0 / 210), 1e-12);
+}
+
 TEST(Lines, ImpliedProbability) {
   EXPECT_NEAR(ImpliedProbability(-110), 0.5238, 1e-4);
   EXPECT_NEAR(ImpliedProbability(+150), 0.4, 1e-9);

@@ -35,6 +35,17 @@ double BaseMargin(const FeatureRow& r) {
   return std::isnan(ewma) ? 0 : ewma;
 }
 
+// The booster does not see the player's points line: the market system adds it, and xgboost and
+// ensemble stay a line-blind comparison.
+const std::vector<bool>& HiddenFromBooster() {
+  static const std::vector<bool> kHidden = [] {
+    std::vector<bool> h;
+    for (const FeatureSpec& f : FeatureContract()) h.push_back(f.source == "upcoming_player_lines");
+    return h;
+  }();
+  return kHidden;
+}
+
 // Owns a DMatrix built from feature rows.
 class Matrix {
  public:
@@ -44,8 +55,11 @@ class Matrix {
   Status Build(const std::vector<const FeatureRow*>& rows, const std::vector<float>* labels) {
     const size_t ncol = FeatureContract().size();
     std::vector<float> data(rows.size() * ncol);
+    const std::vector<bool>& hidden = HiddenFromBooster();
     for (size_t i = 0; i < rows.size(); ++i) {
-      for (size_t j = 0; j < ncol; ++j) data[i * ncol + j] = static_cast<float>(rows[i]->values[j]);
+      for (size_t j = 0; j < ncol; ++j) {
+        data[i * ncol + j] = hidden[j] ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(rows[i]->values[j]);
+      }
     }
     XGB_CHECK(XGDMatrixCreateFromMat(data.data(), rows.size(), ncol, std::numeric_limits<float>::quiet_NaN(), &h_),
               "building the feature matrix");
@@ -116,6 +130,11 @@ double Mae(const std::vector<double>& pred, const std::vector<double>& actual) {
 json SpreadJson(const Spread& s) {
   return {{"abs_residual_intercept", s.intercept}, {"abs_residual_slope", s.slope}, {"calibration", s.calibration}};
 }
+double Logit(double p) {
+  p = std::clamp(p, 1e-6, 1 - 1e-6);
+  return std::log(p / (1 - p));
+}
+
 Spread SpreadFrom(const json& j) {
   return {j.at("abs_residual_intercept").get<double>(), j.at("abs_residual_slope").get<double>(),
           j.at("calibration").get<double>()};
@@ -151,6 +170,56 @@ void Spread::Calibrate(const std::vector<double>& predicted, const std::vector<d
     double loss = LogLoss(p, y);
     if (loss < best) best = loss, calibration = trial.calibration;
   }
+}
+
+double MarketBlend::Points(double line, double xgboost) const {
+  if (std::isnan(line)) return kNaN;
+  return std::isnan(xgboost) ? line + shift : line + shift + weight * (xgboost - line);
+}
+
+double MarketBlend::ProbOver(double p_market, double line, double xgboost) const {
+  if (std::isnan(line)) return kNaN;
+  const double d = std::isnan(xgboost) ? 0 : xgboost - line;
+  return 1 / (1 + std::exp(-(Logit(std::isnan(p_market) ? 0.5 : p_market) + intercept + slope * d)));
+}
+
+void MarketBlend::Fit(const std::vector<double>& xgboost, const std::vector<double>& line,
+                      const std::vector<double>& p_market, const std::vector<double>& actual) {
+  *this = MarketBlend{};
+  std::vector<size_t> use;
+  for (size_t i = 0; i < line.size(); ++i) {
+    if (!std::isnan(line[i]) && !std::isnan(xgboost[i])) use.push_back(i);
+  }
+  if (use.size() < kMinRows) return;
+  n_fit = static_cast<int64_t>(use.size());
+  // Points: the grid point with the least absolute error; ties keep the one nearer the line.
+  double best = std::numeric_limits<double>::infinity();
+  for (int w = 0; w <= 20; ++w) {
+    for (int s = -10; s <= 10; ++s) {
+      double err = 0;
+      for (size_t i : use) err += std::abs(line[i] + s / 10.0 + w / 20.0 * (xgboost[i] - line[i]) - actual[i]);
+      if (err < best - 1e-9) best = err, weight = w / 20.0, shift = s / 10.0;
+    }
+  }
+  // P(over): Newton's method on the ridge-penalised log loss (pushes carry no information).
+  double a = 0, c = 0;
+  for (int iter = 0; iter < 50; ++iter) {
+    double ga = kRidge * a, gc = kRidge * c, haa = kRidge, hac = 0, hcc = kRidge;
+    for (size_t i : use) {
+      if (actual[i] == line[i]) continue;
+      const double d = xgboost[i] - line[i], y = actual[i] > line[i] ? 1 : 0;
+      const double p = 1 / (1 + std::exp(-(Logit(std::isnan(p_market[i]) ? 0.5 : p_market[i]) + a + c * d)));
+      const double w = p * (1 - p);
+      ga += p - y, gc += (p - y) * d;
+      haa += w, hac += w * d, hcc += w * d * d;
+    }
+    const double det = haa * hcc - hac * hac;
+    if (!(det > 0)) break;
+    const double da = (hcc * ga - hac * gc) / det, dc = (haa * gc - hac * ga) / det;
+    a -= da, c -= dc;
+    if (std::abs(da) + std::abs(dc) < 1e-10) break;
+  }
+  intercept = a, slope = c;
 }
 
 Spread Spread::Fit(const std::vector<double>& predicted, const std::vector<double>& actual) {
@@ -261,8 +330,12 @@ StatusOr<std::unique_ptr<Model>> Model::Train(const TrainingSet& data, const Tra
   m->ma_spread = Spread::Fit(hold_ma, hold_y);
   m->xgb_spread = Spread::Fit(*hold_xgb, hold_y);
   m->ensemble_spread = Spread::Fit(hold_ens, hold_y);
-  std::vector<double> hold_line;
-  for (const FeatureRow* r : hold_rows) hold_line.push_back(r->at("line"));
+  std::vector<double> hold_line, hold_p_market;
+  for (const FeatureRow* r : hold_rows) {
+    hold_line.push_back(r->at("line"));
+    hold_p_market.push_back(r->at("line_implied_over"));
+  }
+  m->market.Fit(*hold_xgb, hold_line, hold_p_market, hold_y);
   m->ma_spread.Calibrate(hold_ma, hold_line, hold_y);
   m->xgb_spread.Calibrate(*hold_xgb, hold_line, hold_y);
   m->ensemble_spread.Calibrate(hold_ens, hold_line, hold_y);
@@ -277,6 +350,7 @@ StatusOr<std::unique_ptr<Model>> Model::Train(const TrainingSet& data, const Tra
                   {"mae_holdout_xgboost", Mae(*hold_xgb, hold_y)},
                   {"mae_holdout_moving_average", Mae(hold_ma, hold_y)},
                   {"mae_holdout_ensemble", Mae(hold_ens, hold_y)},
+                  {"n_holdout_with_line", m->market.n_fit},
                   {"params",
                    {{"rounds", options.rounds},
                     {"objective", options.objective},
@@ -313,7 +387,13 @@ Status Model::Save(const std::string& path) const {
        {{"moving_average", {{"version", "ma-1"}, {"spread", SpreadJson(ma_spread)}}},
         {"xgboost", {{"version", version_}, {"shift", xgb_shift}, {"spread", SpreadJson(xgb_spread)}}},
         {"ensemble",
-         {{"weight_xgboost", ensemble_weight}, {"shift", ensemble_shift}, {"spread", SpreadJson(ensemble_spread)}}}}},
+         {{"weight_xgboost", ensemble_weight}, {"shift", ensemble_shift}, {"spread", SpreadJson(ensemble_spread)}}},
+        {"market",
+         {{"weight_xgboost", market.weight},
+          {"shift", market.shift},
+          {"prob_intercept", market.intercept},
+          {"prob_slope", market.slope},
+          {"n_fit", market.n_fit}}}}},
       {"booster", booster}};
   return WriteFileAtomic(path, doc.dump() + "\n");
 }
@@ -345,6 +425,12 @@ StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path) {
     m->ensemble_weight = s.at("ensemble").at("weight_xgboost").get<double>();
     m->xgb_shift = s.at("xgboost").at("shift").get<double>();
     m->ensemble_shift = s.at("ensemble").at("shift").get<double>();
+    const json& market = s.at("market");
+    m->market.weight = market.at("weight_xgboost").get<double>();
+    m->market.shift = market.at("shift").get<double>();
+    m->market.intercept = market.at("prob_intercept").get<double>();
+    m->market.slope = market.at("prob_slope").get<double>();
+    m->market.n_fit = market.at("n_fit").get<int64_t>();
     std::string booster = doc.at("booster").dump();
     XGB_CHECK(XGBoosterCreate(nullptr, 0, &m->booster_), "creating the booster");
     XGB_CHECK(XGBoosterLoadModelFromBuffer(m->booster_, booster.data(), booster.size()),
@@ -364,20 +450,28 @@ StatusOr<std::vector<double>> Model::PredictXgboost(const std::vector<const Feat
 StatusOr<std::vector<SystemPoints>> PredictSystems(const std::vector<const FeatureRow*>& rows, const Model* model,
                                                    const Spread& ma_spread) {
   std::vector<SystemPoints> out;
-  SystemPoints ma{"moving_average", "ma-1", {}, model ? model->ma_spread : ma_spread};
+  SystemPoints ma{"moving_average", "ma-1", {}, model ? model->ma_spread : ma_spread, {}};
   for (const FeatureRow* r : rows) ma.points.push_back(MovingAveragePoints(*r));
   out.push_back(std::move(ma));
   if (!model) return out;
   ASSIGN_OR_RETURN(auto xgb, model->PredictXgboost(rows));
-  SystemPoints ens{"ensemble", model->version() + "-w" + Fmt(model->ensemble_weight), {}, model->ensemble_spread};
+  SystemPoints ens{"ensemble", model->version() + "-w" + Fmt(model->ensemble_weight), {}, model->ensemble_spread, {}};
   for (size_t i = 0; i < rows.size(); ++i) {
     double m = out[0].points[i];
     ens.points.push_back(std::isnan(m) ? kNaN
                                        : model->ensemble_weight * xgb[i] + (1 - model->ensemble_weight) * m +
                                              model->ensemble_shift);
   }
-  out.push_back({"xgboost", model->version(), std::move(xgb), model->xgb_spread});
+  const MarketBlend& b = model->market;
+  SystemPoints market{"market", model->version() + "-m" + Fmt(b.weight), {}, {}, {}};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const double line = rows[i]->at("line");
+    market.points.push_back(b.Points(line, xgb[i]));
+    market.prob_over.push_back(b.ProbOver(rows[i]->at("line_implied_over"), line, xgb[i]));
+  }
+  out.push_back({"xgboost", model->version(), std::move(xgb), model->xgb_spread, {}});
   out.push_back(std::move(ens));
+  out.push_back(std::move(market));
   return out;
 }
 

@@ -7,7 +7,12 @@
 //   xgboost         gradient-boosted trees (XGBoost C API) regressing points on the features,
 //                   on a base margin of the player's EWMA
 //   ensemble        w x xgboost + (1 - w) x moving_average, w fitted on the held-out days
-// The two fitted systems add their median held-out residual (MAE rewards the median).
+//   market          the line plus what the features add to it (MarketBlend): starts from the
+//                   sportsbook's line and its vig-free P(over), and moves off them only as far as
+//                   the held-out player-games with a line say it should
+// xgboost and ensemble do not see the player's points line (its features are hidden from the
+// booster), so they remain a line-blind comparison. xgboost and ensemble add their median
+// held-out residual (MAE rewards the median).
 //
 // A model file (`nbaprops train`) holds the booster, the spreads of all three systems, the
 // ensemble weight, the feature version and the training window and metrics. It is refused under
@@ -43,6 +48,25 @@ struct Spread {
   // Sets `calibration` from (predicted, line, actual) triples; pushes and NaN are skipped.
   void Calibrate(const std::vector<double>& predicted, const std::vector<double>& line,
                  const std::vector<double>& actual);
+};
+
+// The market system. Points: line + shift + weight x (xgboost - line). P(over):
+// logistic(logit(p_market) + intercept + slope x (xgboost - line)), p_market the vig-free
+// P(over) of the line's prices (0.5 without them). Fitted on held-out player-games that had a
+// line, which the booster did not see: weight (0..1) and shift (-1..1) by absolute error on a
+// grid, intercept and slope by log loss with a ridge penalty (kRidge) that pulls them to 0.
+// With fewer than kMinRows such games everything stays 0: the system is the market itself.
+// Chosen before any evaluation, not tuned: there are no lines before the evaluation window.
+struct MarketBlend {
+  static constexpr size_t kMinRows = 300;
+  static constexpr double kRidge = 20;
+  double weight = 0, shift = 0, intercept = 0, slope = 0;
+  int64_t n_fit = 0;  // held-out player-games with a line it was fitted on (0: not fitted)
+  double Points(double line, double xgboost) const;  // NaN without a line
+  double ProbOver(double p_market, double line, double xgboost) const;
+  // Rows with NaN line or xgboost are skipped; p_market NaN counts as 0.5.
+  void Fit(const std::vector<double>& xgboost, const std::vector<double>& line, const std::vector<double>& p_market,
+           const std::vector<double>& actual);
 };
 
 // Feature rows with their outcome (points; the player played), ascending by date.
@@ -90,6 +114,7 @@ class Model {
   const std::string& trained_until() const { return trained_until_; }
   const std::string& version() const { return version_; }  // names the booster: "xgb-<until>-<hash>"
   Spread ma_spread, xgb_spread, ensemble_spread;
+  MarketBlend market;
   double ensemble_weight = 0.5;              // of xgboost
   double xgb_shift = 0, ensemble_shift = 0;  // median held-out residuals, added to predictions
   std::string metrics_json = "{}";           // training and holdout metrics, as saved
@@ -119,10 +144,11 @@ struct SystemPoints {
   std::string system_id, version;
   std::vector<double> points;  // per row, NaN when the system has none
   Spread spread;
+  std::vector<double> prob_over;  // market only: per row, against the row's own line (NaN without)
 };
 
 // Predictions of every available system: moving_average always (with `ma_spread` when there is
-// no model), xgboost and ensemble when a model is given.
+// no model), xgboost, ensemble and market when a model is given.
 StatusOr<std::vector<SystemPoints>> PredictSystems(const std::vector<const FeatureRow*>& rows, const Model* model,
                                                    const Spread& ma_spread);
 

@@ -73,6 +73,9 @@ TEST(Model, TrainsSavesAndLoadsWithIdenticalPredictions) {
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(*before, *after);
   EXPECT_EQ((*loaded)->ensemble_weight, (*m)->ensemble_weight);
+  EXPECT_EQ((*loaded)->market.weight, (*m)->market.weight);
+  EXPECT_EQ((*loaded)->market.slope, (*m)->market.slope);
+  EXPECT_EQ((*loaded)->market.n_fit, (*m)->market.n_fit);
 
   // A model file from another feature version is refused, naming both versions.
   std::string text = ReadFile(path).value();
@@ -151,6 +154,74 @@ TEST(Model, SpreadGrowsWithThePredictionAndHasAFloor) {
   EXPECT_GT(s.Sd(30), s.Sd(5));
   EXPECT_NEAR(s.Sd(30), 7.0, 0.6);  // true sd 1 + 0.2 x 30
   EXPECT_EQ((Spread{0, 0}.Sd(10)), Spread::kMinSd);
+}
+
+// The market system starts from the line: without held-out games with a line it is the market
+// itself (points = line, P(over) = the vig-free market's), and the booster never sees the line.
+TEST(Model, TheMarketSystemIsTheMarketUntilLinesTeachItMoreAndTheBoosterIsLineBlind) {
+  TrainingSet data = Synthetic();  // no lines
+  auto m = Model::Train(data, Fast(), "2024-01-01");
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ((*m)->market.n_fit, 0);
+  FeatureRow a = data.rows[0], b = data.rows[0];
+  a.values[FeatureIndex("line")] = 20.5;
+  a.values[FeatureIndex("line_implied_over")] = 0.56;
+  b.values[FeatureIndex("line")] = 9.5;
+  b.values[FeatureIndex("line_minus_season_avg")] = -3;
+  auto systems = PredictSystems({&a, &b, &data.rows[1]}, m->get(), Spread{});
+  ASSERT_TRUE(systems.ok());
+  ASSERT_EQ(systems->size(), 4u);
+  const SystemPoints& xgb = (*systems)[1];
+  const SystemPoints& market = (*systems)[3];
+  ASSERT_EQ(xgb.system_id, "xgboost");
+  ASSERT_EQ(market.system_id, "market");
+  EXPECT_EQ(xgb.points[0], xgb.points[1]);  // only the line differs
+  EXPECT_EQ(market.points[0], 20.5);
+  EXPECT_DOUBLE_EQ(market.prob_over[0], 0.56);
+  EXPECT_EQ(market.points[1], 9.5);
+  EXPECT_DOUBLE_EQ(market.prob_over[1], 0.5);  // no prices: an even market
+  EXPECT_TRUE(std::isnan(market.points[2]));   // no line, no market prediction
+  EXPECT_TRUE(std::isnan(market.prob_over[2]));
+}
+
+// Where the features know something the line does not, the blend moves off the line just enough
+// to beat it, and P(over) leans the same way; with too few games it does not move at all.
+TEST(Model, TheMarketBlendLearnsWhatTheLineMissesFromEnoughGames) {
+  std::mt19937 rng(11);
+  std::normal_distribution<double> n1(0, 1), n3(0, 3), n4(0, 4);
+  auto sample = [&](int n, std::vector<double>* xgb, std::vector<double>* line, std::vector<double>* p,
+                    std::vector<double>* actual) {
+    for (int i = 0; i < n; ++i) {
+      const double mu = 8 + i % 20;
+      xgb->push_back(mu + n1(rng));
+      line->push_back(std::round(2 * (mu + n3(rng))) / 2 + 0.5);
+      p->push_back(0.5);
+      actual->push_back(std::max(0.0, std::round(mu + n4(rng))));
+    }
+  };
+  std::vector<double> xgb, line, p, actual;
+  sample(2000, &xgb, &line, &p, &actual);
+  MarketBlend few;
+  few.Fit({xgb.begin(), xgb.begin() + 299}, {line.begin(), line.begin() + 299}, {p.begin(), p.begin() + 299},
+          {actual.begin(), actual.begin() + 299});
+  EXPECT_EQ(few.n_fit, 0);
+  EXPECT_EQ(few.Points(20.5, 30), 20.5);
+  EXPECT_DOUBLE_EQ(few.ProbOver(0.6, 20.5, 30), 0.6);
+
+  MarketBlend b;
+  b.Fit(xgb, line, p, actual);
+  EXPECT_EQ(b.n_fit, 2000);
+  EXPECT_GT(b.weight, 0.4);
+  EXPECT_GT(b.slope, 0.05);
+  EXPECT_GT(b.ProbOver(0.5, 20.5, 25), 0.6);
+  std::vector<double> xgb2, line2, p2, actual2;  // fresh games
+  sample(2000, &xgb2, &line2, &p2, &actual2);
+  double mae_blend = 0, mae_line = 0;
+  for (size_t i = 0; i < xgb2.size(); ++i) {
+    mae_blend += std::abs(b.Points(line2[i], xgb2[i]) - actual2[i]);
+    mae_line += std::abs(line2[i] - actual2[i]);
+  }
+  EXPECT_LT(mae_blend, 0.95 * mae_line);
 }
 
 }  // namespace

@@ -550,6 +550,12 @@ class FeatureStoreProcessor final : public PrecomputeProcessor, public DeclaresE
             "SELECT DISTINCT l.player_id FROM analytics_upcoming_player_lines l WHERE l.game_date = ?1 AND NOT EXISTS "
             "(SELECT 1 FROM precompute_ml_feature_store f WHERE f.game_date = l.game_date AND f.player_id = "
             "l.player_id)"));
+    // Rows of another feature version (an upgrade changed the contract) are stale: the heal
+    // recomputes them, and nothing predicts from them meanwhile (FeatureRowFrom refuses them).
+    ASSIGN_OR_RETURN(auto old_version, t.QueryInt("SELECT COUNT(*) FROM precompute_ml_feature_store WHERE game_date = "
+                                                  "? AND feature_version <> ?",
+                                                  {d.date, std::string(kFeatureVersion)}));
+    e.stale = old_version.value_or(0) > 0;
     out->push_back(std::move(e));
     return OkStatus();
   }
@@ -661,6 +667,7 @@ class FeatureStoreProcessor final : public PrecomputeProcessor, public DeclaresE
         set("line_consensus", *line->consensus);
         set("line_spread_books", *line->spread_books);
         set("line_movement", *line->movement);
+        if (auto p_over = VigFreeProbOver(line->quote)) set("line_implied_over", *p_over);
         if (c) set("line_minus_season_avg", line->quote.line - (*c)[kSeason], games >= 5);
       }
     }

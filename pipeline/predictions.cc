@@ -32,7 +32,7 @@ std::string Confidence(double p_side) {
 
 PredictionConfig PredictionConfigFrom(const Config& c) {
   return {c.sportsbooks, c.line_policy == "latest" ? LinePolicy::kLatest : LinePolicy::kOpening, c.min_edge,
-          c.min_probability};
+          c.min_probability, c.min_market_edge};
 }
 
 StatusOr<DateInputs> LoadDateInputs(Transaction& t, const std::string& date) {
@@ -100,15 +100,29 @@ StatusOr<DatePredictions> PredictDate(const DateInputs& in, const Model* model, 
       p.line = line->quote;
       p.was_line_fallback = line->fallback;
       p.closing = line->closing;
+      const bool market = !s.prob_over.empty();
+      // The market system predicts against the row's own line; the chain chooses the same one.
+      if (market && line->quote.line != r.at("line")) p.predicted_points = kNaN;
       if (!std::isnan(p.predicted_points)) {
         p.edge = p.predicted_points - line->quote.line;
-        p.prob_over = s.spread.ProbOver(line->quote.line, p.predicted_points);
+        p.prob_over = market ? s.prob_over[i] : s.spread.ProbOver(line->quote.line, p.predicted_points);
       }
       p.recommendation = "PASS";
       if (!r.production_ready) {
         p.reason = "features not production-ready: " + r.not_ready_reason;
       } else if (std::isnan(p.predicted_points)) {
         p.reason = "no prediction from " + s.system_id;
+      } else if (market) {
+        const double p_market = VigFreeProbOver(line->quote).value_or(0.5);
+        const bool over = p.prob_over > p_market;
+        const double advantage = std::abs(p.prob_over - p_market);
+        if (advantage < config.min_market_edge) {
+          p.reason = "P(over) " + Fmt(std::round(p.prob_over * 1000) / 1000) + " within " +
+                     Fmt(config.min_market_edge) + " of the market's " + Fmt(std::round(p_market * 1000) / 1000);
+        } else {
+          p.recommendation = over ? "OVER" : "UNDER";
+          p.confidence = Confidence(over ? p.prob_over : 1 - p.prob_over);
+        }
       } else {
         const bool over = p.edge > 0;
         const double p_side = over ? p.prob_over : 1 - p.prob_over;

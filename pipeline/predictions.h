@@ -5,7 +5,9 @@
 //
 //   NO_LINE  no pre-tip line for the player-game
 //   PASS     the feature row is not production-ready, or |edge| < min_edge, or the chosen
-//            side's probability < min_probability
+//            side's probability < min_probability; for the market system (which starts from
+//            the line, so its edge in points is small by design): its P(side) beats the
+//            vig-free market's P(side) by less than min_market_edge
 //   OVER / UNDER otherwise; confidence high (>= 0.65), medium (>= 0.58) or low.
 //
 // Table player_prop_predictions. Re-running a date supersedes the earlier predictions: they are
@@ -33,6 +35,7 @@ struct PredictionConfig {
   std::vector<std::string> chain;
   LinePolicy policy = LinePolicy::kOpening;
   double min_edge = 1.5, min_probability = 0.55;
+  double min_market_edge = 0.03;  // the market system's rule instead of the two above
 };
 PredictionConfig PredictionConfigFrom(const Config& config);
 
