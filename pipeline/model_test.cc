@@ -224,5 +224,53 @@ TEST(Model, TheMarketBlendLearnsWhatTheLineMissesFromEnoughGames) {
   EXPECT_LT(mae_blend, 0.95 * mae_line);
 }
 
+// The market system picks a side only when its P(side) beats the vig-free market's by
+// min_market_edge; its points edge does not matter (it is small by design).
+TEST(Model, TheMarketSystemPicksOnlyWhenItBeatsTheVigFreeMarketByTheMargin) {
+  TrainingSet data = Synthetic();
+  auto m = Model::Train(data, Fast(), "2024-01-01");
+  ASSERT_TRUE(m.ok());
+  DateInputs in;
+  in.date = "2024-01-02";
+  FeatureRow row = data.rows[0];
+  row.game_date = in.date;
+  row.values[FeatureIndex("line")] = 20.5;
+  row.values[FeatureIndex("line_implied_over")] = 0.5;
+  in.rows.push_back(row);
+  LineQuote q;
+  q.book = "draftkings";
+  q.captured_at = 1;
+  q.line = 20.5;
+  q.over = q.under = -110;
+  in.quotes[row.player_id] = {q};
+  auto market_pick = [&](double intercept) {
+    (*m)->market.intercept = intercept;  // P(over) = logistic(intercept): the slope is 0 unfitted
+    auto p = PredictDate(in, m->get(), Spread{}, PredictionConfig{});
+    EXPECT_TRUE(p.ok()) << p.status().ToString();
+    for (const Prediction& pred : p->predictions) {
+      if (pred.system_id == "market") return pred;
+    }
+    ADD_FAILURE() << "no market prediction";
+    return Prediction{};
+  };
+  Prediction pass = market_pick(0.08);  // P(over) 0.52: within 0.03 of 0.5
+  EXPECT_EQ(pass.recommendation, "PASS");
+  EXPECT_NE(pass.reason.find("within 0.03 of the market's 0.5"), std::string::npos) << pass.reason;
+  EXPECT_EQ(pass.predicted_points, 20.5);
+  Prediction over = market_pick(0.2);  // 0.55
+  EXPECT_EQ(over.recommendation, "OVER");
+  EXPECT_NEAR(over.prob_over, 0.5498, 1e-4);
+  EXPECT_EQ(market_pick(-0.2).recommendation, "UNDER");
+  // A market leaning over already (-150 / +120: 0.569 vig-free): agreeing with it is no pick.
+  in.quotes[row.player_id][0].over = -150;
+  in.quotes[row.player_id][0].under = 120;
+  const double p_market = *VigFreeProbOver(in.quotes[row.player_id][0]);
+  in.rows[0].values[FeatureIndex("line_implied_over")] = p_market;
+  Prediction agree = market_pick(0.0);
+  EXPECT_EQ(agree.recommendation, "PASS");
+  EXPECT_NEAR(agree.prob_over, p_market, 1e-12);
+  EXPECT_EQ(market_pick(0.2).recommendation, "OVER");  // 0.617
+}
+
 }  // namespace
 }  // namespace nbaprops::pipeline

@@ -9,10 +9,12 @@
 #include "base/file.h"
 #include "base/time.h"
 #include "engine/incidents.h"
+#include "engine/reconciler.h"
 #include "pipeline/evaluation.h"
 #include "pipeline/export.h"
 #include "pipeline/ingest.h"
 #include "pipeline/pipeline.h"
+#include "pipeline/plan.h"
 #include "pipeline/predictions.h"
 #include "tests/json_schema.h"
 #include "tests/test_util.h"
@@ -384,11 +386,52 @@ TEST_F(SeasonModelTest, GradingAgreesWithAnIndependentRecomputation) {
 
 // Point in time: recomputing a date's features after deleting everything that happened from its
 // first tip-off on gives byte-identical rows.
+// After an upgrade that changes the feature contract, a date's rows of the old version are
+// stale: the reconciler recomputes them, to the same rows a fresh run makes.
+TEST_F(SeasonModelTest, FeatureRowsOfAnotherVersionAreStaleAndHealed) {
+  const std::string date = "2024-02-10";
+  const std::string fresh = Features(date);
+  ASSERT_TRUE(store_
+                  ->WithWrite([&](store::Transaction& t) {
+                    return t.Exec("UPDATE precompute_ml_feature_store SET feature_version = 'points-v1' WHERE "
+                                  "game_date = ?",
+                                  {date})
+                        .status();
+                  })
+                  .ok());
+  PipelinePlanner planner(PlanOptionsOf(*runner_));
+  engine::ReconcilerOptions ro;
+  ro.max_heals_per_cycle = 100;
+  engine::Reconciler reconciler(*runner_, planner, SystemClock::Default(), ro);
+  auto first = reconciler.RunOnce(false, date);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  std::string decision = "met";
+  for (const auto& h : first->unmet) {
+    if (h.expectation.processor == "ml_feature_store") {
+      EXPECT_TRUE(h.expectation.stale);
+      decision = h.decision;
+    }
+  }
+  EXPECT_EQ(decision, "enqueued");
+  ASSERT_TRUE(runner_->DrainQueue().ok());
+  EXPECT_EQ(Features(date), fresh);
+}
+
 TEST_F(SeasonModelTest, FeaturesAreByteIdenticalAfterDeletingTheFuture) {
   for (const std::string date : {"2024-02-15", "2024-02-01", "2024-01-31", "2023-12-25"}) {
     SCOPED_TRACE(date);
     const std::string before = Features(date);
     ASSERT_GT(before.size(), 1000u);
+    if (date >= std::string("2024-01-24")) {  // the market's features are observed, so compared too
+      for (const char* feature : {"line", "line_implied_over"}) {
+        EXPECT_GT(Count(*store_,
+                        "SELECT COUNT(*) FROM precompute_ml_feature_store WHERE game_date = ? AND "
+                        "substr(feature_quality, " + std::to_string(FeatureIndex(feature) + 1) + ", 1) = 'o'",
+                        {date}),
+                  20)
+            << feature;
+      }
+    }
     ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) -> Status {
                        ASSIGN_OR_RETURN(auto first_tip, t.QueryInt("SELECT MIN(tipoff_utc) FROM raw_schedule WHERE "
                                                                    "game_date = ?",

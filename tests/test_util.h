@@ -107,10 +107,10 @@ inline Config SmallFixtureConfig() {
   return c;
 }
 
-inline int64_t Count(store::Store& s, const std::string& sql) {
+inline int64_t Count(store::Store& s, const std::string& sql, const store::Params& params = {}) {
   int64_t n = -1;
   EXPECT_TRUE(s.WithRead([&](store::Transaction& t) -> Status {
-                 ASSIGN_OR_RETURN(auto v, t.QueryInt(sql));
+                 ASSIGN_OR_RETURN(auto v, t.QueryInt(sql, params));
                  n = v.value_or(0);
                  return OkStatus();
                }).ok());
