@@ -103,6 +103,24 @@ struct Acc {
   }
 };
 
+// A bet on one side of p's line settled by the actual points: +profit at the price (-110 without
+// one), -1, or 0 for a push; and the closing-line value of taking that side, when it closed later.
+struct Settled {
+  int result = 0;  // 1 won, -1 lost, 0 push
+  double units = 0;
+  std::optional<double> clv;
+};
+Settled Settle(const Prediction& p, bool over, double actual) {
+  Settled s;
+  const double line = p.line->line;
+  if (actual != line) {
+    s.result = (actual > line) == over ? 1 : -1;
+    s.units = s.result > 0 ? AmericanProfit((over ? p.line->over : p.line->under).value_or(-110)) : -1;
+  }
+  if (p.closing) s.clv = over ? p.closing->line - line : line - p.closing->line;
+  return s;
+}
+
 // Betting the side a system favours over the market on every graded player-game with a line,
 // grouped by how much its P(side) exceeds the vig-free market's (does a larger edge win more?).
 struct SideBets {
@@ -231,22 +249,17 @@ StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
         }
         const double actual = out->second.points, line = p.line->line;
         const std::optional<double> market = VigFreeProbOver(*p.line);
-        if (primary && actual != line) {
-          const bool over = p.prob_over > market.value_or(0.5);
-          SideBets& b = by_market_edge[MarketEdgeBucket(std::abs(p.prob_over - market.value_or(0.5)))];
-          if ((actual > line) == over) {
-            ++b.wins;
-            b.profit += AmericanProfit((over ? p.line->over : p.line->under).value_or(-110));
+        const double p_market = market.value_or(0.5);
+        if (primary) {
+          SideBets& b = by_market_edge[MarketEdgeBucket(std::abs(p.prob_over - p_market))];
+          const Settled bet = Settle(p, p.prob_over > p_market, actual);
+          if (bet.result == 0) {
+            ++b.pushes;
           } else {
-            ++b.losses;
-            b.profit -= 1;
+            ++(bet.result > 0 ? b.wins : b.losses);
+            b.profit += bet.units;
+            if (bet.clv) ++b.n_clv, b.clv += *bet.clv;
           }
-          if (p.closing) {
-            ++b.n_clv;
-            b.clv += over ? p.closing->line - line : line - p.closing->line;
-          }
-        } else if (primary) {
-          ++by_market_edge[MarketEdgeBucket(std::abs(p.prob_over - market.value_or(0.5)))].pushes;
         }
         for (Acc* a : accs) {
           ++a->n_graded;
@@ -262,30 +275,17 @@ StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
           }
           if (actual != line) {
             a->prob.push_back(p.prob_over);
-            a->prob_market.push_back(market.value_or(0.5));
+            a->prob_market.push_back(p_market);
             a->over.push_back(actual > line ? 1 : 0);
             (actual < line ? a->unders_won : a->unders_lost)++;
           }
           if (p.recommendation != "OVER" && p.recommendation != "UNDER") continue;
-          const bool over = p.recommendation == "OVER";
           ++a->picks;
-          double units = 0;
-          if (actual == line) {
-            ++a->pushes;
-          } else if ((actual > line) == over) {
-            ++a->wins;
-            auto price = over ? p.line->over : p.line->under;
-            units = AmericanProfit(price.value_or(-110));
-          } else {
-            ++a->losses;
-            units = -1;
-          }
-          a->profit += units;
-          if (a == accs.front()) daily_units[p.system_id][date] += units;
-          if (p.closing) {
-            ++a->n_clv;
-            a->clv += over ? p.closing->line - line : line - p.closing->line;
-          }
+          const Settled bet = Settle(p, p.recommendation == "OVER", actual);
+          ++(bet.result > 0 ? a->wins : bet.result < 0 ? a->losses : a->pushes);
+          a->profit += bet.units;
+          if (a == accs.front()) daily_units[p.system_id][date] += bet.units;
+          if (bet.clv) ++a->n_clv, a->clv += *bet.clv;
         }
       }
     }

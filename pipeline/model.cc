@@ -177,10 +177,16 @@ double MarketBlend::Points(double line, double xgboost) const {
   return std::isnan(xgboost) ? line + shift : line + shift + weight * (xgboost - line);
 }
 
+namespace {
+// logistic(logit(p_market) + a + b x d); p_market NaN is an even market.
+double MarketLogistic(double p_market, double a, double b, double d) {
+  return 1 / (1 + std::exp(-(Logit(std::isnan(p_market) ? 0.5 : p_market) + a + b * d)));
+}
+}  // namespace
+
 double MarketBlend::ProbOver(double p_market, double line, double xgboost) const {
   if (std::isnan(line)) return kNaN;
-  const double d = std::isnan(xgboost) ? 0 : xgboost - line;
-  return 1 / (1 + std::exp(-(Logit(std::isnan(p_market) ? 0.5 : p_market) + intercept + slope * d)));
+  return MarketLogistic(p_market, intercept, slope, std::isnan(xgboost) ? 0 : xgboost - line);
 }
 
 void MarketBlend::Fit(const std::vector<double>& xgboost, const std::vector<double>& line,
@@ -208,7 +214,7 @@ void MarketBlend::Fit(const std::vector<double>& xgboost, const std::vector<doub
     for (size_t i : use) {
       if (actual[i] == line[i]) continue;
       const double d = xgboost[i] - line[i], y = actual[i] > line[i] ? 1 : 0;
-      const double p = 1 / (1 + std::exp(-(Logit(std::isnan(p_market[i]) ? 0.5 : p_market[i]) + a + c * d)));
+      const double p = MarketLogistic(p_market[i], a, c, d);
       const double w = p * (1 - p);
       ga += p - y, gc += (p - y) * d;
       haa += w, hac += w * d, hcc += w * d * d;
