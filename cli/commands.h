@@ -91,13 +91,14 @@ int CmdMigrate(const GlobalOptions& g, const std::string& from,
                const std::string& to);  // cli/breaker_commands.cc: circuit breakers (--json)
 
 // cli/model_commands.cc
-int CmdTrain(const GlobalOptions& g, const std::string& until, const std::string& out);
+int CmdTrain(const GlobalOptions& g, const std::string& until, const std::string& train_from, const std::string& out);
 int CmdPredict(const GlobalOptions& g, const std::string& date);
 struct EvaluateOptions {
   std::string from = "2024-01-24", to = "2024-04-14";
   std::string retrain = "weekly";
   std::string system = "market";
   std::string out_dir = "evaluation";
+  std::string train_from;  // empty: the season of `from`
   uint64_t seed = 1;
 };
 int CmdEvaluate(const GlobalOptions& g, const EvaluateOptions& o);

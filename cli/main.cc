@@ -59,11 +59,14 @@ int main(int argc, char** argv) {
   backfill->add_flag("--enqueue", enqueue, "only queue the runs, for `serve` / `worker` processes to execute");
   backfill->callback([&] { rc = CmdBackfill(g, from, to, phase, enqueue); });
 
-  std::string until, model_out;
-  auto* train = app.add_subcommand("train", "train the points model on the season's games before --until");
+  std::string until, model_out, train_from;
+  auto* train = app.add_subcommand("train", "train the points model on the games before --until");
   train->add_option("--until", until, "train on games before this date YYYY-MM-DD")->required();
+  train->add_option("--train-from", train_from,
+                    "first date of the training window YYYY-MM-DD (default: the season of --until; "
+                    "earlier to learn from imported earlier seasons)");
   train->add_option("--out", model_out, "model file (default models/points-UNTIL.json)");
-  train->callback([&] { rc = CmdTrain(g, until, model_out); });
+  train->callback([&] { rc = CmdTrain(g, until, train_from, model_out); });
 
   auto* predict = app.add_subcommand("predict", "predictions for one date (phases 3-4 first when missing)");
   predict->add_option("--date", date, "game date YYYY-MM-DD")->required();
@@ -100,6 +103,9 @@ int main(int argc, char** argv) {
   evaluate->add_option("--system", eval.system, "system of the headline figures")
       ->check(CLI::IsMember({"moving_average", "xgboost", "ensemble", "market"}));
   evaluate->add_option("--out", eval.out_dir, "directory for evaluation.json and the SVG charts");
+  evaluate->add_option("--train-from", eval.train_from,
+                       "first date every retrained model learns from (default: the season of --from; earlier "
+                       "to learn from imported earlier seasons)");
   evaluate->add_option("--seed", eval.seed, "seed of the bootstrap intervals (same seed, same report)");
   evaluate->callback([&] { rc = CmdEvaluate(g, eval); });
 

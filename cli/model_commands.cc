@@ -78,11 +78,17 @@ std::string RenderReport(const pipeline::Report& rep) {
 
 }  // namespace
 
-int CmdTrain(const GlobalOptions& g, const std::string& until, const std::string& out_in) {
+int CmdTrain(const GlobalOptions& g, const std::string& until, const std::string& train_from,
+             const std::string& out_in) {
   if (auto bad = CheckDate(until, "--until")) return Fail(kExitUsage, *bad);
+  if (!train_from.empty()) {
+    if (auto bad = CheckDate(train_from, "--train-from")) return Fail(kExitUsage, *bad);
+    if (train_from >= until) return Fail(kExitUsage, "--train-from " + train_from + " must be before --until " + until);
+  }
   Env env;
   if (int rc = OpenEnv(g, false, &env)) return rc;
-  const std::string season = FormatIsoDate(pipeline::SeasonStart(*ParseIsoDate(until)));
+  const std::string season =
+      train_from.empty() ? FormatIsoDate(pipeline::SeasonStart(*ParseIsoDate(until))) : train_from;
   const std::string before = FormatIsoDate(*ParseIsoDate(until) - 1);
   if (int rc = EnsureFeatures(env, season, before, g.quiet)) return rc;
   pipeline::TrainingSet data;
@@ -154,13 +160,18 @@ int CmdPredict(const GlobalOptions& g, const std::string& date) {
 int CmdEvaluate(const GlobalOptions& g, const EvaluateOptions& o) {
   if (auto bad = CheckDate(o.from, "--from")) return Fail(kExitUsage, *bad);
   if (auto bad = CheckDate(o.to, "--to")) return Fail(kExitUsage, *bad);
+  if (!o.train_from.empty()) {
+    if (auto bad = CheckDate(o.train_from, "--train-from")) return Fail(kExitUsage, *bad);
+  }
   Env env;
   if (int rc = OpenEnv(g, false, &env)) return rc;
-  const std::string season = FormatIsoDate(pipeline::SeasonStart(*ParseIsoDate(o.from)));
+  const std::string season =
+      o.train_from.empty() ? FormatIsoDate(pipeline::SeasonStart(*ParseIsoDate(o.from))) : o.train_from;
   if (int rc = EnsureFeatures(env, season, o.to, g.quiet || g.json)) return rc;
   pipeline::EvalOptions eo;
   eo.from = o.from;
   eo.to = o.to;
+  eo.train_from = o.train_from;
   eo.retrain = o.retrain;
   eo.primary_system = o.system;
   eo.seed = o.seed;

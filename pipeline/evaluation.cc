@@ -178,7 +178,11 @@ StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
   if (o.retrain != "weekly" && o.retrain != "monthly") {
     return InvalidArgumentError("--retrain must be weekly or monthly, not '" + o.retrain + "'");
   }
-  const std::string season_start = FormatIsoDate(SeasonStart(*from));
+  const std::string train_from = o.train_from.empty() ? FormatIsoDate(SeasonStart(*from)) : o.train_from;
+  if (!ParseIsoDate(train_from) || train_from >= o.from) {
+    return InvalidArgumentError("--train-from must be a date YYYY-MM-DD before --from " + o.from + " (got '" +
+                                train_from + "')");
+  }
   std::map<std::string, Acc> by_system, by_book, by_band;  // book/band: primary system only
   std::map<std::string, SideBets> by_market_edge;          // primary system only
   std::map<std::string, std::map<std::string, double>> daily_units;  // system -> date -> units
@@ -189,7 +193,7 @@ StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
     const std::string train_until = FormatIsoDate(p_from);
     TrainingSet train;
     RETURN_IF_ERROR(store.WithRead([&](store::Transaction& t) -> Status {
-      ASSIGN_OR_RETURN(train, LoadTrainingSet(t, season_start, train_until));
+      ASSIGN_OR_RETURN(train, LoadTrainingSet(t, train_from, train_until));
       return OkStatus();
     }));
     ASSIGN_OR_RETURN(auto model, Model::Train(train, o.train, train_until));
@@ -299,6 +303,7 @@ StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
   doc["system"] = o.primary_system;
   doc["window"] = {{"from", o.from}, {"to", o.to}};
   doc["retrain"] = o.retrain;
+  doc["train_from"] = train_from;
   doc["line_policy"] = o.config.policy == LinePolicy::kOpening ? "opening" : "latest";
   doc["feature_version"] = kFeatureVersion;
   doc["periods"] = periods;

@@ -27,6 +27,7 @@ namespace nbaprops::pipeline {
 struct EvalOptions {
   std::string from, to;
   std::string retrain = "weekly";  // weekly | monthly
+  std::string train_from;          // first date the models learn from; empty: the season of `from`
   std::string primary_system = "market";
   uint64_t seed = 1;  // of the bootstrap intervals
   TrainOptions train;

@@ -282,12 +282,17 @@ StatusOr<std::unique_ptr<Model>> Model::Train(const TrainingSet& data, const Tra
       return InvalidArgumentError("training row of " + r.game_date + " is not before " + trained_until);
     }
   }
-  // Holdout: the last dates of the window; the booster that makes the spreads never saw them.
+  // Holdout: the last dates of the window; the booster that makes the spreads never saw them. Its
+  // size is a fraction of the latest season's dates, so that earlier seasons in the window add
+  // training rows without moving the holdout (and the market fit) out of the current season.
   std::vector<std::string> dates;
   for (const FeatureRow& r : data.rows) {
     if (dates.empty() || dates.back() != r.game_date) dates.push_back(r.game_date);
   }
-  size_t holdout_dates = std::max<size_t>(1, static_cast<size_t>(dates.size() * options.holdout_fraction));
+  const std::string latest_season = FormatIsoDate(SeasonStart(*ParseIsoDate(dates.back())));
+  const auto season_dates = static_cast<size_t>(
+      dates.end() - std::lower_bound(dates.begin(), dates.end(), latest_season));
+  size_t holdout_dates = std::max<size_t>(1, static_cast<size_t>(season_dates * options.holdout_fraction));
   const std::string holdout_from = dates[dates.size() - holdout_dates];
   std::vector<const FeatureRow*> fit_rows, hold_rows, all_rows;
   std::vector<float> fit_y, all_y;

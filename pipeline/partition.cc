@@ -35,8 +35,8 @@ int32_t SeasonStart(int32_t day) {
   std::string iso = FormatIsoDate(day);
   int year = std::stoi(iso.substr(0, 4));
   int month = std::stoi(iso.substr(5, 2));
-  if (month < 8) --year;
-  return *ParseIsoDate(std::to_string(year) + "-08-01");
+  if (month < 9) --year;
+  return *ParseIsoDate(std::to_string(year) + "-09-01");
 }
 
 std::string Fmt(double v) {

@@ -42,7 +42,8 @@ int64_t Cutoff(const Game& g, int32_t day);
 // The run's partition as a day number; an error naming the partition when it is not a date.
 Status RequireDate(const engine::RunContext& ctx, int32_t* day);
 
-// First day of the NBA season containing `day` (seasons start in October; 1 August splits them).
+// First day of the NBA season containing `day`: 1 September splits them. Seasons open in October
+// (2020-21 in December); the latest regular-season game on record is 2019-20's bubble, 2020-08-14.
 int32_t SeasonStart(int32_t day);
 
 // Shortest text that reads back as the same double ("%.10g").
