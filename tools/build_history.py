@@ -206,20 +206,7 @@ def main(argv=None):
             print("error: %s" % e, file=sys.stderr)
             return 1
         os.makedirs(out_dir, exist_ok=True)
-        files = [
-            ("schedule.csv", ["game_id", "game_date", "tipoff_utc", "home_team", "away_team", "status",
-                              "home_points", "away_points", "original_game_date", "source"], schedule),
-            ("box_scores.csv", ["game_id", "game_date", "team", "opponent", "home_away", "player_id",
-                                "player_name", "minutes", "points", "fgm", "fga", "fg3m", "fg3a", "ftm",
-                                "fta", "oreb", "dreb", "reb", "ast", "stl", "blk", "tov", "pf",
-                                "plus_minus", "source"], box),
-            ("game_lines.csv", ["game_date", "captured_at_utc", "home_team", "away_team", "sportsbook",
-                                "spread_home", "total", "home_price", "away_price", "source"], lines),
-        ]
-        for name, header, rows in files:
-            path = bs.write_csv(out_dir, name, header, rows)
-            print("wrote %s (%d rows, %d bytes)" % (os.path.relpath(path, bs.REPO_ROOT), len(rows),
-                                                   os.path.getsize(path)))
+        bs.write_files(out_dir, [("schedule.csv", schedule), ("box_scores.csv", box), ("game_lines.csv", lines)])
     return 0
 
 

@@ -140,6 +140,33 @@ def write_csv(out_dir, name, header, rows):
     return path
 
 
+# The header of every bundle file (data/README.md describes each column).
+HEADERS = {
+    "schedule.csv": ["game_id", "game_date", "tipoff_utc", "home_team", "away_team", "status",
+                     "home_points", "away_points", "original_game_date", "source"],
+    "box_scores.csv": ["game_id", "game_date", "team", "opponent", "home_away", "player_id",
+                       "player_name", "minutes", "points", "fgm", "fga", "fg3m", "fg3a", "ftm",
+                       "fta", "oreb", "dreb", "reb", "ast", "stl", "blk", "tov", "pf",
+                       "plus_minus", "source"],
+    "player_points_props.csv": ["captured_at_utc", "game_date", "player_name", "team", "opponent",
+                                "home_away", "sportsbook", "line", "over_price", "under_price",
+                                "snapshot", "source"],
+    "injuries.csv": ["captured_at_utc", "last_seen_utc", "report_date", "team", "player_name",
+                     "status", "details", "source"],
+    "game_lines.csv": ["game_date", "captured_at_utc", "home_team", "away_team", "sportsbook",
+                       "spread_home", "total", "home_price", "away_price", "source"],
+    "players.csv": ["player_id", "player_name", "alt_names", "birth_date"],
+}
+
+
+def write_files(out_dir, files):
+    """Write each (file name, rows) with its header from HEADERS, and say what was written."""
+    for name, rows in files:
+        path = write_csv(out_dir, name, HEADERS[name], rows)
+        print("wrote %s (%d rows, %d bytes)" % (os.path.relpath(path, REPO_ROOT), len(rows),
+                                               os.path.getsize(path)))
+
+
 def num(s):
     """Normalize a decimal string: '229.0' -> '229', '-5.50' -> '-5.5', '-0' -> '0'."""
     s = s.strip()
@@ -759,26 +786,9 @@ def main(argv=None):
         print("error: %s" % e, file=sys.stderr)
         return 1
 
-    files = [
-        ("schedule.csv", ["game_id", "game_date", "tipoff_utc", "home_team", "away_team", "status",
-                          "home_points", "away_points", "original_game_date", "source"], schedule),
-        ("box_scores.csv", ["game_id", "game_date", "team", "opponent", "home_away", "player_id",
-                            "player_name", "minutes", "points", "fgm", "fga", "fg3m", "fg3a", "ftm",
-                            "fta", "oreb", "dreb", "reb", "ast", "stl", "blk", "tov", "pf",
-                            "plus_minus", "source"], box),
-        ("player_points_props.csv", ["captured_at_utc", "game_date", "player_name", "team", "opponent",
-                                     "home_away", "sportsbook", "line", "over_price", "under_price",
-                                     "snapshot", "source"], props),
-        ("injuries.csv", ["captured_at_utc", "last_seen_utc", "report_date", "team", "player_name",
-                          "status", "details", "source"], injuries),
-        ("game_lines.csv", ["game_date", "captured_at_utc", "home_team", "away_team", "sportsbook",
-                            "spread_home", "total", "home_price", "away_price", "source"], lines),
-        ("players.csv", ["player_id", "player_name", "alt_names", "birth_date"], players),
-    ]
-    for name, header, rows in files:
-        path = write_csv(out_dir, name, header, rows)
-        print("wrote %s (%d rows, %d bytes)" % (os.path.relpath(path, REPO_ROOT), len(rows),
-                                               os.path.getsize(path)))
+    write_files(out_dir, [("schedule.csv", schedule), ("box_scores.csv", box),
+                          ("player_points_props.csv", props), ("injuries.csv", injuries),
+                          ("game_lines.csv", lines), ("players.csv", players)])
     return 0
 
 
