@@ -76,6 +76,11 @@ std::string RenderReport(const pipeline::Report& rep) {
   return t.Render();
 }
 
+// The first date models learn from: --train-from, or the first day of `date`'s season.
+std::string TrainingStart(const std::string& train_from, const std::string& date) {
+  return train_from.empty() ? FormatIsoDate(pipeline::SeasonStart(*ParseIsoDate(date))) : train_from;
+}
+
 }  // namespace
 
 int CmdTrain(const GlobalOptions& g, const std::string& until, const std::string& train_from,
@@ -87,8 +92,7 @@ int CmdTrain(const GlobalOptions& g, const std::string& until, const std::string
   }
   Env env;
   if (int rc = OpenEnv(g, false, &env)) return rc;
-  const std::string season =
-      train_from.empty() ? FormatIsoDate(pipeline::SeasonStart(*ParseIsoDate(until))) : train_from;
+  const std::string season = TrainingStart(train_from, until);
   const std::string before = FormatIsoDate(*ParseIsoDate(until) - 1);
   if (int rc = EnsureFeatures(env, season, before, g.quiet)) return rc;
   pipeline::TrainingSet data;
@@ -165,9 +169,7 @@ int CmdEvaluate(const GlobalOptions& g, const EvaluateOptions& o) {
   }
   Env env;
   if (int rc = OpenEnv(g, false, &env)) return rc;
-  const std::string season =
-      o.train_from.empty() ? FormatIsoDate(pipeline::SeasonStart(*ParseIsoDate(o.from))) : o.train_from;
-  if (int rc = EnsureFeatures(env, season, o.to, g.quiet || g.json)) return rc;
+  if (int rc = EnsureFeatures(env, TrainingStart(o.train_from, o.from), o.to, g.quiet || g.json)) return rc;
   pipeline::EvalOptions eo;
   eo.from = o.from;
   eo.to = o.to;

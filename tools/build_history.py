@@ -136,12 +136,6 @@ def build_box_scores(shared, season, games, log):
     return out, set(missing) | set(bad)
 
 
-def odds_date(season, mmdd, home, away, by_key):
-    """The odds table's '<season>-<MMDD>' names no year: take the game of these teams on that
-    month and day in the season's schedule (a regular season never has two)."""
-    return by_key.get((mmdd, home, away))
-
-
 def build_game_lines(shared, season, games, log):
     by_key = {}
     for gid, g in games.items():
@@ -153,7 +147,9 @@ def build_game_lines(shared, season, games, log):
         if not d.startswith(season + "-") or len(d) != len(season) + 5:
             raise bs.DataError("odds %s: date %r is not %s-MMDD" % (season, d, season))
         home, away = team(o["Home"], "odds Home"), team(o["Away"], "odds Away")
-        gid = odds_date(season, d[-4:], home, away, by_key)
+        # '<season>-<MMDD>' names no year: the game of these teams on that month and day in the
+        # season's schedule (a regular season never has two).
+        gid = by_key.get((d[-4:], home, away))
         if gid is None:  # playoffs, play-in
             unmatched += 1
             continue
