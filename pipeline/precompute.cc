@@ -534,7 +534,8 @@ class FeatureStoreProcessor final : public PrecomputeProcessor, public DeclaresE
                              "player_composite_factors"},
                             "precompute_ml_feature_store"),
         chain_(c.sportsbooks),
-        policy_(c.line_policy == "latest" ? LinePolicy::kLatest : LinePolicy::kOpening) {}
+        policy_(c.line_policy == "latest" ? LinePolicy::kLatest : LinePolicy::kOpening),
+        injury_max_age_s_(static_cast<int64_t>(c.injury_max_age_hours) * 3600) {}
 
   // Before the games: a feature row per player with a line.
   When expected_when() const override { return When::kBeforeGames; }
@@ -561,12 +562,14 @@ class FeatureStoreProcessor final : public PrecomputeProcessor, public DeclaresE
   }
 
  protected:
-  Status Compute(RunContext& ctx, const std::string& date, int32_t) override {
+  Status Compute(RunContext& ctx, const std::string& date, int32_t day) override {
     DateTables d;
     std::map<std::string, std::pair<double, double>> game_lines;  // team -> total, spread
     std::map<std::string, std::vector<LineQuote>> quotes;         // player -> pre-tip snapshots
+    bool injury_feed = false;
     RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
       ASSIGN_OR_RETURN(d.players, ExpectedPlayers(t, date));
+      ASSIGN_OR_RETURN(injury_feed, InjuryFeedBefore(t, date, day));
       RETURN_IF_ERROR(ReadKeyed(t, "precompute_player_daily_cache", "player_id", kCacheCols, kCacheN, date, &d.cache));
       RETURN_IF_ERROR(
           ReadKeyed(t, "precompute_player_shot_zone_analysis", "player_id", kZoneCols, kZoneN, date, &d.zones));
@@ -584,7 +587,7 @@ class FeatureStoreProcessor final : public PrecomputeProcessor, public DeclaresE
     }));
     std::vector<std::vector<Cell>> rows;
     for (const ExpectedPlayer& p : d.players) {
-      FeatureRow f = Build(p, d, game_lines, quotes);
+      FeatureRow f = Build(p, d, game_lines, quotes, injury_feed);
       rows.push_back({date, p.game_id, p.player_id, p.team, p.opponent, f.version, EncodeValues(f.values), f.quality,
                       EncodeSources(f.sources), f.quality_score, f.production_ready ? 1 : 0,
                       f.not_ready_reason.empty() ? Cell() : Cell(f.not_ready_reason)});
@@ -598,9 +601,28 @@ class FeatureStoreProcessor final : public PrecomputeProcessor, public DeclaresE
   }
 
  private:
+  // Whether an injury report was on hand before the date's first cutoff (captured within the
+  // injury age limit). Without one, "nobody is out" is not known, only assumed: the injury
+  // features of every player are then flagged defaulted (seasons imported without injury feeds).
+  StatusOr<bool> InjuryFeedBefore(Transaction& t, const std::string& date, int32_t day) const {
+    ASSIGN_OR_RETURN(std::vector<Game> games, GamesOn(t, date));
+    if (games.empty()) return false;
+    int64_t first_cutoff = Cutoff(games.front(), day);
+    for (const Game& g : games) first_cutoff = std::min(first_cutoff, Cutoff(g, day));
+    bool found = false;
+    RETURN_IF_ERROR(t.Query("SELECT 1 FROM raw_injury_reports WHERE report_date BETWEEN ? AND ? AND captured_at < ? "
+                            "AND captured_at >= ? LIMIT 1",
+                            {FormatIsoDate(day - 2), date, first_cutoff, first_cutoff - injury_max_age_s_},
+                            [&](const Row&) {
+                              found = true;
+                              return OkStatus();
+                            }));
+    return found;
+  }
+
   FeatureRow Build(const ExpectedPlayer& p, const DateTables& d,
                    const std::map<std::string, std::pair<double, double>>& game_lines,
-                   const std::map<std::string, std::vector<LineQuote>>& quotes) const {
+                   const std::map<std::string, std::vector<LineQuote>>& quotes, bool injury_feed) const {
     const auto& contract = FeatureContract();
     FeatureRow f;
     f.player_id = p.player_id;
@@ -654,13 +676,14 @@ class FeatureStoreProcessor final : public PrecomputeProcessor, public DeclaresE
       set("back_to_back", (*comp)[kB2b]);
       set("fatigue_score", (*comp)[kFatigue]);
       set("zone_mismatch", (*comp)[kMismatch], games >= 5);
-      set("teammates_out", (*comp)[kOut]);
-      set("points_freed", (*comp)[kFreed]);
-      set("usage_spike", (*comp)[kSpike]);
+      set("teammates_out", (*comp)[kOut], injury_feed, "no_injury_report");
+      set("points_freed", (*comp)[kFreed], injury_feed, "no_injury_report");
+      set("usage_spike", (*comp)[kSpike], injury_feed, "no_injury_report");
     }
     set("home", p.home);
     set("injury_questionable",
-        p.injury_status == "questionable" || p.injury_status == "doubtful" || p.injury_status == "probable" ? 1 : 0);
+        p.injury_status == "questionable" || p.injury_status == "doubtful" || p.injury_status == "probable" ? 1 : 0,
+        injury_feed, "no_injury_report");
     if (auto q = quotes.find(p.player_id); q != quotes.end()) {
       if (auto line = ChooseLine(ByBook(q->second), chain_, policy_)) {
         set("line", line->quote.line);
@@ -681,6 +704,7 @@ class FeatureStoreProcessor final : public PrecomputeProcessor, public DeclaresE
 
   std::vector<std::string> chain_;
   LinePolicy policy_;
+  int64_t injury_max_age_s_;
 };
 
 }  // namespace

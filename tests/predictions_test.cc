@@ -17,12 +17,14 @@
 #include "pipeline/plan.h"
 #include "pipeline/predictions.h"
 #include "tests/json_schema.h"
+#include "tests/point_in_time.h"
 #include "tests/test_util.h"
 
 namespace nbaprops::pipeline {
 namespace {
 
 using nbaprops::testing::Count;
+using nbaprops::testing::DeleteTheFutureOf;
 using nbaprops::testing::OpenTestStore;
 using nbaprops::testing::TempDir;
 
@@ -422,8 +424,8 @@ TEST_F(SeasonModelTest, FeaturesAreByteIdenticalAfterDeletingTheFuture) {
     SCOPED_TRACE(date);
     const std::string before = Features(date);
     ASSERT_GT(before.size(), 1000u);
-    if (date >= std::string("2024-01-24")) {  // the market's features are observed, so compared too
-      for (const char* feature : {"line", "line_implied_over"}) {
+    if (date >= std::string("2024-01-24")) {  // market and injury features are observed, so compared too
+      for (const char* feature : {"line", "line_implied_over", "teammates_out"}) {
         EXPECT_GT(Count(*store_,
                         "SELECT COUNT(*) FROM precompute_ml_feature_store WHERE game_date = ? AND "
                         "substr(feature_quality, " + std::to_string(FeatureIndex(feature) + 1) + ", 1) = 'o'",
@@ -432,34 +434,7 @@ TEST_F(SeasonModelTest, FeaturesAreByteIdenticalAfterDeletingTheFuture) {
             << feature;
       }
     }
-    ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) -> Status {
-                       ASSIGN_OR_RETURN(auto first_tip, t.QueryInt("SELECT MIN(tipoff_utc) FROM raw_schedule WHERE "
-                                                                   "game_date = ?",
-                                                                   {date}));
-                       ASSIGN_OR_RETURN(auto last_tip, t.QueryInt("SELECT MAX(tipoff_utc) FROM raw_schedule WHERE "
-                                                                  "game_date = ?",
-                                                                  {date}));
-                       for (const char* sql : {
-                                "DELETE FROM raw_box_scores WHERE game_date >= ?",
-                                "DELETE FROM raw_schedule WHERE game_date > ?",
-                                "UPDATE raw_schedule SET status = 'scheduled', home_points = NULL, away_points = "
-                                "NULL WHERE game_date = ?",
-                                "DELETE FROM analytics_player_game_summary WHERE game_date >= ?",
-                                "DELETE FROM analytics_team_offense_game_summary WHERE game_date >= ?",
-                                "DELETE FROM analytics_team_defense_game_summary WHERE game_date >= ?",
-                                "DELETE FROM raw_player_props WHERE game_date > ?",
-                                "DELETE FROM raw_injury_reports WHERE report_date > ?",
-                                "DELETE FROM raw_game_lines WHERE game_date > ?"}) {
-                         RETURN_IF_ERROR(t.Exec(sql, {date}).status());
-                       }
-                       // Snapshots taken after the date's last tip-off can only be about later games.
-                       RETURN_IF_ERROR(
-                           t.Exec("DELETE FROM raw_player_props WHERE captured_at >= ?", {*last_tip}).status());
-                       RETURN_IF_ERROR(
-                           t.Exec("DELETE FROM raw_injury_reports WHERE captured_at >= ?", {*last_tip}).status());
-                       EXPECT_LT(*first_tip, *last_tip + 1);
-                       return OkStatus();
-                     }).ok());
+    ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) { return DeleteTheFutureOf(t, date); }).ok());
     RunOk(*runner_, date, 3);
     RunOk(*runner_, date, 4);
     EXPECT_EQ(Features(date), before);
