@@ -1,5 +1,6 @@
 // Benchmarks of phases 4-5 on the bundled 2023-24 season: phase 4 for every date, training the
-// points model, and one day's predictions by all systems. Run: make bench
+// points model (on this season and on every bundled season), and one day's predictions by all
+// systems. Run: make bench
 //
 // Setup (not timed): import the season and run phase 3 for every date into a temporary SQLite
 // file; phase 4 once so training has rows.
@@ -29,31 +30,55 @@ struct Season {
   std::vector<std::string> dates;
 };
 
+// A temporary SQLite file with these bundles imported and every game date through phase 4.
+Season* Build(const char* name, const std::vector<std::string>& bundles) {
+  auto* s = new Season();
+  s->path = (std::filesystem::temp_directory_path() /
+             ("nbaprops-model-bench-" + std::string(name) + "-" + std::to_string(::getpid()) + ".db"))
+                .string();
+  s->store = store::OpenStore(s->path).value();
+  (void)store::Migrate(*s->store);
+  s->runner = pipeline::MakeRunner(*s->store, SystemClock::Default(), Config{}).value();
+  pipeline::Ingestor ing(*s->runner);
+  std::vector<std::string> paths;
+  for (const std::string& b : bundles) paths.push_back(std::string(NBAPROPS_SOURCE_DIR) + "/data/" + b);
+  for (const auto& r : ing.ImportPaths(paths, std::nullopt)) {
+    if (!r.status.ok()) std::fprintf(stderr, "import %s: %s\n", r.path.c_str(), r.status.ToString().c_str());
+  }
+  s->dates = pipeline::GameDates(*s->store).value();
+  for (const std::string& d : s->dates) {
+    for (int phase : {3, 4}) {
+      if (!pipeline::RunDate(*s->runner, d, phase, "backfill").ok()) std::fprintf(stderr, "setup failed on %s\n", d.c_str());
+    }
+  }
+  std::fprintf(stderr, "setup %s: %zu game dates through phase 4\n", name, s->dates.size());
+  return s;
+}
+
+void RemoveFiles(const Season* s) {
+  if (!s) return;
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(s->path + suffix);
+}
+
+Season* all_seasons = nullptr;
+
 Season& Shared() {
   static Season* s = [] {
-    auto* s = new Season();
-    s->path = (std::filesystem::temp_directory_path() / ("nbaprops-model-bench-" + std::to_string(::getpid()) + ".db"))
-                  .string();
-    s->store = store::OpenStore(s->path).value();
-    (void)store::Migrate(*s->store);
-    s->runner = pipeline::MakeRunner(*s->store, SystemClock::Default(), Config{}).value();
-    pipeline::Ingestor ing(*s->runner);
-    for (const auto& r : ing.ImportPaths({std::string(NBAPROPS_SOURCE_DIR) + "/data/2023-24"}, std::nullopt)) {
-      if (!r.status.ok()) std::fprintf(stderr, "import %s: %s\n", r.path.c_str(), r.status.ToString().c_str());
-    }
-    s->dates = pipeline::GameDates(*s->store).value();
-    for (const std::string& d : s->dates) {
-      for (int phase : {3, 4}) {
-        if (!pipeline::RunDate(*s->runner, d, phase, "backfill").ok()) std::fprintf(stderr, "setup failed on %s\n", d.c_str());
-      }
-    }
-    std::fprintf(stderr, "setup: %zu game dates through phase 4\n", s->dates.size());
+    Season* s = Build("2023-24", {"2023-24"});
     std::atexit([] {
-      for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(Shared().path + suffix);
+      RemoveFiles(&Shared());
+      RemoveFiles(all_seasons);
     });
     return s;
   }();
   return *s;
+}
+
+// Every bundled season: 2018-19, 2019-20, 2020-21 (no player lines or injuries) and 2023-24.
+Season& AllSeasons() {
+  Shared();  // registers the clean-up
+  if (!all_seasons) all_seasons = Build("all", {"2018-19", "2019-20", "2020-21", "2023-24"});
+  return *all_seasons;
 }
 
 void BM_Phase4WholeSeason(benchmark::State& state) {
@@ -101,10 +126,11 @@ void BM_Phases4And5TwoWorkers(benchmark::State& state) {
   }
 }
 
-pipeline::TrainingSet TrainingRows(const std::string& before) {
+pipeline::TrainingSet TrainingRows(const std::string& before, Season& s = Shared(),
+                                   const std::string& from = "2023-09-01") {
   pipeline::TrainingSet set;
-  (void)Shared().store->WithRead([&](store::Transaction& t) -> Status {
-    ASSIGN_OR_RETURN(set, pipeline::LoadTrainingSet(t, "2023-08-01", before));
+  (void)s.store->WithRead([&](store::Transaction& t) -> Status {
+    ASSIGN_OR_RETURN(set, pipeline::LoadTrainingSet(t, from, before));
     return OkStatus();
   });
   return set;
@@ -119,14 +145,27 @@ void BM_TrainUntil20240124(benchmark::State& state) {
   state.counters["rows"] = static_cast<double>(set.size());
 }
 
-// One day's predictions by all three systems, the model already loaded.
+// `train --train-from 2018-09-01 --until 2024-01-24` on every bundled season (setup, not timed:
+// the four seasons through phase 4).
+void BM_TrainAllSeasonsUntil20240124(benchmark::State& state) {
+  pipeline::TrainingSet set = TrainingRows("2024-01-24", AllSeasons(), "2018-09-01");
+  for (auto _ : state) {
+    auto m = pipeline::Model::Train(set, pipeline::TrainOptions{}, "2024-01-24");
+    if (!m.ok()) state.SkipWithError(m.status().ToString().c_str());
+  }
+  state.counters["rows"] = static_cast<double>(set.size());
+}
+
+// One day's predictions by all four systems (moving_average, xgboost, ensemble, market), the
+// model already loaded: 2024-04-12, a 15-game slate.
 void BM_PredictOneDay(benchmark::State& state) {
-  auto model = pipeline::Model::Train(TrainingRows("2024-02-01"), pipeline::TrainOptions{}, "2024-02-01").value();
+  const std::string date = "2024-04-12";
+  auto model = pipeline::Model::Train(TrainingRows(date), pipeline::TrainOptions{}, date).value();
   pipeline::DateInputs in;
   const bool with_load = state.range(0) == 1;
   auto load = [&] {
     return Shared().store->WithRead([&](store::Transaction& t) -> Status {
-      ASSIGN_OR_RETURN(in, pipeline::LoadDateInputs(t, "2024-02-01"));
+      ASSIGN_OR_RETURN(in, pipeline::LoadDateInputs(t, date));
       return OkStatus();
     });
   };
@@ -145,6 +184,7 @@ void BM_PredictOneDay(benchmark::State& state) {
 BENCHMARK(BM_Phase4WholeSeason)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_Phases4And5TwoWorkers)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_TrainUntil20240124)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_TrainAllSeasonsUntil20240124)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_PredictOneDay)->Arg(0)->Arg(1)->ArgName("with_store_read")->Unit(benchmark::kMillisecond)->UseRealTime();
 
 }  // namespace
