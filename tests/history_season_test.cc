@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 
 #include "pipeline/features.h"
-#include "pipeline/ingest.h"
 #include "pipeline/model.h"
 #include "pipeline/pipeline.h"
+#include "tests/phase_runs.h"
 #include "tests/point_in_time.h"
 #include "tests/test_util.h"
 
@@ -16,16 +16,13 @@ namespace {
 
 using nbaprops::testing::Count;
 using nbaprops::testing::DeleteTheFutureOf;
+using nbaprops::testing::FeatureRowsOf;
+using nbaprops::testing::ImportBundle;
+using nbaprops::testing::RunOk;
 using nbaprops::testing::OpenTestStore;
 using nbaprops::testing::TempDir;
 
 constexpr char kLastDate[] = "2021-01-20";
-
-void RunOk(engine::Runner& runner, const std::string& date, int phase) {
-  for (const auto& [name, o] : RunDate(runner, date, phase, "manual").outcomes) {
-    ASSERT_TRUE(o.status.ok()) << date << " " << name << ": " << o.status.ToString();
-  }
-}
 
 class HistorySeasonTest : public ::testing::Test {
  protected:
@@ -35,10 +32,7 @@ class HistorySeasonTest : public ::testing::Test {
     Config config;
     config.export_dir = dir_->File("exports");
     runner_ = MakeRunner(*store_, SystemClock::Default(), config).value().release();
-    Ingestor ing(*runner_);
-    for (const auto& r : ing.ImportPaths({std::string(NBAPROPS_SOURCE_DIR) + "/data/2020-21"}, std::nullopt)) {
-      ASSERT_TRUE(r.status.ok()) << r.path << ": " << r.status.ToString();
-    }
+    ImportBundle(*runner_, "2020-21");
     const std::vector<std::string> dates = GameDates(*store_).value();
     for (const std::string& d : dates) {
       if (d > kLastDate) break;
@@ -58,22 +52,7 @@ class HistorySeasonTest : public ::testing::Test {
                      std::to_string(FeatureIndex(feature) + 1) + ", 1) = ?",
                  {date, std::string(1, q)});
   }
-  static std::string Features(const std::string& date) {
-    std::string out;
-    EXPECT_TRUE(store_
-                    ->WithRead([&](store::Transaction& t) {
-                      return t.Query(
-                          "SELECT player_id, feature_values, feature_quality, feature_sources, quality_score, "
-                          "is_production_ready FROM precompute_ml_feature_store WHERE game_date = ? ORDER BY player_id",
-                          {date}, [&](const store::Row& r) {
-                            for (int i = 0; i < 6; ++i) out += r.Text(i) + "|";
-                            out += "\n";
-                            return OkStatus();
-                          });
-                    })
-                    .ok());
-    return out;
-  }
+  static std::string Features(const std::string& date) { return FeatureRowsOf(*store_, date); }
   static TempDir* dir_;
   static store::Store* store_;
   static engine::Runner* runner_;

@@ -12,6 +12,23 @@
 
 namespace nbaprops::testing {
 
+// A date's feature rows as text, every stored column, in player order: what must not change.
+inline std::string FeatureRowsOf(store::Store& s, const std::string& date) {
+  std::string out;
+  Status st = s.WithRead([&](store::Transaction& t) {
+    return t.Query(
+        "SELECT game_id, player_id, team, opponent, feature_version, feature_values, feature_quality, "
+        "feature_sources, quality_score, is_production_ready, COALESCE(not_ready_reason, '') FROM "
+        "precompute_ml_feature_store WHERE game_date = ? ORDER BY player_id",
+        {date}, [&](const store::Row& r) {
+          for (int i = 0; i < 11; ++i) out += r.Text(i) + "|";
+          out += "\n";
+          return OkStatus();
+        });
+  });
+  return st.ok() ? out : "error: " + st.ToString();
+}
+
 inline Status DeleteTheFutureOf(store::Transaction& t, const std::string& date) {
   // Snapshots taken after the date's last tip-off can only be about later games. Seasons imported
   // without tip-off times count noon ET of the date, the cutoff the pipeline uses for them.

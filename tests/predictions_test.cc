@@ -17,6 +17,7 @@
 #include "pipeline/plan.h"
 #include "pipeline/predictions.h"
 #include "tests/json_schema.h"
+#include "tests/phase_runs.h"
 #include "tests/point_in_time.h"
 #include "tests/test_util.h"
 
@@ -25,6 +26,9 @@ namespace {
 
 using nbaprops::testing::Count;
 using nbaprops::testing::DeleteTheFutureOf;
+using nbaprops::testing::FeatureRowsOf;
+using nbaprops::testing::ImportBundle;
+using nbaprops::testing::RunOk;
 using nbaprops::testing::OpenTestStore;
 using nbaprops::testing::TempDir;
 
@@ -41,12 +45,6 @@ std::string Dump(store::Store& s, const std::string& sql, const std::vector<stor
                  });
                }).ok());
   return out;
-}
-
-void RunOk(engine::Runner& runner, const std::string& date, int phase) {
-  for (const auto& [name, o] : RunDate(runner, date, phase, "manual").outcomes) {
-    ASSERT_TRUE(o.status.ok()) << date << " " << name << ": " << o.status.ToString();
-  }
 }
 
 // DEN plays 01-30 at ATL and 01-31 at OKC; Jokić is listed OUT before the 01-31 tip-off.
@@ -298,10 +296,7 @@ class SeasonModelTest : public ::testing::Test {
     Config config;
     config.export_dir = dir_->File("exports");
     runner_ = MakeRunner(*store_, SystemClock::Default(), config).value().release();
-    Ingestor ing(*runner_);
-    for (const auto& r : ing.ImportPaths({std::string(NBAPROPS_SOURCE_DIR) + "/data/2023-24"}, std::nullopt)) {
-      ASSERT_TRUE(r.status.ok()) << r.path << ": " << r.status.ToString();
-    }
+    ImportBundle(*runner_, "2023-24");
     auto dates = GameDates(*store_).value();
     for (const std::string& d : dates) {
       if (d > "2024-02-20") break;
@@ -315,13 +310,7 @@ class SeasonModelTest : public ::testing::Test {
     delete store_;
     delete dir_;
   }
-  static std::string Features(const std::string& date) {
-    return Dump(*store_,
-                "SELECT game_id, player_id, team, opponent, feature_version, feature_values, feature_quality, "
-                "feature_sources, quality_score, is_production_ready, not_ready_reason FROM precompute_ml_feature_store "
-                "WHERE game_date = ? ORDER BY player_id",
-                {date});
-  }
+  static std::string Features(const std::string& date) { return FeatureRowsOf(*store_, date); }
   static TempDir* dir_;
   static store::Store* store_;
   static engine::Runner* runner_;
