@@ -609,15 +609,10 @@ class FeatureStoreProcessor final : public PrecomputeProcessor, public DeclaresE
     if (games.empty()) return false;
     int64_t first_cutoff = Cutoff(games.front(), day);
     for (const Game& g : games) first_cutoff = std::min(first_cutoff, Cutoff(g, day));
-    bool found = false;
-    RETURN_IF_ERROR(t.Query("SELECT 1 FROM raw_injury_reports WHERE report_date BETWEEN ? AND ? AND captured_at < ? "
-                            "AND captured_at >= ? LIMIT 1",
-                            {FormatIsoDate(day - 2), date, first_cutoff, first_cutoff - injury_max_age_s_},
-                            [&](const Row&) {
-                              found = true;
-                              return OkStatus();
-                            }));
-    return found;
+    ASSIGN_OR_RETURN(auto hit, t.QueryInt("SELECT 1 FROM raw_injury_reports WHERE report_date BETWEEN ? AND ? AND "
+                                          "captured_at < ? AND captured_at >= ? LIMIT 1",
+                                          {FormatIsoDate(day - 2), date, first_cutoff, first_cutoff - injury_max_age_s_}));
+    return hit.has_value();
   }
 
   FeatureRow Build(const ExpectedPlayer& p, const DateTables& d,
