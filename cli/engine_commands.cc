@@ -1,4 +1,5 @@
 // `nbaprops serve`, `worker` and `dlq ...`.
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <memory>
@@ -48,6 +49,11 @@ struct Background {
   int64_t next_reconcile_ms = 0;
   int64_t next_today_export_ms = 0;
   api::ApiServer* http = nullptr;  // `serve --http`: stopped first on SIGTERM, before the workers drain
+  // A replay: its end on the simulated clock, and whether the scheduler has ticked at it. Ticks
+  // come every reaper period, hours apart in simulated time, so the last one fires what was due
+  // by the end, not what happens to be due when it comes (which would depend on the load).
+  int64_t replay_end_ms = 0;
+  std::atomic<bool> replay_ended{false};
 };
 
 void Reconcile(Background& b) {
@@ -91,12 +97,15 @@ int RunPool(Env& env, const ServeOptions& o, const char* what, Background* backg
   po.threads = o.workers > 0 ? o.workers : env.config.workers;
   po.reap_every_ms = std::max<int64_t>(100, std::min<int64_t>(1000, env.config.heartbeat_ms));
   if (background) {
-    po.on_tick = [background, &done] {
-      if (done && done()) return;  // a replay past its end schedules nothing more
-      auto r = background->scheduler->Tick();
+    po.on_tick = [background] {
+      if (background->replay_ended) return;  // a replay past its end schedules nothing more
+      const int64_t end = background->replay_end_ms;
+      const bool last = end > 0 && background->clock->NowMillis() >= end;
+      auto r = last ? background->scheduler->Tick(end) : background->scheduler->Tick();
       if (!r.ok()) LogWarn("scheduler: " + r.status().ToString());
       for (const auto& name : r.ok() ? r->fired : std::vector<std::string>{}) LogInfo("scheduler fired " + name);
       Reconcile(*background);
+      if (last) background->replay_ended = true;
     };
   }
   engine::WorkerPool pool(*env.runner, po);
@@ -206,7 +215,8 @@ int CmdServe(const GlobalOptions& g, const ServeOptions& o_in) {
   background.scheduler = &scheduler;
   background.reconciler = &reconciler;
   background.clock = &sim;
-  return RunPool(env, o, "serve", &background, [&] { return sim.NowMillis() >= end_ms; });
+  background.replay_end_ms = end_ms;
+  return RunPool(env, o, "serve", &background, [&] { return background.replay_ended.load(); });
 }
 
 int CmdWorker(const GlobalOptions& g, const ServeOptions& o) {

@@ -57,8 +57,9 @@ Status Scheduler::Register(Schedule s) {
   return OkStatus();
 }
 
-StatusOr<Scheduler::TickResult> Scheduler::Tick() {
-  const int64_t now = clock_.NowMillis();
+StatusOr<Scheduler::TickResult> Scheduler::Tick() { return Tick(clock_.NowMillis()); }
+
+StatusOr<Scheduler::TickResult> Scheduler::Tick(int64_t now) {
   TickResult result;
   for (const Entry& e : entries_) {
     StatusOr<FireOutcome> outcome = TickOne(e, now);

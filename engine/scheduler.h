@@ -68,8 +68,10 @@ class Scheduler {
   };
   // Fires each due schedule at most once. Idempotent: a second Tick at the same time fires
   // nothing. One schedule's failure does not stop the others; it is reported in `failed` and as
-  // an incident, not as the returned status.
+  // an incident, not as the returned status. `now_ms`: as if the clock read that (a replay's last
+  // tick fires what was due by its end, however late the tick itself came).
   StatusOr<TickResult> Tick();
+  StatusOr<TickResult> Tick(int64_t now_ms);
 
   // Missed-fire detector for OTHER processes to run (doctor, status, a second scheduler). Reads
   // every enabled schedule in the table (registered here or not): one whose next fire after

@@ -168,6 +168,20 @@ TEST_F(SchedulerTest, FiresOnceWhenDueAndTickIsIdempotent) {
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM incidents"), 0);
 }
 
+// Tick(at) is a tick as if the clock read `at`: a replay's last tick, however late it comes,
+// fires what was due by the replay's end and nothing after it.
+TEST_F(SchedulerTest, ATickAtAGivenTimeFiresWhatWasDueByThenOnly) {
+  Scheduler s(*store_, clock_);
+  ASSERT_TRUE(s.Register(Recording("ingest", "0 7,12 * * *")).ok());
+  clock_.SetMillis(Ms("2024-01-15T13:30:00Z"));  // the tick comes late, after 07:00 and 12:00
+  auto r = s.Tick(Ms("2024-01-15T10:00:00Z"));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_THAT(r->fired, ElementsAre("ingest"));
+  EXPECT_THAT(FireTimes("ingest"), ElementsAre(Ms("2024-01-15T07:00:00Z")));
+  EXPECT_THAT(MustTick(s).fired, ElementsAre("ingest"));  // at the clock's time: 12:00 is due now
+  EXPECT_THAT(FireTimes("ingest"), ElementsAre(Ms("2024-01-15T07:00:00Z"), Ms("2024-01-15T12:00:00Z")));
+}
+
 TEST_F(SchedulerTest, NoDoubleFireAfterRestartOrFromASecondScheduler) {
   {
     Scheduler first(*store_, clock_);
