@@ -91,7 +91,8 @@ int CmdMigrate(const GlobalOptions& g, const std::string& from,
                const std::string& to);  // cli/breaker_commands.cc: circuit breakers (--json)
 
 // cli/model_commands.cc
-int CmdTrain(const GlobalOptions& g, const std::string& until, const std::string& train_from, const std::string& out);
+int CmdTrain(const GlobalOptions& g, const std::string& until, const std::string& train_from, const std::string& out,
+             bool minutes_feature);
 int CmdPredict(const GlobalOptions& g, const std::string& date);
 struct EvaluateOptions {
   std::string from = "2024-01-24", to = "2024-04-14";
@@ -100,6 +101,7 @@ struct EvaluateOptions {
   std::string out_dir = "evaluation";
   std::string train_from;  // empty: the season of `from`
   uint64_t seed = 1;
+  bool minutes_feature = false;  // TrainOptions::minutes_feature
 };
 int CmdEvaluate(const GlobalOptions& g, const EvaluateOptions& o);
 int CmdGrade(const GlobalOptions& g, const std::string& date);

@@ -84,7 +84,7 @@ std::string TrainingStart(const std::string& train_from, const std::string& date
 }  // namespace
 
 int CmdTrain(const GlobalOptions& g, const std::string& until, const std::string& train_from,
-             const std::string& out_in) {
+             const std::string& out_in, bool minutes_feature) {
   if (auto bad = CheckDate(until, "--until")) return Fail(kExitUsage, *bad);
   if (!train_from.empty()) {
     if (auto bad = CheckDate(train_from, "--train-from")) return Fail(kExitUsage, *bad);
@@ -102,7 +102,9 @@ int CmdTrain(const GlobalOptions& g, const std::string& until, const std::string
   });
   if (!st.ok()) return Fail(kExitFailed, st.message());
   auto t0 = std::chrono::steady_clock::now();
-  auto model = pipeline::Model::Train(data, pipeline::TrainOptions{}, until);
+  pipeline::TrainOptions options;
+  options.minutes_feature = minutes_feature;
+  auto model = pipeline::Model::Train(data, options, until);
   if (!model.ok()) return Fail(kExitFailed, model.status().message());
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::string out = out_in.empty() ? "models/points-" + until + ".json" : out_in;
@@ -177,6 +179,7 @@ int CmdEvaluate(const GlobalOptions& g, const EvaluateOptions& o) {
   eo.retrain = o.retrain;
   eo.primary_system = o.system;
   eo.seed = o.seed;
+  eo.train.minutes_feature = o.minutes_feature;
   eo.config = pipeline::PredictionConfigFrom(env.config);
   Progress progress("evaluate (retrain " + o.retrain + ")", g.quiet || g.json);
   auto res = pipeline::Evaluate(*env.store, eo, [&](int done, int total, const std::string& what) {

@@ -121,6 +121,25 @@ Settled Settle(const Prediction& p, bool over, double actual) {
   return s;
 }
 
+// The minutes projection against the player's last-10 minutes, on every production-ready
+// player-game played (the booster's input, so it is graded whether or not there was a line).
+struct MinutesAcc {
+  std::vector<double> abs_projection, abs_l10;
+  json ToJson(uint64_t seed) const {
+    const auto n = static_cast<double>(abs_projection.size());
+    const double p = std::accumulate(abs_projection.begin(), abs_projection.end(), 0.0);
+    const double l = std::accumulate(abs_l10.begin(), abs_l10.end(), 0.0);
+    std::vector<double> diff;
+    for (size_t i = 0; i < abs_l10.size(); ++i) diff.push_back(abs_projection[i] - abs_l10[i]);
+    const Interval ci = BootstrapMeanInterval(diff, kBootstrapResamples, seed);
+    return {{"n", abs_projection.size()},
+            {"mae_projection", Num(n ? p / n : NAN)},
+            {"mae_minutes_avg_l10", Num(n ? l / n : NAN)},
+            {"mae_projection_minus_l10", Num(n ? (p - l) / n : NAN)},
+            {"mae_projection_minus_l10_ci95", {Num(ci.lo), Num(ci.hi)}}};
+  }
+};
+
 // Betting the side a system favours over the market on every graded player-game with a line,
 // grouped by how much its P(side) exceeds the vig-free market's (does a larger edge win more?).
 struct SideBets {
@@ -185,6 +204,7 @@ StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
   }
   std::map<std::string, Acc> by_system, by_book, by_band;  // book/band: primary system only
   std::map<std::string, SideBets> by_market_edge;          // primary system only
+  MinutesAcc minutes;
   std::map<std::string, std::map<std::string, double>> daily_units;  // system -> date -> units
   json periods = json::array();
   const auto starts = PeriodStarts(*from, *to, o.retrain);
@@ -223,6 +243,17 @@ StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
       }));
       if (in.rows.empty()) continue;
       ASSIGN_OR_RETURN(auto preds, PredictDate(in, model.get(), model->ma_spread, o.config));
+      std::vector<const FeatureRow*> played_rows;
+      for (const FeatureRow& r : in.rows) {
+        auto it = outcome.find(r.player_id);
+        if (r.production_ready && it != outcome.end() && it->second.minutes > 0) played_rows.push_back(&r);
+      }
+      ASSIGN_OR_RETURN(auto projected, model->PredictMinutes(played_rows));
+      for (size_t i = 0; i < played_rows.size(); ++i) {
+        const double actual = outcome.at(played_rows[i]->player_id).minutes;
+        minutes.abs_projection.push_back(std::abs(projected[i] - actual));
+        minutes.abs_l10.push_back(std::abs(played_rows[i]->at("minutes_avg_l10") - actual));
+      }
       std::map<std::string, const FeatureRow*> row_of;
       for (const FeatureRow& r : in.rows) row_of[r.player_id] = &r;
       for (const Prediction& p : preds.predictions) {
@@ -312,6 +343,7 @@ StatusOr<EvalResult> Evaluate(store::Store& store, const EvalOptions& o,
   json edges;
   for (auto& [k, b] : by_market_edge) edges[k] = b.ToJson();
   doc["by_market_edge"] = edges;
+  doc["minutes"] = minutes.ToJson(o.seed);
   for (auto* group : {&by_system, &by_book, &by_band}) {
     json j;
     for (auto& [k, a] : *group) j[k] = a.ToJson(o.seed);

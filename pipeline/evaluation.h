@@ -10,7 +10,9 @@
 // loss of prob_over against no-skill references and against the vig-free market probability of
 // the same lines, a 10-bin reliability table of both, average CLV, the MAE difference model - line
 // with a paired bootstrap 95% interval (seeded), and, for the primary system, W-L / ROI / CLV of
-// betting its favoured side grouped by how much its P(side) beats the market's.
+// betting its favoured side grouped by how much its P(side) beats the market's. Separately
+// (`minutes`): the minutes projection's MAE against the last-10 minutes average on every
+// production-ready player-game played, with the paired bootstrap interval of the difference.
 #ifndef NBAPROPS_PIPELINE_EVALUATION_H_
 #define NBAPROPS_PIPELINE_EVALUATION_H_
 

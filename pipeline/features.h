@@ -15,7 +15,7 @@
 
 namespace nbaprops::pipeline {
 
-inline constexpr std::string_view kFeatureVersion = "points-v2";
+inline constexpr std::string_view kFeatureVersion = "points-v3";
 
 struct FeatureSpec {
   std::string_view name;

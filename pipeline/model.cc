@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <numbers>
 #include <set>
+#include <utility>
 
 #include "base/file.h"
 #include "base/stats.h"
@@ -23,20 +24,25 @@ namespace {
 using nlohmann::json;
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr const char* kFormat = "nbaprops-points-model";
-constexpr int kFormatVersion = 1;
+constexpr int kFormatVersion = 2;  // 2: the minutes booster
 
 Status XgbError(const std::string& what) { return InternalError("xgboost: " + what + ": " + XGBGetLastError()); }
 
 #define XGB_CHECK(call, what) \
   if ((call) != 0) return XgbError(what)
 
-double BaseMargin(const FeatureRow& r) {
-  double ewma = r.at("pts_ewma");
-  return std::isnan(ewma) ? 0 : ewma;
+// What a booster regresses. Minutes learn a correction to the player's last-10 minutes; points a
+// correction to his EWMA (with the minutes projection as one more column after the contract's
+// when TrainOptions::minutes_feature).
+enum class Target { kPoints, kMinutes };
+
+double BaseMargin(const FeatureRow& r, Target target) {
+  double base = r.at(target == Target::kPoints ? "pts_ewma" : "minutes_avg_l10");
+  return std::isnan(base) ? 0 : base;
 }
 
 // The booster does not see the player's points line: the market system adds it, and xgboost and
-// ensemble stay a line-blind comparison.
+// ensemble stay a line-blind comparison (the minutes projection they read is line-blind too).
 const std::vector<bool>& HiddenFromBooster() {
   static const std::vector<bool> kHidden = [] {
     std::vector<bool> h;
@@ -46,27 +52,35 @@ const std::vector<bool>& HiddenFromBooster() {
   return kHidden;
 }
 
+// The input of one booster: rows, and the minutes projection of each row when it is a column.
+struct BoosterInput {
+  Target target;
+  std::vector<const FeatureRow*> rows;
+  std::vector<double> minutes;  // empty, or one per row
+};
+
 // Owns a DMatrix built from feature rows.
 class Matrix {
  public:
   ~Matrix() {
     if (h_) XGDMatrixFree(h_);
   }
-  Status Build(const std::vector<const FeatureRow*>& rows, const std::vector<float>* labels) {
-    const size_t ncol = FeatureContract().size();
-    std::vector<float> data(rows.size() * ncol);
+  Status Build(const BoosterInput& in, const std::vector<float>* labels) {
+    const size_t nfeat = FeatureContract().size(), ncol = nfeat + (in.minutes.empty() ? 0 : 1);
+    const size_t n = in.rows.size();
+    std::vector<float> data(n * ncol);
     const std::vector<bool>& hidden = HiddenFromBooster();
-    for (size_t i = 0; i < rows.size(); ++i) {
-      for (size_t j = 0; j < ncol; ++j) {
-        data[i * ncol + j] = hidden[j] ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(rows[i]->values[j]);
+    for (size_t i = 0; i < n; ++i) {
+      for (size_t j = 0; j < nfeat; ++j) {
+        data[i * ncol + j] = hidden[j] ? std::numeric_limits<float>::quiet_NaN() : static_cast<float>(in.rows[i]->values[j]);
       }
+      if (ncol > nfeat) data[i * ncol + nfeat] = static_cast<float>(in.minutes[i]);
     }
-    XGB_CHECK(XGDMatrixCreateFromMat(data.data(), rows.size(), ncol, std::numeric_limits<float>::quiet_NaN(), &h_),
+    XGB_CHECK(XGDMatrixCreateFromMat(data.data(), n, ncol, std::numeric_limits<float>::quiet_NaN(), &h_),
               "building the feature matrix");
     if (labels) XGB_CHECK(XGDMatrixSetFloatInfo(h_, "label", labels->data(), labels->size()), "setting labels");
-    // The trees learn a correction to the player's EWMA (the strongest simple baseline).
-    std::vector<float> margin(rows.size());
-    for (size_t i = 0; i < rows.size(); ++i) margin[i] = static_cast<float>(BaseMargin(*rows[i]));
+    std::vector<float> margin(n);
+    for (size_t i = 0; i < n; ++i) margin[i] = static_cast<float>(BaseMargin(*in.rows[i], in.target));
     XGB_CHECK(XGDMatrixSetFloatInfo(h_, "base_margin", margin.data(), margin.size()), "setting the base margin");
     return OkStatus();
   }
@@ -76,39 +90,97 @@ class Matrix {
   DMatrixHandle h_ = nullptr;
 };
 
-StatusOr<BoosterHandle> TrainBooster(const std::vector<const FeatureRow*>& rows, const std::vector<float>& labels,
-                                     const TrainOptions& o) {
+// Owns a booster.
+class Booster {
+ public:
+  Booster() = default;
+  explicit Booster(BoosterHandle h) : h_(h) {}
+  Booster(Booster&& o) noexcept : h_(std::exchange(o.h_, nullptr)) {}
+  Booster& operator=(Booster&& o) noexcept {
+    std::swap(h_, o.h_);
+    return *this;
+  }
+  ~Booster() {
+    if (h_) XGBoosterFree(h_);
+  }
+  BoosterHandle get() const { return h_; }
+  BoosterHandle release() { return std::exchange(h_, nullptr); }
+
+ private:
+  BoosterHandle h_ = nullptr;
+};
+
+StatusOr<Booster> TrainBooster(const BoosterInput& in, const std::vector<float>& labels, const TrainOptions& o) {
   Matrix m;
-  RETURN_IF_ERROR(m.Build(rows, &labels));
+  RETURN_IF_ERROR(m.Build(in, &labels));
   DMatrixHandle dm = m.get();
-  BoosterHandle b = nullptr;
-  XGB_CHECK(XGBoosterCreate(&dm, 1, &b), "creating the booster");
-  auto set = [&](const char* k, const std::string& v) { return XGBoosterSetParam(b, k, v.c_str()); };
+  BoosterHandle h = nullptr;
+  XGB_CHECK(XGBoosterCreate(&dm, 1, &h), "creating the booster");
+  Booster b(h);
+  const int rounds = in.target == Target::kPoints ? o.rounds : o.minutes_rounds;
+  auto set = [&](const char* k, const std::string& v) { return XGBoosterSetParam(h, k, v.c_str()); };
   int rc = set("objective", o.objective) | set("tree_method", "hist") | set("seed", "0") |
            set("max_depth", std::to_string(o.max_depth)) | set("eta", Fmt(o.eta)) | set("subsample", Fmt(o.subsample)) |
            set("colsample_bytree", Fmt(o.colsample)) | set("min_child_weight", Fmt(o.min_child_weight)) |
            set("nthread", std::to_string(o.threads)) | set("verbosity", "0");
-  if (rc != 0) {
-    XGBoosterFree(b);
-    return XgbError("setting parameters");
-  }
-  for (int i = 0; i < o.rounds; ++i) {
-    if (XGBoosterUpdateOneIter(b, i, dm) != 0) {
-      XGBoosterFree(b);
-      return XgbError("training round " + std::to_string(i));
-    }
+  if (rc != 0) return XgbError("setting parameters");
+  for (int i = 0; i < rounds; ++i) {
+    XGB_CHECK(XGBoosterUpdateOneIter(h, i, dm), "training round " + std::to_string(i));
   }
   return b;
 }
 
-StatusOr<std::vector<double>> Predict(BoosterHandle b, const std::vector<const FeatureRow*>& rows) {
-  if (rows.empty()) return std::vector<double>{};
+StatusOr<std::vector<double>> Predict(BoosterHandle b, const BoosterInput& in) {
+  if (in.rows.empty()) return std::vector<double>{};
   Matrix m;
-  RETURN_IF_ERROR(m.Build(rows, nullptr));
+  RETURN_IF_ERROR(m.Build(in, nullptr));
   bst_ulong n = 0;
   const float* out = nullptr;
   XGB_CHECK(XGBoosterPredict(b, m.get(), 0, 0, 0, &n, &out), "predicting");
   return std::vector<double>(out, out + n);
+}
+
+// Out-of-fold minutes of `rows` (ascending by date): the dates are cut into `minutes_folds`
+// consecutive blocks, the last being [last_fold_from, end), and each block is predicted by a
+// booster trained on the other blocks, so no row's projection comes from a booster that saw its
+// minutes. Without `every_block` only the last block is predicted (the others stay NaN).
+StatusOr<std::vector<double>> OutOfFoldMinutes(const std::vector<const FeatureRow*>& rows,
+                                               const std::vector<double>& minutes, const std::string& last_fold_from,
+                                               const TrainOptions& o, bool every_block) {
+  std::vector<std::string> cuts;  // first date of each block after the first
+  std::vector<std::string> early;
+  for (const FeatureRow* r : rows) {
+    if (r->game_date < last_fold_from && (early.empty() || early.back() != r->game_date)) early.push_back(r->game_date);
+  }
+  const int folds = std::max(2, o.minutes_folds);
+  for (int k = 1; k < folds - 1; ++k) {
+    const size_t at = early.size() * k / (folds - 1);
+    if (at > 0 && at < early.size() && (cuts.empty() || cuts.back() < early[at])) cuts.push_back(early[at]);
+  }
+  cuts.push_back(last_fold_from);
+  auto block_of = [&](const std::string& date) {
+    return static_cast<size_t>(std::upper_bound(cuts.begin(), cuts.end(), date) - cuts.begin());
+  };
+  std::vector<double> out(rows.size(), kNaN);
+  for (size_t k = every_block ? 0 : cuts.size(); k <= cuts.size(); ++k) {
+    BoosterInput train{Target::kMinutes, {}, {}}, held{Target::kMinutes, {}, {}};
+    std::vector<float> y;
+    std::vector<size_t> at;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      if (block_of(rows[i]->game_date) == k) {
+        held.rows.push_back(rows[i]);
+        at.push_back(i);
+      } else {
+        train.rows.push_back(rows[i]);
+        y.push_back(static_cast<float>(minutes[i]));
+      }
+    }
+    if (held.rows.empty() || train.rows.empty()) continue;
+    ASSIGN_OR_RETURN(Booster b, TrainBooster(train, y, o));
+    ASSIGN_OR_RETURN(auto p, Predict(b.get(), held));
+    for (size_t j = 0; j < at.size(); ++j) out[at[j]] = p[j];
+  }
+  return out;
 }
 
 double MedianResidual(const std::vector<double>& pred, const std::vector<double>& actual) {
@@ -243,7 +315,7 @@ Spread Spread::Fit(const std::vector<double>& predicted, const std::vector<doubl
 StatusOr<TrainingSet> LoadTrainingSet(store::Transaction& t, const std::string& from, const std::string& before) {
   TrainingSet set;
   RETURN_IF_ERROR(t.Query(std::string("SELECT ") + kFeatureRowColumns +
-                              ", p.points FROM precompute_ml_feature_store f JOIN analytics_player_game_summary p "
+                              ", p.points, p.minutes FROM precompute_ml_feature_store f JOIN analytics_player_game_summary p "
                               "ON p.game_id = f.game_id AND p.player_id = f.player_id WHERE f.game_date >= ? AND "
                               "f.game_date < ? AND f.is_production_ready = 1 AND p.minutes > 0 "
                               "ORDER BY f.game_date, f.player_id",
@@ -251,6 +323,7 @@ StatusOr<TrainingSet> LoadTrainingSet(store::Transaction& t, const std::string& 
                             ASSIGN_OR_RETURN(auto f, FeatureRowFrom(r));
                             set.rows.push_back(std::move(f));
                             set.points.push_back(r.Double(11));
+                            set.minutes.push_back(r.Double(12));
                             return OkStatus();
                           }));
   return set;
@@ -269,6 +342,7 @@ double MovingAverage(double l5, double l10, double season) {
 Model::Model() = default;
 Model::~Model() {
   if (booster_) XGBoosterFree(booster_);
+  if (minutes_booster_) XGBoosterFree(minutes_booster_);
 }
 
 StatusOr<std::unique_ptr<Model>> Model::Train(const TrainingSet& data, const TrainOptions& options,
@@ -276,6 +350,10 @@ StatusOr<std::unique_ptr<Model>> Model::Train(const TrainingSet& data, const Tra
   if (data.size() < 500) {
     return FailedPreconditionError("only " + std::to_string(data.size()) + " production-ready player-games before " +
                                    trained_until + " to train on (need 500); run phases 3-4 for earlier dates first");
+  }
+  if (data.minutes.size() != data.size()) {
+    return InvalidArgumentError("the training set has " + std::to_string(data.minutes.size()) + " minutes for " +
+                                std::to_string(data.size()) + " rows");
   }
   for (const FeatureRow& r : data.rows) {
     if (r.game_date >= trained_until) {
@@ -314,9 +392,30 @@ StatusOr<std::unique_ptr<Model>> Model::Train(const TrainingSet& data, const Tra
   m->window_to = dates.back();
   m->n_train = static_cast<int64_t>(data.size());
 
-  ASSIGN_OR_RETURN(BoosterHandle probe, TrainBooster(fit_rows, fit_y, options));
-  auto hold_xgb = Predict(probe, hold_rows);
-  XGBoosterFree(probe);
+  // Minutes first. The holdout's projections come from a booster fitted on the fit rows alone.
+  // As a column of the points boosters (minutes_feature), every row's projection is out of fold,
+  // so they learn how far to trust a projection as good as the one an unseen game gets.
+  const bool feed = options.minutes_feature;
+  ASSIGN_OR_RETURN(std::vector<double> minutes,
+                   OutOfFoldMinutes(all_rows, data.minutes, holdout_from, options, feed));
+  std::vector<double> fit_minutes, hold_minutes, hold_minutes_y, hold_minutes_l10;
+  for (size_t i = 0; i < data.size(); ++i) {
+    if (data.rows[i].game_date < holdout_from) {
+      fit_minutes.push_back(minutes[i]);
+    } else {
+      hold_minutes.push_back(minutes[i]);
+      hold_minutes_y.push_back(data.minutes[i]);
+      hold_minutes_l10.push_back(data.rows[i].at("minutes_avg_l10"));
+    }
+  }
+  m->minutes_feature = feed;
+  m->minutes_shift = MedianResidual(hold_minutes, hold_minutes_y);
+  for (auto* v : {&minutes, &fit_minutes, &hold_minutes}) {
+    for (double& p : *v) p += m->minutes_shift;
+  }
+  if (!feed) minutes.clear(), fit_minutes.clear();
+  ASSIGN_OR_RETURN(Booster probe, TrainBooster({Target::kPoints, fit_rows, fit_minutes}, fit_y, options));
+  auto hold_xgb = Predict(probe.get(), {Target::kPoints, hold_rows, feed ? hold_minutes : std::vector<double>{}});
   RETURN_IF_ERROR(hold_xgb.status());
   // Points are right-skewed: the trees predict a mean, MAE rewards the median. Each fitted system
   // is shifted by its median held-out residual.
@@ -351,8 +450,12 @@ StatusOr<std::unique_ptr<Model>> Model::Train(const TrainingSet& data, const Tra
   m->xgb_spread.Calibrate(*hold_xgb, hold_line, hold_y);
   m->ensemble_spread.Calibrate(hold_ens, hold_line, hold_y);
 
-  ASSIGN_OR_RETURN(m->booster_, TrainBooster(all_rows, all_y, options));
-  ASSIGN_OR_RETURN(auto fitted, Predict(m->booster_, all_rows));
+  std::vector<float> all_minutes_y(data.minutes.begin(), data.minutes.end());
+  ASSIGN_OR_RETURN(Booster minutes_booster, TrainBooster({Target::kMinutes, all_rows, {}}, all_minutes_y, options));
+  ASSIGN_OR_RETURN(Booster booster, TrainBooster({Target::kPoints, all_rows, minutes}, all_y, options));
+  m->minutes_booster_ = minutes_booster.release();
+  m->booster_ = booster.release();
+  ASSIGN_OR_RETURN(auto fitted, Predict(m->booster_, {Target::kPoints, all_rows, minutes}));
   std::vector<double> all_yd(all_y.begin(), all_y.end());
   json metrics = {{"n_train", data.size()},
                   {"n_holdout", hold_rows.size()},
@@ -362,6 +465,8 @@ StatusOr<std::unique_ptr<Model>> Model::Train(const TrainingSet& data, const Tra
                   {"mae_holdout_moving_average", Mae(hold_ma, hold_y)},
                   {"mae_holdout_ensemble", Mae(hold_ens, hold_y)},
                   {"n_holdout_with_line", m->market.n_fit},
+                  {"mae_holdout_minutes", Mae(hold_minutes, hold_minutes_y)},
+                  {"mae_holdout_minutes_avg_l10", Mae(hold_minutes_l10, hold_minutes_y)},
                   {"params",
                    {{"rounds", options.rounds},
                     {"objective", options.objective},
@@ -369,21 +474,44 @@ StatusOr<std::unique_ptr<Model>> Model::Train(const TrainingSet& data, const Tra
                     {"eta", options.eta},
                     {"subsample", options.subsample},
                     {"colsample_bytree", options.colsample},
-                    {"min_child_weight", options.min_child_weight}}}};
+                    {"min_child_weight", options.min_child_weight},
+                    {"minutes_feature", options.minutes_feature},
+                    {"minutes_rounds", options.minutes_rounds},
+                    {"minutes_folds", options.minutes_folds}}}};
   m->metrics_json = metrics.dump();
   bst_ulong len = 0;
   const char* raw = nullptr;
   XGB_CHECK(XGBoosterSaveModelToBuffer(m->booster_, "{\"format\": \"ubj\"}", &len, &raw), "serializing");
-  m->version_ = "xgb-" + trained_until + "-" + Sha256Hex(std::string_view(raw, len)).substr(0, 8);
+  std::string both(raw, len);
+  XGB_CHECK(XGBoosterSaveModelToBuffer(m->minutes_booster_, "{\"format\": \"ubj\"}", &len, &raw), "serializing");
+  both.append(raw, len);
+  m->version_ = "xgb-" + trained_until + "-" + Sha256Hex(both).substr(0, 8);
   return m;
 }
 
-Status Model::Save(const std::string& path) const {
+namespace {
+StatusOr<json> BoosterJson(BoosterHandle b) {
   bst_ulong len = 0;
   const char* raw = nullptr;
-  XGB_CHECK(XGBoosterSaveModelToBuffer(booster_, "{\"format\": \"json\"}", &len, &raw), "serializing");
-  json booster = json::parse(std::string_view(raw, len), nullptr, false);
-  if (booster.is_discarded()) return InternalError("xgboost produced a model that is not JSON");
+  XGB_CHECK(XGBoosterSaveModelToBuffer(b, "{\"format\": \"json\"}", &len, &raw), "serializing");
+  json out = json::parse(std::string_view(raw, len), nullptr, false);
+  if (out.is_discarded()) return InternalError("xgboost produced a model that is not JSON");
+  return out;
+}
+
+StatusOr<BoosterHandle> BoosterFrom(const json& j, const std::string& path) {
+  const std::string text = j.dump();
+  BoosterHandle h = nullptr;
+  XGB_CHECK(XGBoosterCreate(nullptr, 0, &h), "creating the booster");
+  Booster b(h);
+  XGB_CHECK(XGBoosterLoadModelFromBuffer(h, text.data(), text.size()), "loading a booster of '" + path + "'");
+  return b.release();
+}
+}  // namespace
+
+Status Model::Save(const std::string& path) const {
+  ASSIGN_OR_RETURN(json booster, BoosterJson(booster_));
+  ASSIGN_OR_RETURN(json minutes_booster, BoosterJson(minutes_booster_));
   json features = json::array();
   for (const FeatureSpec& f : FeatureContract()) features.push_back(f.name);
   json doc = {
@@ -405,6 +533,7 @@ Status Model::Save(const std::string& path) const {
           {"prob_intercept", market.intercept},
           {"prob_slope", market.slope},
           {"n_fit", market.n_fit}}}}},
+      {"minutes", {{"shift", minutes_shift}, {"feeds_points", minutes_feature}, {"booster", minutes_booster}}},
       {"booster", booster}};
   return WriteFileAtomic(path, doc.dump() + "\n");
 }
@@ -414,6 +543,12 @@ StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path) {
   json doc = json::parse(text, nullptr, false);
   if (doc.is_discarded() || !doc.is_object() || doc.value("format", "") != kFormat) {
     return InvalidArgumentError("model file '" + path + "' is not an nbaprops model (train one with nbaprops train)");
+  }
+  if (const int format = doc.value("format_version", 0); format != kFormatVersion) {
+    return FailedPreconditionError("model file '" + path + "' has format version " + std::to_string(format) +
+                                   " but this build reads " + std::to_string(kFormatVersion) +
+                                   " (version 2 added the minutes projection); retrain it with nbaprops train "
+                                   "--until DATE");
   }
   std::string fv = doc.value("feature_version", "");
   if (fv != kFeatureVersion) {
@@ -442,18 +577,28 @@ StatusOr<std::unique_ptr<Model>> Model::Load(const std::string& path) {
     m->market.intercept = market.at("prob_intercept").get<double>();
     m->market.slope = market.at("prob_slope").get<double>();
     m->market.n_fit = market.at("n_fit").get<int64_t>();
-    std::string booster = doc.at("booster").dump();
-    XGB_CHECK(XGBoosterCreate(nullptr, 0, &m->booster_), "creating the booster");
-    XGB_CHECK(XGBoosterLoadModelFromBuffer(m->booster_, booster.data(), booster.size()),
-              "loading the booster of '" + path + "'");
+    m->minutes_shift = doc.at("minutes").at("shift").get<double>();
+    m->minutes_feature = doc.at("minutes").at("feeds_points").get<bool>();
+    ASSIGN_OR_RETURN(m->booster_, BoosterFrom(doc.at("booster"), path));
+    ASSIGN_OR_RETURN(m->minutes_booster_, BoosterFrom(doc.at("minutes").at("booster"), path));
     return m;
   } catch (const json::exception& e) {
     return InvalidArgumentError("model file '" + path + "' is incomplete: " + e.what());
   }
 }
 
+StatusOr<std::vector<double>> Model::PredictMinutes(const std::vector<const FeatureRow*>& rows) const {
+  ASSIGN_OR_RETURN(auto out, Predict(minutes_booster_, {Target::kMinutes, rows, {}}));
+  for (double& p : out) p += minutes_shift;
+  return out;
+}
+
 StatusOr<std::vector<double>> Model::PredictXgboost(const std::vector<const FeatureRow*>& rows) const {
-  ASSIGN_OR_RETURN(auto out, Predict(booster_, rows));
+  std::vector<double> minutes;
+  if (minutes_feature) {
+    ASSIGN_OR_RETURN(minutes, PredictMinutes(rows));
+  }
+  ASSIGN_OR_RETURN(auto out, Predict(booster_, {Target::kPoints, rows, std::move(minutes)}));
   for (double& p : out) p += xgb_shift;
   return out;
 }

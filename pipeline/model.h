@@ -69,10 +69,10 @@ struct MarketBlend {
            const std::vector<double>& actual);
 };
 
-// Feature rows with their outcome (points; the player played), ascending by date.
+// Feature rows with their outcome (points and minutes; the player played), ascending by date.
 struct TrainingSet {
   std::vector<FeatureRow> rows;
-  std::vector<double> points;
+  std::vector<double> points, minutes;
   size_t size() const { return rows.size(); }
 };
 
@@ -94,6 +94,13 @@ struct TrainOptions {
   double min_child_weight = 5;
   int threads = 2;
   double holdout_fraction = 0.15;  // last dates of the window, for spreads and the ensemble weight
+  // The minutes booster (same tree settings) and its rounds. With minutes_feature its projection
+  // is a column of the points boosters, out of fold in training: `minutes_folds` consecutive
+  // blocks of dates, the last one the holdout. Off: on the dev window the column did not lower
+  // the points MAE (docs/model.md), and it costs minutes_folds more boosters per training.
+  int minutes_rounds = 200;
+  bool minutes_feature = false;
+  int minutes_folds = 4;
 };
 
 class Model {
@@ -108,7 +115,8 @@ class Model {
   static StatusOr<std::unique_ptr<Model>> Load(const std::string& path);
   Status Save(const std::string& path) const;
 
-  // Booster predictions for the rows, in order.
+  // Booster predictions for the rows, in order: the minutes projection, and points (which read it).
+  StatusOr<std::vector<double>> PredictMinutes(const std::vector<const FeatureRow*>& rows) const;
   StatusOr<std::vector<double>> PredictXgboost(const std::vector<const FeatureRow*>& rows) const;
 
   const std::string& trained_until() const { return trained_until_; }
@@ -117,13 +125,16 @@ class Model {
   MarketBlend market;
   double ensemble_weight = 0.5;              // of xgboost
   double xgb_shift = 0, ensemble_shift = 0;  // median held-out residuals, added to predictions
+  double minutes_shift = 0;                  // median held-out residual of the minutes booster
+  bool minutes_feature = false;              // the points booster reads the minutes projection
   std::string metrics_json = "{}";           // training and holdout metrics, as saved
   std::string window_from, window_to;
   int64_t n_train = 0;
 
  private:
   Model();
-  void* booster_ = nullptr;  // BoosterHandle
+  void* booster_ = nullptr;          // BoosterHandle: points
+  void* minutes_booster_ = nullptr;  // BoosterHandle: minutes
   std::string trained_until_, version_;
 };
 

@@ -2,9 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "base/file.h"
@@ -15,7 +17,8 @@
 namespace nbaprops::pipeline {
 namespace {
 
-// 1,200 synthetic player-games over 60 days: points depend on last-5 average and minutes.
+// 1,200 synthetic player-games over 60 days: points depend on last-5 average and minutes; minutes
+// on the last-10 minutes and on how many teammates are out (2 more per teammate out).
 TrainingSet Synthetic() {
   TrainingSet set;
   std::mt19937 rng(7);
@@ -31,9 +34,12 @@ TrainingSet Synthetic() {
     r.values[FeatureIndex("pts_avg_l10")] = l5 + 0.5;
     r.values[FeatureIndex("pts_avg_season")] = l5 - 0.5;
     r.values[FeatureIndex("minutes_avg_l10")] = minutes;
+    const int out = i % 3;
+    r.values[FeatureIndex("teammates_out")] = out;
     r.quality.assign(n, 'o');
     r.production_ready = true;
     set.points.push_back(std::max(0.0, 0.9 * l5 + 0.1 * minutes + noise(rng)));
+    set.minutes.push_back(std::clamp(minutes + 2.0 * out + noise(rng) / 2, 0.0, 48.0));
     set.rows.push_back(std::move(r));
   }
   return set;
@@ -90,6 +96,76 @@ TEST(Model, TrainsSavesAndLoadsWithIdenticalPredictions) {
   EXPECT_NE(refused.status().message().find(std::string(kFeatureVersion)), std::string::npos);
   EXPECT_NE(refused.status().message().find("nbaprops train"), std::string::npos);
   std::filesystem::remove(path);
+}
+
+double MinutesMae(const std::vector<double>& projected, const TrainingSet& data, size_t from) {
+  double s = 0;
+  for (size_t i = from; i < data.size(); ++i) s += std::abs(projected[i - from] - data.minutes[i]);
+  return s / static_cast<double>(data.size() - from);
+}
+
+// The minutes projection learns what the last-10 minutes miss (teammates out) and is judged on
+// games after the training window. With minutes_feature it is also a column of the points
+// booster; either way the file keeps both boosters and which way it was trained.
+TEST(Model, ProjectsMinutesBetterThanTheLastTenAverageAndKeepsItInTheFile) {
+  TrainingSet all = Synthetic();
+  TrainingSet train;
+  const size_t cut = 1000;  // days 0-49 train, 50-59 judge
+  train.rows.assign(all.rows.begin(), all.rows.begin() + cut);
+  train.points.assign(all.points.begin(), all.points.begin() + cut);
+  train.minutes.assign(all.minutes.begin(), all.minutes.begin() + cut);
+  std::vector<const FeatureRow*> later;
+  std::vector<double> l10;
+  for (size_t i = cut; i < all.size(); ++i) {
+    later.push_back(&all.rows[i]);
+    l10.push_back(all.rows[i].at("minutes_avg_l10"));
+  }
+  for (bool feed : {false, true}) {
+    SCOPED_TRACE(feed ? "minutes_feature" : "minutes projection only");
+    TrainOptions o = Fast();
+    o.minutes_rounds = 60;
+    o.minutes_feature = feed;
+    auto m = Model::Train(train, o, "2023-12-21");
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    EXPECT_EQ((*m)->minutes_feature, feed);
+    auto projected = (*m)->PredictMinutes(later);
+    ASSERT_TRUE(projected.ok());
+    EXPECT_LT(MinutesMae(*projected, all, cut), 0.75 * MinutesMae(l10, all, cut))
+        << MinutesMae(*projected, all, cut) << " vs " << MinutesMae(l10, all, cut);
+    const nlohmann::json metrics = nlohmann::json::parse((*m)->metrics_json);
+    EXPECT_LT(metrics.at("mae_holdout_minutes").get<double>(), metrics.at("mae_holdout_minutes_avg_l10").get<double>());
+
+    nbaprops::testing::TempDir dir;
+    const std::string path = dir.File("m.json");
+    ASSERT_TRUE((*m)->Save(path).ok());
+    auto loaded = Model::Load(path);
+    ASSERT_TRUE(loaded.ok()) << loaded.status().ToString();
+    EXPECT_EQ((*loaded)->minutes_feature, feed);
+    EXPECT_EQ(*(*loaded)->PredictMinutes(later), *projected);
+    EXPECT_EQ(*(*loaded)->PredictXgboost(later), *(*m)->PredictXgboost(later));
+    // The points booster reads one column more when it is fed the projection.
+    const nlohmann::json doc = nlohmann::json::parse(ReadFile(path).value());
+    const std::string ncol =
+        doc.at("booster").at("learner").at("learner_model_param").at("num_feature").get<std::string>();
+    EXPECT_EQ(ncol, std::to_string(FeatureContract().size() + (feed ? 1 : 0)));
+  }
+}
+
+// A file of format 1 (before the minutes booster) is refused with what to do.
+TEST(Model, RefusesAModelFileOfAnEarlierFormat) {
+  auto m = Model::Train(Synthetic(), Fast(), "2024-01-01");
+  ASSERT_TRUE(m.ok());
+  nbaprops::testing::TempDir dir;
+  const std::string path = dir.File("m.json");
+  ASSERT_TRUE((*m)->Save(path).ok());
+  nlohmann::json doc = nlohmann::json::parse(ReadFile(path).value());
+  doc["format_version"] = 1;
+  doc.erase("minutes");
+  ASSERT_TRUE(WriteFileAtomic(path, doc.dump()).ok());
+  auto refused = Model::Load(path);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_NE(refused.status().message().find("format version 1"), std::string::npos) << refused.status().message();
+  EXPECT_NE(refused.status().message().find("nbaprops train"), std::string::npos);
 }
 
 TEST(Model, RefusesTooLittleDataAndRowsFromTheFuture) {

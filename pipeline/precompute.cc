@@ -336,6 +336,7 @@ class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
       const auto& g = played[p.player_id];
       const size_t n = g.size();
       auto pts = [&](size_t i) { return g[i].points; };
+      auto minutes = [&](size_t i) { return g[i].minutes; };
       double std10 = kNaN;
       if (n >= 2) {
         size_t from = n - std::min<size_t>(n, 10);
@@ -373,7 +374,7 @@ class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
                       Opt(MeanLast(n, n, pts)),
                       Opt(std10),
                       Opt(ewma),
-                      Opt(MeanLast(n, 10, [&](size_t i) { return g[i].minutes; })),
+                      Opt(MeanLast(n, 10, minutes)),
                       Opt(MeanLast(n, 10, [&](size_t i) { return g[i].usage; })),
                       Opt(ts),
                       Opt(team_mean(&TeamGame::pace)),
@@ -381,15 +382,17 @@ class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
                       games7,
                       games14,
                       min7,
-                      min14});
+                      min14,
+                      Opt(MeanLast(n, 3, minutes)),
+                      Opt(MeanLast(n, n, minutes))});
     }
     ctx.expected_min_rows = static_cast<int64_t>(players.size());
     return Replace(ctx, date,
                    "INSERT INTO precompute_player_daily_cache (game_date, player_id, team, games_season, "
                    "last_game_date, pts_avg_l3, pts_avg_l5, pts_avg_l10, pts_avg_season, pts_std_l10, pts_ewma, "
                    "minutes_avg_l10, usage_avg_l10, ts_season, team_pace_l10, team_off_rating_l10, games_last_7d, "
-                   "games_last_14d, minutes_last_7d, minutes_last_14d) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   "games_last_14d, minutes_last_7d, minutes_last_14d, minutes_avg_l3, minutes_avg_season) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    rows);
   }
 };
@@ -420,7 +423,7 @@ Status ReadKeyed(Transaction& t, const std::string& table, const std::string& ke
 constexpr const char* kCacheCols =
     "games_season, pts_avg_l3, pts_avg_l5, pts_avg_l10, pts_avg_season, pts_std_l10, pts_ewma, minutes_avg_l10, "
     "usage_avg_l10, ts_season, team_pace_l10, team_off_rating_l10, games_last_7d, games_last_14d, minutes_last_7d, "
-    "minutes_last_14d";
+    "minutes_last_14d, minutes_avg_l3, minutes_avg_season";
 enum Cache {
   kGames,
   kL3,
@@ -438,6 +441,8 @@ enum Cache {
   kG14,
   kM7,
   kM14,
+  kMin3,
+  kMinSeason,
   kCacheN
 };
 constexpr const char* kZoneCols = "two_pt_share_l10, three_pt_share_l10, ft_share_l10";
@@ -446,8 +451,9 @@ constexpr const char* kDefenseCols =
     "games, two_pt_vs_league, three_pt_vs_league, ft_vs_league, defensive_rating, pace, league_pace";
 enum Defense { kDefGames, kTwoVs, kThreeVs, kFtVs, kDRtg, kDPace, kLeaguePace, kDefenseN };
 constexpr const char* kCompositeCols =
-    "days_rest, back_to_back, fatigue_score, zone_mismatch, pace_factor, teammates_out, points_freed, usage_spike";
-enum Composite { kRest, kB2b, kFatigue, kMismatch, kPaceFactor, kOut, kFreed, kSpike, kCompositeN };
+    "days_rest, back_to_back, fatigue_score, zone_mismatch, pace_factor, teammates_out, points_freed, usage_spike, "
+    "minutes_freed";
+enum Composite { kRest, kB2b, kFatigue, kMismatch, kPaceFactor, kOut, kFreed, kSpike, kMinFreed, kCompositeN };
 
 const std::vector<double>* Find(const std::unordered_map<std::string, std::vector<double>>& m, const std::string& k) {
   auto it = m.find(k);
@@ -474,7 +480,7 @@ class PlayerCompositeProcessor final : public PrecomputeProcessor {
     // Rotation players listed OUT, per team: what they leave to the others.
     struct Freed {
       int out = 0;
-      double points = 0, usage = 0;  // usage: share of team possessions while they would play
+      double points = 0, minutes = 0, usage = 0;  // usage: share of team possessions while they would play
       double active_load = 0;        // sum of usage x minutes of everyone else
     };
     std::map<std::string, Freed> freed;
@@ -486,6 +492,7 @@ class PlayerCompositeProcessor final : public PrecomputeProcessor {
       if (p.injury_status == "out") {
         ++f.out;
         f.points += std::isnan((*c)[kL10]) ? 0 : (*c)[kL10];
+        f.minutes += (*c)[kMin10];
         f.usage += usage * (*c)[kMin10] / 48;
       } else {
         f.active_load += usage * (*c)[kMin10];
@@ -514,13 +521,14 @@ class PlayerCompositeProcessor final : public PrecomputeProcessor {
       double load = zero(cv(kUsage10)) * zero(cv(kMin10));
       if (p.injury_status != "out" && f.active_load > 0) spike = f.usage * load / f.active_load;
       rows.push_back({date, p.player_id, p.team, p.opponent, p.days_rest ? Cell(*p.days_rest) : Cell(), p.back_to_back,
-                      std::round(fatigue * 10) / 10, Opt(mismatch), Opt(pace), f.out, f.points, f.usage, Opt(spike)});
+                      std::round(fatigue * 10) / 10, Opt(mismatch), Opt(pace), f.out, f.points, f.usage, Opt(spike),
+                      f.minutes});
     }
     ctx.expected_min_rows = static_cast<int64_t>(d.players.size());
     return Replace(ctx, date,
                    "INSERT INTO precompute_player_composite_factors (game_date, player_id, team, opponent, days_rest, "
                    "back_to_back, fatigue_score, zone_mismatch, pace_factor, teammates_out, points_freed, "
-                   "usage_freed, usage_spike) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   "usage_freed, usage_spike, minutes_freed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    rows);
   }
 };
@@ -649,6 +657,8 @@ class FeatureStoreProcessor final : public PrecomputeProcessor, public DeclaresE
       set("pts_std_l10", (*c)[kStd10], games >= 5);
       set("pts_ewma", (*c)[kEwma], games >= 5);
       set("minutes_avg_l10", (*c)[kMin10], games >= 5);
+      set("minutes_avg_l3", (*c)[kMin3], games >= 3);
+      set("minutes_avg_season", (*c)[kMinSeason], games >= 5);
       set("usage_avg_l10", (*c)[kUsage10], games >= 5);
       set("ts_season", (*c)[kTs], games >= 5);
       set("games_season", games);
@@ -673,6 +683,7 @@ class FeatureStoreProcessor final : public PrecomputeProcessor, public DeclaresE
       set("zone_mismatch", (*comp)[kMismatch], games >= 5);
       set("teammates_out", (*comp)[kOut], injury_feed, "no_injury_report");
       set("points_freed", (*comp)[kFreed], injury_feed, "no_injury_report");
+      set("minutes_freed", (*comp)[kMinFreed], injury_feed, "no_injury_report");
       set("usage_spike", (*comp)[kSpike], injury_feed, "no_injury_report");
     }
     set("home", p.home);

@@ -727,6 +727,12 @@ DROP INDEX processor_runs_claim;
 CREATE INDEX processor_runs_claim ON processor_runs (priority DESC, data_date, run_id) WHERE status = 'queued';
 CREATE INDEX processor_runs_running ON processor_runs (status, lease_expires_at) WHERE status = 'running';
 )SQL"},
+      {13, "feature points-v3: the minutes inputs of the minutes projection (last 3 / season minutes, OUT teammates' minutes)",
+       R"SQL(
+ALTER TABLE precompute_player_daily_cache ADD COLUMN minutes_avg_l3 REAL;
+ALTER TABLE precompute_player_daily_cache ADD COLUMN minutes_avg_season REAL;
+ALTER TABLE precompute_player_composite_factors ADD COLUMN minutes_freed REAL;
+)SQL"},
   };
   return kMigrations;
 }

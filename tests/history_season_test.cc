@@ -75,7 +75,7 @@ TEST_F(HistorySeasonTest, ImportsAndTrainsWithLineFeaturesMissingAndInjuryFeatur
   }
   // The closing game lines carry no capture time, so they are not known before tip-off.
   for (const char* feature : {"game_total", "team_spread"}) EXPECT_EQ(WithQuality(date, feature, 'm'), rows) << feature;
-  for (const char* feature : {"teammates_out", "points_freed", "usage_spike", "injury_questionable"}) {
+  for (const char* feature : {"teammates_out", "points_freed", "minutes_freed", "usage_spike", "injury_questionable"}) {
     EXPECT_EQ(WithQuality(date, feature, 'd'), rows) << feature;
   }
   EXPECT_EQ(Count(*store_,
