@@ -14,9 +14,13 @@
 // booster), so they remain a line-blind comparison. xgboost and ensemble add their median
 // held-out residual (MAE rewards the median).
 //
-// A model file (`nbaprops train`) holds the booster, the spreads of all three systems, the
+// Minutes first: a second booster projects the player's minutes (on a base margin of his last-10
+// minutes; line-blind). Its MAE is reported; with TrainOptions::minutes_feature the projection is
+// also a column of the points booster (out of fold in training).
+//
+// A model file (`nbaprops train`) holds both boosters, the spreads of all three systems, the
 // ensemble weight, the feature version and the training window and metrics. It is refused under
-// another feature version.
+// another feature version or file format.
 #ifndef NBAPROPS_PIPELINE_MODEL_H_
 #define NBAPROPS_PIPELINE_MODEL_H_
 
