@@ -190,4 +190,18 @@ StatusOr<std::vector<std::string>> Ledger::NotSucceeded(store::Transaction& t, c
   return out;
 }
 
+StatusOr<std::vector<Ledger::OutputVersion>> Ledger::OutputVersions(store::Transaction& t,
+                                                                    const std::string& processor,
+                                                                    const std::string& from, const std::string& before) {
+  std::vector<OutputVersion> out;
+  RETURN_IF_ERROR(t.Query("SELECT partition_key, COUNT(*), MAX(run_id) FROM processor_runs WHERE processor = ? AND "
+                          "partition_key >= ? AND partition_key < ? AND status = 'succeeded' GROUP BY partition_key "
+                          "ORDER BY partition_key",
+                          {processor, from, before}, [&](const store::Row& r) {
+                            out.push_back({r.Text(0), r.Int(1), r.Int(2)});
+                            return OkStatus();
+                          }));
+  return out;
+}
+
 }  // namespace nbaprops::engine

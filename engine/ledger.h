@@ -99,6 +99,17 @@ class Ledger {
   // earlier partitions of their input.
   static StatusOr<std::vector<std::string>> NotSucceeded(store::Transaction& t, const std::string& processor,
                                                          const std::vector<std::string>& partitions);
+  // Which output each partition of `processor` in [from, before) holds, ascending by partition:
+  // one per partition with a succeeded run. Every success rewrites the partition and adds to
+  // `succeeded`, so equal versions mean the output has not been rewritten since: for readers
+  // that keep what they read of earlier partitions from one run to the next.
+  struct OutputVersion {
+    std::string partition;
+    int64_t succeeded = 0, last_run_id = 0;
+    bool operator==(const OutputVersion&) const = default;
+  };
+  static StatusOr<std::vector<OutputVersion>> OutputVersions(store::Transaction& t, const std::string& processor,
+                                                             const std::string& from, const std::string& before);
 };
 
 }  // namespace nbaprops::engine

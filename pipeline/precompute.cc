@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <memory>
+#include <set>
 #include <unordered_map>
 
 #include "base/strings.h"
@@ -11,6 +13,7 @@
 #include "pipeline/lines.h"
 #include "pipeline/partition.h"
 #include "pipeline/plan.h"
+#include "pipeline/played_games.h"
 
 namespace nbaprops::pipeline {
 namespace {
@@ -75,54 +78,6 @@ double MeanLast(size_t n, size_t k, F value) {
   return count ? sum / count : kNaN;
 }
 
-struct PlayedGame {
-  int32_t day = 0;
-  double minutes = 0, points = 0, usage = kNaN, fga = 0, fta = 0, two = 0, three = 0, ft = 0;
-};
-
-// Games played (minutes > 0) this season before `date` by the players expected on `date`,
-// ascending by day. Fails when player_game_summary has not succeeded for every earlier game date.
-// `window_days` > 0 limits the read to that many days before the date (enough for last-N stats).
-StatusOr<std::map<std::string, std::vector<PlayedGame>>> SeasonGamesBefore(Transaction& t, const std::string& date,
-                                                                           int32_t day, const std::string& reader,
-                                                                           int window_days = 0) {
-  const std::string since =
-      FormatIsoDate(window_days > 0 ? std::max(SeasonStart(day), day - window_days) : SeasonStart(day));
-  ASSIGN_OR_RETURN(auto dates, FinalGameDates(t, since, date));
-  RETURN_IF_ERROR(RequireSucceeded(t, "player_game_summary", dates, reader));
-  std::map<std::string, std::vector<PlayedGame>> out;
-  std::vector<PlayedGame>* current = nullptr;
-  std::string current_id;
-  std::unordered_map<std::string, int32_t> days;
-  RETURN_IF_ERROR(t.Query(
-      "SELECT p.player_id, p.game_date, p.minutes, p.points, p.usage_rate, COALESCE(p.fga, 0), COALESCE(p.fta, 0), "
-      "COALESCE(p.two_pt_points, 0), COALESCE(p.three_pt_points, 0), COALESCE(p.ft_points, 0) "
-      "FROM analytics_upcoming_player_game_context u JOIN analytics_player_game_summary p "
-      "ON p.player_id = u.player_id WHERE u.game_date = ? AND p.game_date >= ? AND p.game_date < ? "
-      "AND p.minutes > 0 ORDER BY p.player_id, p.game_date",
-      {date, since, date}, [&](const Row& r) {
-        // Rows arrive grouped by player, and a season has ~170 distinct dates: look each up once.
-        std::string pid = r.Text(0);
-        if (pid != current_id) {
-          current = &out[pid];
-          current_id = std::move(pid);
-        }
-        std::string d = r.Text(1);
-        auto day = days.find(d);
-        if (day == days.end()) day = days.emplace(d, ParseIsoDate(d).value_or(0)).first;
-        current->push_back({day->second, r.Double(2), r.Double(3), Nan(r, 4), r.Double(5), r.Double(6), r.Double(7),
-                            r.Double(8), r.Double(9)});
-        return OkStatus();
-      }));
-  // The scan follows the (player, date) primary key, so this only checks it.
-  for (auto& [pid, games] : out) {
-    if (!std::is_sorted(games.begin(), games.end(), [](auto& a, auto& b) { return a.day < b.day; })) {
-      std::sort(games.begin(), games.end(), [](auto& a, auto& b) { return a.day < b.day; });
-    }
-  }
-  return out;
-}
-
 struct ExpectedPlayer {
   std::string player_id, game_id, team, opponent;
   int home = 0;
@@ -142,6 +97,12 @@ StatusOr<std::vector<ExpectedPlayer>> ExpectedPlayers(Transaction& t, const std:
                                static_cast<int>(r.Int(6)), r.Text(7)});
                 return OkStatus();
               }));
+  return out;
+}
+
+std::set<std::string> PlayerIds(const std::vector<ExpectedPlayer>& players) {
+  std::set<std::string> out;
+  for (const ExpectedPlayer& p : players) out.insert(p.player_id);
   return out;
 }
 
@@ -260,9 +221,10 @@ class TeamDefenseZoneProcessor final : public PrecomputeProcessor {
 // ---------------------------------------------------------------------------------------------
 class PlayerShotZoneProcessor final : public PrecomputeProcessor {
  public:
-  PlayerShotZoneProcessor()
+  explicit PlayerShotZoneProcessor(std::shared_ptr<PlayedGamesCache> games)
       : PrecomputeProcessor("player_shot_zone_analysis", {"upcoming_player_game_context"},
-                            "precompute_player_shot_zone_analysis") {}
+                            "precompute_player_shot_zone_analysis"),
+        games_(std::move(games)) {}
 
  protected:
   Status Compute(RunContext& ctx, const std::string& date, int32_t day) override {
@@ -270,7 +232,9 @@ class PlayerShotZoneProcessor final : public PrecomputeProcessor {
     std::map<std::string, std::vector<PlayedGame>> played;
     RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
       ASSIGN_OR_RETURN(players, ExpectedPlayers(t, date));
-      ASSIGN_OR_RETURN(played, SeasonGamesBefore(t, date, day, name(), kLast20WindowDays));
+      ASSIGN_OR_RETURN(played, games_->Before(ctx.store(), t, SeasonStart(day),
+                                              std::max(SeasonStart(day), day - kLast20WindowDays), day,
+                                              PlayerIds(players), name()));
       return OkStatus();
     }));
     std::vector<std::vector<Cell>> rows;
@@ -301,13 +265,17 @@ class PlayerShotZoneProcessor final : public PrecomputeProcessor {
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    rows);
   }
+
+ private:
+  std::shared_ptr<PlayedGamesCache> games_;
 };
 
 // ---------------------------------------------------------------------------------------------
 class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
  public:
-  PlayerDailyCacheProcessor()
-      : PrecomputeProcessor("player_daily_cache", {"upcoming_player_game_context"}, "precompute_player_daily_cache") {}
+  explicit PlayerDailyCacheProcessor(std::shared_ptr<PlayedGamesCache> games)
+      : PrecomputeProcessor("player_daily_cache", {"upcoming_player_game_context"}, "precompute_player_daily_cache"),
+        games_(std::move(games)) {}
 
  protected:
   Status Compute(RunContext& ctx, const std::string& date, int32_t day) override {
@@ -319,7 +287,8 @@ class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
     std::map<std::string, std::vector<TeamGame>> team_games;
     RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
       ASSIGN_OR_RETURN(players, ExpectedPlayers(t, date));
-      ASSIGN_OR_RETURN(played, SeasonGamesBefore(t, date, day, name()));
+      ASSIGN_OR_RETURN(played,
+                       games_->Before(ctx.store(), t, SeasonStart(day), SeasonStart(day), day, PlayerIds(players), name()));
       const std::string since = FormatIsoDate(std::max(SeasonStart(day), day - kTeamWindowDays));
       ASSIGN_OR_RETURN(auto dates, FinalGameDates(t, since, date));
       RETURN_IF_ERROR(RequireSucceeded(t, "team_offense_game_summary", dates, name()));
@@ -395,6 +364,9 @@ class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    rows);
   }
+
+ private:
+  std::shared_ptr<PlayedGamesCache> games_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -718,8 +690,10 @@ class FeatureStoreProcessor final : public PrecomputeProcessor, public DeclaresE
 std::vector<std::unique_ptr<engine::Processor>> MakePrecomputeProcessors(const Config& config) {
   std::vector<std::unique_ptr<engine::Processor>> out;
   out.push_back(std::make_unique<TeamDefenseZoneProcessor>());
-  out.push_back(std::make_unique<PlayerShotZoneProcessor>());
-  out.push_back(std::make_unique<PlayerDailyCacheProcessor>());
+  // Both read the season's box scores before the date: one cache of them for the two.
+  auto games = std::make_shared<PlayedGamesCache>();
+  out.push_back(std::make_unique<PlayerShotZoneProcessor>(games));
+  out.push_back(std::make_unique<PlayerDailyCacheProcessor>(std::move(games)));
   out.push_back(std::make_unique<PlayerCompositeProcessor>());
   out.push_back(std::make_unique<FeatureStoreProcessor>(config));
   return out;
