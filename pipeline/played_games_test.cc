@@ -1,0 +1,61 @@
+#include "pipeline/played_games.h"
+
+#include <gtest/gtest.h>
+
+#include "base/time.h"
+#include "pipeline/partition.h"
+#include "tests/test_util.h"
+
+namespace nbaprops::pipeline {
+namespace {
+
+// The cache returns what a fresh read returns: a partition rewritten since it was kept (a new
+// succeeded run in the ledger) is read again, an unchanged one is not.
+TEST(PlayedGamesCache, ReadsAgainOnlyWhatTheLedgerSaysWasRewritten) {
+  nbaprops::testing::TempDir dir;
+  auto store = nbaprops::testing::OpenTestStore(dir.File("g.db"));
+  auto exec = [&](const std::string& sql) {
+    ASSERT_TRUE(store->WithWrite([&](store::Transaction& t) { return t.Exec(sql).status(); }).ok()) << sql;
+  };
+  int run = 0;
+  auto game = [&](const char* date, int points) {
+    exec(std::string("INSERT OR IGNORE INTO raw_schedule (game_id, game_date, home_team, away_team, status, source, "
+                     "payload_id) VALUES ('g") + date + "', '" + date + "', 'DEN', 'OKC', 'final', 't', 1)");
+    exec(std::string("DELETE FROM analytics_player_game_summary WHERE game_date = '") + date + "'");
+    exec(std::string("INSERT INTO analytics_player_game_summary (game_date, game_id, player_id, player_name, team, "
+                     "opponent, home, minutes, points, source) VALUES ('") + date + "', 'g" + date +
+         "', 'p1', 'P One', 'DEN', 'OKC', 1, 30, " + std::to_string(points) + ", 't')");
+    exec("INSERT INTO processor_runs (run_id, processor, phase, partition_key, data_date, status, trigger, queued_at) "
+         "VALUES (" + std::to_string(++run) + ", 'player_game_summary', 3, '" + date + "', '" + date +
+         "', 'succeeded', 'manual', 0)");
+  };
+  game("2023-11-01", 10);
+  game("2023-11-02", 20);
+  const int32_t season = SeasonStart(*ParseIsoDate("2023-11-03")), day = *ParseIsoDate("2023-11-03");
+  PlayedGamesCache cache;
+  auto points = [&](int32_t before) {
+    std::vector<double> out;
+    EXPECT_TRUE(store
+                    ->WithRead([&](store::Transaction& t) -> Status {
+                      ASSIGN_OR_RETURN(auto g, cache.Before(*store, t, season, season, before, {"p1"}, "test"));
+                      for (const PlayedGame& x : g["p1"]) out.push_back(x.points);
+                      return OkStatus();
+                    })
+                    .ok());
+    return out;
+  };
+  EXPECT_EQ(points(day), (std::vector<double>{10, 20}));
+  EXPECT_EQ(cache.partitions_read(), 2);
+  EXPECT_EQ(points(day), (std::vector<double>{10, 20}));  // nothing new: nothing read
+  EXPECT_EQ(points(day - 1), (std::vector<double>{10}));  // an earlier date: from what is kept
+  EXPECT_EQ(cache.partitions_read(), 2);
+  game("2023-11-01", 14);  // a correction rewrites the first date
+  EXPECT_EQ(points(day), (std::vector<double>{14, 20}));
+  EXPECT_EQ(cache.partitions_read(), 4);
+  game("2023-11-03", 30);  // the next date: only it is read
+  EXPECT_EQ(points(day + 1), (std::vector<double>{14, 20, 30}));
+  EXPECT_EQ(cache.partitions_read(), 5);
+}
+
+}  // namespace
+}  // namespace nbaprops::pipeline
