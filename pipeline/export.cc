@@ -109,6 +109,7 @@ std::string Headline(const std::set<std::string>& systems) {
 }
 
 using Pred = StoredPrediction;
+constexpr double kMinutesReason = 3;  // a minutes projection this far from the last-10 average is a reason
 
 std::string F1(double v) {
   char buf[32];
@@ -141,6 +142,14 @@ std::vector<std::string> Reasons(const Pred& p, const FeatureRow* f) {
       r.push_back({std::abs(zone) * 40, std::string("Opponent allows ") + F1(std::abs(zone) * 100) + "% " +
                                             (zone > 0 ? "more" : "fewer") +
                                             " points than the league average where he scores"});
+    }
+    const double l10_minutes = f->at("minutes_avg_l10");
+    if (p.projected_minutes && !std::isnan(l10_minutes) &&
+        std::abs(*p.projected_minutes - l10_minutes) >= kMinutesReason &&
+        (*p.projected_minutes > l10_minutes) == over) {
+      r.push_back({std::abs(*p.projected_minutes - l10_minutes) / 2,
+                   "Projected for " + F1(*p.projected_minutes) + " minutes, " + (over ? "up" : "down") + " from " +
+                       F1(l10_minutes) + " over his last 10 games"});
     }
     if (!over && b2b == 1) r.push_back({1.5, "Second night of a back-to-back"});
     if (over && !std::isnan(rest) && rest >= 3)
@@ -264,6 +273,7 @@ StatusOr<ExportResult> ExportPredictions(store::Store& store, const Clock& clock
                         {"system", p.system},
                         {"model_version", p.version},
                         {"predicted_points", Num(p.predicted, 2)},
+                        {"projected_minutes", Num(p.projected_minutes, 1)},
                         {"line", Num(p.line, 1)},
                         {"sportsbook", Opt(p.book)},
                         {"line_source", Opt(p.source)},
@@ -317,6 +327,7 @@ StatusOr<ExportResult> ExportPredictions(store::Store& store, const Clock& clock
                         {"price", p->recommendation == "OVER" ? (p->over ? json(*p->over) : json(nullptr))
                                                               : (p->under ? json(*p->under) : json(nullptr))},
                         {"predicted_points", Num(p->predicted, 2)},
+                        {"projected_minutes", Num(p->projected_minutes, 1)},
                         {"edge", Num(p->edge, 2)},
                         {"probability", Num(side(p))},
                         {"confidence", Opt(p->confidence)},

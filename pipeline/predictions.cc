@@ -70,6 +70,10 @@ StatusOr<DatePredictions> PredictDate(const DateInputs& in, const Model* model, 
   }
   out.players = static_cast<int64_t>(rows.size());
   ASSIGN_OR_RETURN(auto systems, PredictSystems(rows, model, ma_spread));
+  std::vector<double> minutes(rows.size(), kNaN);
+  if (model) {
+    ASSIGN_OR_RETURN(minutes, model->PredictMinutes(rows));
+  }
   for (size_t i = 0; i < rows.size(); ++i) {
     const FeatureRow& r = *rows[i];
     std::optional<ChosenLine> line;
@@ -91,6 +95,7 @@ StatusOr<DatePredictions> PredictDate(const DateInputs& in, const Model* model, 
       p.opponent = r.opponent;
       p.home = r.at("home") == 1 ? 1 : 0;
       p.predicted_points = s.points[i];
+      p.projected_minutes = minutes[i];
       p.prob_over = p.edge = kNaN;
       if (!line) {
         p.recommendation = "NO_LINE";
@@ -189,7 +194,8 @@ StatusOr<std::vector<StoredPrediction>> LoadLivePredictions(Transaction& t, cons
   RETURN_IF_ERROR(
       t.Query("SELECT prediction_id, system_id, model_version, game_id, player_id, player_name, team, opponent, home, "
               "predicted_points, line, edge, prob_over, sportsbook, line_source, confidence, over_price, under_price, "
-              "was_line_fallback, recommendation, line_captured_at, quality_tier FROM player_prop_predictions WHERE "
+              "was_line_fallback, recommendation, line_captured_at, quality_tier, projected_minutes FROM "
+              "player_prop_predictions WHERE "
               "game_date = ? AND "
               "superseded_by IS NULL ORDER BY game_id, team, player_name, system_id, prediction_id",
               {date}, [&](const Row& r) {
@@ -216,6 +222,7 @@ StatusOr<std::vector<StoredPrediction>> LoadLivePredictions(Transaction& t, cons
                 p.recommendation = r.Text(19);
                 p.line_at = r.OptInt(20);
                 p.quality_tier = r.OptText(21);
+                p.projected_minutes = r.OptDouble(22);
                 out.push_back(std::move(p));
                 return OkStatus();
               }));
@@ -343,9 +350,8 @@ class PredictionProcessor final : public engine::Processor, public DeclaresExpec
               "INSERT INTO player_prop_predictions (run_id, system_id, model_version, feature_version, game_date, "
               "game_id, player_id, player_name, team, opponent, home, predicted_points, prob_over, line, over_price, "
               "under_price, sportsbook, line_source, was_line_fallback, line_captured_at, recommendation, edge, "
-              "confidence, reason, created_at, quality_tier) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-              "?, ?, "
-              "?, ?, ?, ?, ?, ?, ?, ?)"));
+              "confidence, reason, created_at, quality_tier, projected_minutes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+              "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       auto opt = [](double v) { return std::isnan(v) ? store::Param() : store::Param(v); };
       auto text = [](const std::string& s) { return s.empty() ? store::Param() : store::Param(s); };
       for (const Prediction& p : preds.predictions) {
@@ -375,7 +381,8 @@ class PredictionProcessor final : public engine::Processor, public DeclaresExpec
                                        text(p.confidence),
                                        text(p.reason),
                                        now,
-                                       quality.tier}));
+                                       quality.tier,
+                                       opt(p.projected_minutes)}));
       }
       RETURN_IF_ERROR(t.Exec("UPDATE player_prop_predictions SET superseded_by = COALESCE((SELECT n.prediction_id FROM "
                              "player_prop_predictions n WHERE n.game_date = player_prop_predictions.game_date AND "

@@ -43,6 +43,7 @@ struct Prediction {
   std::string system_id, model_version, game_date, game_id, player_id, player_name, team, opponent;
   int home = 0;
   double predicted_points = 0, prob_over = 0, edge = 0;  // NaN when unknown
+  double projected_minutes = 0;  // the model's minutes projection of the player; NaN without a model
   std::optional<LineQuote> line;     // the line predicted against
   bool was_line_fallback = false;
   std::optional<LineQuote> closing;  // the same book's latest pre-tip quote, when later
@@ -80,7 +81,7 @@ struct StoredPrediction {
   std::optional<std::string> quality_tier;
   int home = 0;
   bool fallback = false;
-  std::optional<double> predicted, line, edge, prob;
+  std::optional<double> predicted, line, edge, prob, projected_minutes;
   std::optional<std::string> book, source, confidence;
   std::optional<int64_t> over, under, line_at;
 };

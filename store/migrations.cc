@@ -733,6 +733,10 @@ ALTER TABLE precompute_player_daily_cache ADD COLUMN minutes_avg_l3 REAL;
 ALTER TABLE precompute_player_daily_cache ADD COLUMN minutes_avg_season REAL;
 ALTER TABLE precompute_player_composite_factors ADD COLUMN minutes_freed REAL;
 )SQL"},
+      {14, "predictions keep the model's minutes projection of the player they were made for",
+       R"SQL(
+ALTER TABLE player_prop_predictions ADD COLUMN projected_minutes REAL;
+)SQL"},
   };
   return kMigrations;
 }

@@ -221,6 +221,10 @@ TEST_F(GradingTest, WaitsUntilEveryGameOfTheDateIsFinal) {
 // phase's output missing fails closed (the last good document stays, marked halted).
 TEST_F(GradingTest, ExportsValidateAgainstTheirSchemas) {
   Pick("ensemble", "1627750", "0022300653", "OVER", 17.5);  // a best bet with reasons
+  // Murray played 30 minutes in his one earlier game; a projection of 36.5 is a reason to go over.
+  ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) {
+                      return t.Exec("UPDATE player_prop_predictions SET projected_minutes = 36.5").status();
+                    }).ok());
   Grade();
   // A broken alert channel is said in status.json on its own line (and its incident listed).
   ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) {
@@ -245,7 +249,13 @@ TEST_F(GradingTest, ExportsValidateAgainstTheirSchemas) {
   auto best = nlohmann::json::parse(ReadFile(dir_.File("exports/best-bets/2024-01-31.json")).value());
   ASSERT_EQ(best["picks"].size(), 1u);
   EXPECT_EQ(best["system"], "ensemble");
-  EXPECT_FALSE(best["picks"][0]["reasons"].empty());
+  EXPECT_EQ(best["picks"][0]["projected_minutes"], 36.5);
+  const auto& reasons = best["picks"][0]["reasons"];
+  EXPECT_NE(std::find(reasons.begin(), reasons.end(), "Projected for 36.5 minutes, up from 30.0 over his last 10 games"),
+            reasons.end())
+      << reasons.dump();
+  auto predictions = nlohmann::json::parse(ReadFile(dir_.File("exports/predictions/2024-01-31.json")).value());
+  EXPECT_NE(predictions.dump().find("\"projected_minutes\":36.5"), std::string::npos);
 }
 
 TEST_F(GradingTest, AnIncompleteDateFailsClosedKeepingTheLastGoodDocument) {
