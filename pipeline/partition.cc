@@ -48,6 +48,10 @@ std::string Fmt(double v) {
 Status RequireSucceeded(store::Transaction& t, const std::string& processor, const std::vector<std::string>& dates,
                         const std::string& reader) {
   ASSIGN_OR_RETURN(auto pending, engine::Ledger::NotSucceeded(t, processor, dates));
+  return NotCompleteFor(processor, pending, reader);
+}
+
+Status NotCompleteFor(const std::string& processor, const std::vector<std::string>& pending, const std::string& reader) {
   if (pending.empty()) return OkStatus();
   std::string list = pending.size() > 5 ? Join({pending.begin(), pending.begin() + 5}, ", ") + " and " +
                                               std::to_string(pending.size() - 5) + " more"

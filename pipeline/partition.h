@@ -53,6 +53,8 @@ std::string Fmt(double v);
 // a processor reading earlier partitions must not compute on an incomplete history.
 Status RequireSucceeded(store::Transaction& t, const std::string& processor, const std::vector<std::string>& dates,
                         const std::string& reader);
+// That failure, for the `pending` dates (empty: OK), when the caller already knows them.
+Status NotCompleteFor(const std::string& processor, const std::vector<std::string>& pending, const std::string& reader);
 
 // Dates in [from, before) with at least one final game in the schedule, ascending.
 StatusOr<std::vector<std::string>> FinalGameDates(store::Transaction& t, const std::string& from,

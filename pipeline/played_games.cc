@@ -7,14 +7,23 @@
 
 namespace nbaprops::pipeline {
 
-StatusOr<std::map<std::string, std::vector<PlayedGame>>> PlayedGamesCache::Before(
-    const store::Store& store, store::Transaction& t, int32_t season, int32_t since, int32_t day,
-    const std::set<std::string>& players, const std::string& reader) {
+StatusOr<std::vector<std::vector<PlayedGame>>> PlayedGamesCache::Before(const store::Store& store,
+                                                                        store::Transaction& t, int32_t season,
+                                                                        int32_t since, int32_t day,
+                                                                        const std::vector<std::string>& players,
+                                                                        const std::string& reader) {
   const std::string date = FormatIsoDate(day);
   ASSIGN_OR_RETURN(auto finals, FinalGameDates(t, FormatIsoDate(since), date));
-  RETURN_IF_ERROR(RequireSucceeded(t, "player_game_summary", finals, reader));
   ASSIGN_OR_RETURN(auto versions,
                    engine::Ledger::OutputVersions(t, "player_game_summary", FormatIsoDate(season), date));
+  // The versions are those of the partitions with a succeeded run: a final date among them is done.
+  std::vector<std::string> pending;
+  auto v = versions.begin();
+  for (const std::string& d : finals) {  // both ascending
+    while (v != versions.end() && v->partition < d) ++v;
+    if (v == versions.end() || v->partition != d) pending.push_back(d);
+  }
+  RETURN_IF_ERROR(NotCompleteFor("player_game_summary", pending, reader));
   std::lock_guard<std::mutex> lock(mu_);
   if (store_ != &store || season_ != season) {
     store_ = &store;
@@ -23,15 +32,14 @@ StatusOr<std::map<std::string, std::vector<PlayedGame>>> PlayedGamesCache::Befor
     games_.clear();
   }
   RETURN_IF_ERROR(Sync(t, versions, date));
-  std::map<std::string, std::vector<PlayedGame>> out;
-  for (const std::string& player : players) {
-    auto it = games_.find(player);
+  std::vector<std::vector<PlayedGame>> out(players.size());
+  for (size_t i = 0; i < players.size(); ++i) {
+    auto it = games_.find(players[i]);
     if (it == games_.end()) continue;
     const std::vector<PlayedGame>& g = it->second;
     auto by_day = [](const PlayedGame& a, int32_t d) { return a.day < d; };
     auto lo = std::lower_bound(g.begin(), g.end(), since, by_day);
-    auto hi = std::lower_bound(lo, g.end(), day, by_day);
-    if (lo != hi) out.emplace(player, std::vector<PlayedGame>(lo, hi));
+    out[i].assign(lo, std::lower_bound(lo, g.end(), day, by_day));
   }
   return out;
 }

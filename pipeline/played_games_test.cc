@@ -38,7 +38,7 @@ TEST(PlayedGamesCache, ReadsAgainOnlyWhatTheLedgerSaysWasRewritten) {
     EXPECT_TRUE(store
                     ->WithRead([&](store::Transaction& t) -> Status {
                       ASSIGN_OR_RETURN(auto g, cache.Before(*store, t, season, season, before, {"p1"}, "test"));
-                      for (const PlayedGame& x : g["p1"]) out.push_back(x.points);
+                      for (const PlayedGame& x : g.at(0)) out.push_back(x.points);
                       return OkStatus();
                     })
                     .ok());

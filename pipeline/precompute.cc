@@ -100,9 +100,9 @@ StatusOr<std::vector<ExpectedPlayer>> ExpectedPlayers(Transaction& t, const std:
   return out;
 }
 
-std::set<std::string> PlayerIds(const std::vector<ExpectedPlayer>& players) {
-  std::set<std::string> out;
-  for (const ExpectedPlayer& p : players) out.insert(p.player_id);
+std::vector<std::string> PlayerIds(const std::vector<ExpectedPlayer>& players) {
+  std::vector<std::string> out;
+  for (const ExpectedPlayer& p : players) out.push_back(p.player_id);
   return out;
 }
 
@@ -229,7 +229,7 @@ class PlayerShotZoneProcessor final : public PrecomputeProcessor {
  protected:
   Status Compute(RunContext& ctx, const std::string& date, int32_t day) override {
     std::vector<ExpectedPlayer> players;
-    std::map<std::string, std::vector<PlayedGame>> played;
+    std::vector<std::vector<PlayedGame>> played;  // by player, as in `players`
     RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
       ASSIGN_OR_RETURN(players, ExpectedPlayers(t, date));
       ASSIGN_OR_RETURN(played, games_->Before(ctx.store(), t, SeasonStart(day),
@@ -238,8 +238,9 @@ class PlayerShotZoneProcessor final : public PrecomputeProcessor {
       return OkStatus();
     }));
     std::vector<std::vector<Cell>> rows;
-    for (const ExpectedPlayer& p : players) {
-      const auto& g = played[p.player_id];
+    for (size_t k = 0; k < players.size(); ++k) {
+      const ExpectedPlayer& p = players[k];
+      const std::vector<PlayedGame>& g = played[k];
       std::vector<Cell> row = {date, p.player_id, p.team};
       for (size_t k : {10, 20}) {
         size_t n = g.size(), from = n - std::min(n, k);
@@ -280,7 +281,7 @@ class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
  protected:
   Status Compute(RunContext& ctx, const std::string& date, int32_t day) override {
     std::vector<ExpectedPlayer> players;
-    std::map<std::string, std::vector<PlayedGame>> played;
+    std::vector<std::vector<PlayedGame>> played;  // by player, as in `players`
     struct TeamGame {
       double pace, rating;
     };
@@ -294,15 +295,17 @@ class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
       RETURN_IF_ERROR(RequireSucceeded(t, "team_offense_game_summary", dates, name()));
       return t.Query(
           "SELECT team, pace, offensive_rating FROM analytics_team_offense_game_summary WHERE "
-          "game_date >= ? AND game_date < ? ORDER BY team, game_date",
+          "game_date >= ? AND game_date < ? ORDER BY game_date",  // by date: each team's in order, no sort
           {since, date}, [&](const Row& r) {
             team_games[r.Text(0)].push_back({Nan(r, 1), Nan(r, 2)});
             return OkStatus();
           });
     }));
     std::vector<std::vector<Cell>> rows;
-    for (const ExpectedPlayer& p : players) {
-      const auto& g = played[p.player_id];
+    std::vector<double> decay;  // decay[k]: the EWMA weight of the game k games before the last
+    for (size_t k = 0; k < players.size(); ++k) {
+      const ExpectedPlayer& p = players[k];
+      const std::vector<PlayedGame>& g = played[k];
       const size_t n = g.size();
       auto pts = [&](size_t i) { return g[i].points; };
       auto minutes = [&](size_t i) { return g[i].minutes; };
@@ -316,8 +319,9 @@ class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
       double ewma = kNaN, wsum = 0, xsum = 0, fga = 0, fta = 0, points = 0;
       int games7 = 0, games14 = 0;
       double min7 = 0, min14 = 0;
+      while (decay.size() < n) decay.push_back(std::pow(0.5, static_cast<double>(decay.size()) / kEwmaHalfLifeGames));
       for (size_t i = 0; i < n; ++i) {
-        double w = std::pow(0.5, static_cast<double>(n - 1 - i) / kEwmaHalfLifeGames);
+        double w = decay[n - 1 - i];
         wsum += w;
         xsum += w * g[i].points;
         fga += g[i].fga;

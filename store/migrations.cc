@@ -737,6 +737,10 @@ ALTER TABLE precompute_player_composite_factors ADD COLUMN minutes_freed REAL;
        R"SQL(
 ALTER TABLE player_prop_predictions ADD COLUMN projected_minutes REAL;
 )SQL"},
+      {15, "an index that answers 'the final game dates in a range' by itself (every phase-4 run asks it)",
+       R"SQL(
+CREATE INDEX raw_schedule_final_dates ON raw_schedule (status, game_date);
+)SQL"},
   };
   return kMigrations;
 }
