@@ -55,6 +55,19 @@ TEST(PlayedGamesCache, ReadsAgainOnlyWhatTheLedgerSaysWasRewritten) {
   game("2023-11-03", 30);  // the next date: only it is read
   EXPECT_EQ(points(day + 1), (std::vector<double>{14, 20, 30}));
   EXPECT_EQ(cache.partitions_read(), 5);
+
+  // A final date whose box scores have not succeeded (its only run failed) is named, and nothing is
+  // returned: the readers must not compute on an incomplete history.
+  exec("INSERT INTO raw_schedule (game_id, game_date, home_team, away_team, status, source, payload_id) VALUES "
+       "('g5', '2023-11-05', 'DEN', 'OKC', 'final', 't', 1)");
+  exec("INSERT INTO processor_runs (run_id, processor, phase, partition_key, data_date, status, trigger, queued_at) "
+       "VALUES (99, 'player_game_summary', 3, '2023-11-05', '2023-11-05', 'failed', 'manual', 0)");
+  Status s = store->WithRead([&](store::Transaction& t) -> Status {
+    return cache.Before(*store, t, season, season, day + 3, {"p1"}, "player_daily_cache").status();
+  });
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "player_game_summary is not complete for earlier date(s) 2023-11-05 that player_daily_cache reads");
 }
 
 }  // namespace
