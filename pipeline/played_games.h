@@ -35,8 +35,8 @@ struct PlayedGame {
 class PlayedGamesCache {
  public:
   // Games played (minutes > 0) on days in [since, day) by each of `players`, ascending by day,
-  // in the order of `players` (empty for a player without one). Fails (naming `reader`) when player_game_summary has not succeeded
-  // for every final game date in that range. `t` is a transaction of `store`; `season` is the
+  // in the order of `players` (empty for a player without one). Fails (naming `reader`) when
+  // player_game_summary has not succeeded for every final game date in that range. `t` is a transaction of `store`; `season` is the
   // first day of the date's season (the cache holds one season at a time).
   StatusOr<std::vector<std::vector<PlayedGame>>> Before(const store::Store& store, store::Transaction& t,
                                                         int32_t season, int32_t since, int32_t day,

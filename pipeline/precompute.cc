@@ -238,9 +238,9 @@ class PlayerShotZoneProcessor final : public PrecomputeProcessor {
       return OkStatus();
     }));
     std::vector<std::vector<Cell>> rows;
-    for (size_t k = 0; k < players.size(); ++k) {
-      const ExpectedPlayer& p = players[k];
-      const std::vector<PlayedGame>& g = played[k];
+    for (size_t j = 0; j < players.size(); ++j) {
+      const ExpectedPlayer& p = players[j];
+      const std::vector<PlayedGame>& g = played[j];
       std::vector<Cell> row = {date, p.player_id, p.team};
       for (size_t k : {10, 20}) {
         size_t n = g.size(), from = n - std::min(n, k);
