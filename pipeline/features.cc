@@ -119,9 +119,18 @@ StatusOr<std::vector<double>> DecodeValues(std::string_view json, size_t expecte
 }
 
 std::string EncodeSources(const std::vector<std::string>& sources) {
-  std::string out = "[";
-  for (size_t i = 0; i < sources.size(); ++i) out += (i ? ",\"" : "\"") + sources[i] + "\"";
-  return out + "]";
+  const auto& contract = FeatureContract();
+  std::string out = "{";
+  for (size_t i = 0; i < sources.size() && i < contract.size(); ++i) {
+    if (sources[i] == contract[i].source) continue;
+    if (out.size() > 1) out += ',';
+    out += '"';
+    out += contract[i].name;
+    out += "\":\"";
+    out += sources[i];
+    out += '"';
+  }
+  return out + "}";
 }
 
 void Assess(FeatureRow& row) {

@@ -49,6 +49,10 @@ struct FeatureRow {
 // Text encodings used by the table (and compared byte for byte by the point-in-time test).
 std::string EncodeValues(const std::vector<double>& values);
 StatusOr<std::vector<double>> DecodeValues(std::string_view json, size_t expected);
+// The sources that differ from the contract's own (the defaulted features' "default:<rule>"), as
+// a JSON object by feature name in contract order; "{}" when every feature came from where the
+// contract says. Only the exceptions are stored: the full list repeated the contract on every
+// row and was most of the bytes phase 4 wrote (rows written before this hold the full array).
 std::string EncodeSources(const std::vector<std::string>& sources);
 
 // Fills quality_score, production_ready and not_ready_reason from quality.
