@@ -7,6 +7,7 @@
 #include <benchmark/benchmark.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include <thread>
@@ -87,6 +88,23 @@ void BM_Phase4WholeSeason(benchmark::State& state) {
     for (const std::string& d : s.dates) {
       auto r = pipeline::RunDate(*s.runner, d, 4, "backfill");
       if (!r.ok()) state.SkipWithError(("phase 4 failed on " + d).c_str());
+    }
+  }
+  state.counters["dates"] = static_cast<double>(s.dates.size());
+}
+
+// The same work as a backfill runs it: each phase-4 processor as range runs of
+// pipeline::kBackfillRangeDays dates (Runner::ExecuteRange: one claim and one commit per range,
+// a ledger run per date).
+void BM_Phase4WholeSeasonAsRanges(benchmark::State& state) {
+  Season& s = Shared();
+  const size_t n = pipeline::kBackfillRangeDays;
+  for (auto _ : state) {
+    for (size_t i = 0; i < s.dates.size(); i += n) {
+      std::vector<std::string> range(s.dates.begin() + i, s.dates.begin() + std::min(s.dates.size(), i + n));
+      for (const auto& r : pipeline::RunDates(*s.runner, range, 4, "backfill")) {
+        if (!r.ok()) state.SkipWithError(("phase 4 failed on " + r.date).c_str());
+      }
     }
   }
   state.counters["dates"] = static_cast<double>(s.dates.size());
@@ -182,6 +200,7 @@ void BM_PredictOneDay(benchmark::State& state) {
 }
 
 BENCHMARK(BM_Phase4WholeSeason)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
+BENCHMARK(BM_Phase4WholeSeasonAsRanges)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_Phases4And5TwoWorkers)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_TrainUntil20240124)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);
 BENCHMARK(BM_TrainAllSeasonsUntil20240124)->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(3);

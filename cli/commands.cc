@@ -209,7 +209,8 @@ int CmdRun(const GlobalOptions& g, const std::string& date, int phase, bool queu
   return ReportDateRuns({res}, g.quiet);
 }
 
-int CmdBackfill(const GlobalOptions& g, const std::string& from_in, const std::string& to_in, int phase, bool enqueue) {
+int CmdBackfill(const GlobalOptions& g, const std::string& from_in, const std::string& to_in, int phase, bool enqueue,
+                int range_days) {
   if (!from_in.empty()) {
     if (auto bad = CheckDate(from_in, "--from")) return Fail(kExitUsage, *bad);
   }
@@ -235,9 +236,9 @@ int CmdBackfill(const GlobalOptions& g, const std::string& from_in, const std::s
     return kExitOk;
   }
   Progress progress("backfill", g.quiet);
-  auto results = pipeline::Backfill(*env.runner, from, to, phase, [&](int done, int total, const std::string& d) {
-    progress.Update(done, total, d);
-  });
+  auto results = pipeline::Backfill(
+      *env.runner, from, to, phase, [&](int done, int total, const std::string& d) { progress.Update(done, total, d); },
+      range_days);
   return ReportDateRuns(results, g.quiet);
 }
 

@@ -48,7 +48,8 @@ std::optional<std::string> CheckDate(const std::string& d, const char* flag);
 int CmdInit(const GlobalOptions& g);
 int CmdImport(const GlobalOptions& g, const std::vector<std::string>& paths, const std::string& kind);
 int CmdRun(const GlobalOptions& g, const std::string& date, int phase, bool queued);
-int CmdBackfill(const GlobalOptions& g, const std::string& from, const std::string& to, int phase, bool enqueue);
+int CmdBackfill(const GlobalOptions& g, const std::string& from, const std::string& to, int phase, bool enqueue,
+                int range_days = pipeline::kBackfillRangeDays);
 int CmdStatus(const GlobalOptions& g, const std::string& date);
 // `status --summary`: builds the daily health summary of `date` (empty: yesterday) and prints it.
 int CmdHealthSummary(const GlobalOptions& g, const std::string& date);

@@ -57,7 +57,14 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 5));
   bool enqueue = false;
   backfill->add_flag("--enqueue", enqueue, "only queue the runs, for `serve` / `worker` processes to execute");
-  backfill->callback([&] { rc = CmdBackfill(g, from, to, phase, enqueue); });
+  int range_days = nbaprops::pipeline::kBackfillRangeDays;
+  backfill
+      ->add_option("--range-days", range_days,
+                   "run each phase-4 processor over this many dates at once (one claim and one commit, a ledger "
+                   "run per date); 1 runs date by date")
+      ->default_val(nbaprops::pipeline::kBackfillRangeDays)
+      ->check(CLI::Range(1, 366));
+  backfill->callback([&] { rc = CmdBackfill(g, from, to, phase, enqueue, range_days); });
 
   std::string until, model_out, train_from;
   auto* train = app.add_subcommand("train", "train the points model on the games before --until");

@@ -293,15 +293,26 @@ StatusOr<WalkForward> RunWalkForward(Env& env, bool quiet) {
   const int32_t walk_from = *ParseIsoDate(w.from);
   const std::string season = FormatIsoDate(pipeline::SeasonStart(first));
   Progress progress("season walk-forward", quiet);
-  for (int32_t day = first; day <= last; ++day) {
-    const std::string d = FormatIsoDate(day);
-    pipeline::DateRunResult res;
-    res.date = d;
-    for (int phase : {3, 4}) {
-      auto r = pipeline::RunDate(*env.runner, d, phase, "backfill");
-      res.outcomes.insert(res.outcomes.end(), r.outcomes.begin(), r.outcomes.end());
-    }
-    if (day >= walk_from && (day - walk_from) % 7 == 0) {
+  // Blocks of dates whose phases 3-4 run as ranges (pipeline::RunDates): each block after
+  // walk_from starts on a weekly training day and ends before the next, so the model trained
+  // on its first day (from the dates before it) predicts the whole block, as date by date.
+  for (int32_t day = first; day <= last;) {
+    int32_t end = std::min(last, day + pipeline::kBackfillRangeDays - 1);
+    end = day < walk_from ? std::min(end, walk_from - 1) : std::min(end, day + 6);
+    std::vector<std::string> dates;
+    for (int32_t x = day; x <= end; ++x) dates.push_back(FormatIsoDate(x));
+    std::vector<pipeline::DateRunResult> block(dates.size());
+    auto run = [&](int phase) {
+      std::vector<pipeline::DateRunResult> r = pipeline::RunDates(*env.runner, dates, phase, "backfill");
+      for (size_t i = 0; i < dates.size(); ++i) {
+        block[i].date = dates[i];
+        block[i].outcomes.insert(block[i].outcomes.end(), r[i].outcomes.begin(), r[i].outcomes.end());
+      }
+    };
+    run(3);
+    run(4);
+    if (day >= walk_from) {
+      const std::string d = dates.front();
       pipeline::TrainingSet data;
       RETURN_IF_ERROR(env.store->WithRead([&](store::Transaction& t) -> Status {
         ASSIGN_OR_RETURN(data, pipeline::LoadTrainingSet(t, season, d));
@@ -310,12 +321,11 @@ StatusOr<WalkForward> RunWalkForward(Env& env, bool quiet) {
       ASSIGN_OR_RETURN(auto model, pipeline::Model::Train(data, pipeline::TrainOptions{}, d));
       RETURN_IF_ERROR(model->Save(env.config.model_path + "/points-" + d + ".json"));
     }
-    for (int phase : {5, 6}) {
-      auto r = pipeline::RunDate(*env.runner, d, phase, "backfill");
-      res.outcomes.insert(res.outcomes.end(), r.outcomes.begin(), r.outcomes.end());
-    }
-    w.results.push_back(std::move(res));
-    progress.Update(day - first + 1, last - first + 1, d);
+    run(5);
+    run(6);
+    for (auto& r : block) w.results.push_back(std::move(r));
+    progress.Update(end - first + 1, last - first + 1, dates.back());
+    day = end + 1;
   }
   return w;
 }

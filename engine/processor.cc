@@ -37,21 +37,26 @@ FailureCategory CategorizeFailure(const Status& s) {
   }
 }
 
-Status RunContext::CommitOutput(const std::function<Status(store::Transaction&)>& write) {
+Status RunContext::CommitBody(store::Transaction& t, const std::function<Status(store::Transaction&)>& write) {
   // The lease is checked where the run is marked succeeded (Ledger::Succeed), in this same
   // transaction: a run that lost it rolls back its output with it.
-  auto body = [&](store::Transaction& t) -> Status {
-    RETURN_IF_ERROR(write(t));
-    if (records_out < expected_min_rows) {
-      category_override = FailureCategory::kIncompleteOutput;
-      return Status(StatusCode::kFailedPrecondition,
-                    "wrote " + std::to_string(records_out) + " rows, expected at least " +
-                        std::to_string(expected_min_rows));
-    }
-    RETURN_IF_ERROR(Ledger::Succeed(t, run_id_, *this, clock_.NowMillis()));
-    if (on_success) RETURN_IF_ERROR(on_success(t));
+  RETURN_IF_ERROR(write(t));
+  if (records_out < expected_min_rows) {
+    category_override = FailureCategory::kIncompleteOutput;
+    return Status(StatusCode::kFailedPrecondition,
+                  "wrote " + std::to_string(records_out) + " rows, expected at least " + std::to_string(expected_min_rows));
+  }
+  RETURN_IF_ERROR(Ledger::Succeed(t, run_id_, *this, clock_.NowMillis()));
+  if (on_success) RETURN_IF_ERROR(on_success(t));
+  return OkStatus();
+}
+
+Status RunContext::CommitOutput(std::function<Status(store::Transaction&)> write) {
+  if (keep_commit) {
+    kept_write_ = std::move(write);
     return OkStatus();
-  };
+  }
+  auto body = [&](store::Transaction& t) { return CommitBody(t, write); };
   Status s;
   if (commit_group) {
     // The body may run twice (see CommitGroup): the second time starts from the same counters.
@@ -67,6 +72,13 @@ Status RunContext::CommitOutput(const std::function<Status(store::Transaction&)>
     return lease.code() == StatusCode::kAborted ? lease : s;
   }
   committed_ = true;
+  return OkStatus();
+}
+
+Status RunContext::CommitKept(store::Transaction& t) {
+  if (!kept_write_) return InternalError("run " + std::to_string(run_id_) + " kept no output to commit");
+  RETURN_IF_ERROR(CommitBody(t, kept_write_));
+  committed_ = true;  // provisional: the caller's transaction may still roll back
   return OkStatus();
 }
 

@@ -58,6 +58,11 @@ class Processor {
   // (store::TxnMode::kRunCommit) instead of one at a time. Runs with sources() always commit
   // one at a time (their breakers are read and written).
   virtual bool partition_local_commits() const { return false; }
+  // True when the runner may run several partitions of this processor as one range run
+  // (Runner::ExecuteRange): its Run for one partition reads nothing it writes for another, calls
+  // no external source, writes only through CommitOutput, and the `write` it passes owns what it
+  // uses (it may run after Run returned; the RunContext and the processor are still there).
+  virtual bool range_runs() const { return false; }
   virtual Status Run(RunContext& ctx) = 0;
 };
 
@@ -100,16 +105,26 @@ class RunContext {
   // must set records_out. Fails (and commits nothing) when records_out < expected_min_rows or
   // when the run is no longer ours: its state is not `running` or its lease token changed
   // (fencing: a worker that lost its lease cannot commit).
-  Status CommitOutput(const std::function<Status(store::Transaction&)>& write);
+  // In a range run (keep_commit set by the runner) it only keeps `write` and returns OK; the
+  // runner then commits every partition of the range in one transaction through CommitKept.
+  Status CommitOutput(std::function<Status(store::Transaction&)> write);
   bool committed() const { return committed_; }
 
+  bool keep_commit = false;
+  bool has_kept_commit() const { return static_cast<bool>(kept_write_); }
+  // The kept write, its row check, the success mark and on_success, in the caller's transaction.
+  Status CommitKept(store::Transaction& t);
+
  private:
+  Status CommitBody(store::Transaction& t, const std::function<Status(store::Transaction&)>& write);
+
   store::Store& store_;
   const Clock& clock_;
   int64_t run_id_;
   std::string partition_key_;
   std::string data_date_;
   bool committed_ = false;
+  std::function<Status(store::Transaction&)> kept_write_;
 };
 
 }  // namespace nbaprops::engine

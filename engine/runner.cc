@@ -188,25 +188,16 @@ std::optional<RunOutcome> Runner::AdmitSources(const Processor& p, const Claimed
   return out;
 }
 
-RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
-  const std::vector<std::string> sources = p.sources();
-  if (!sources.empty()) {
-    if (std::optional<RunOutcome> deferred = AdmitSources(p, claimed, sources)) {
-      ReleaseLease(claimed.run.run_id);  // held since Claim, if claimed there
-      return *deferred;
-    }
-  }
-  RunOutcome out;
-  out.run_id = claimed.run.run_id;
-  out.processor = p.name();
-  RunContext ctx(store_, clock_, claimed.run.run_id, claimed.run.partition_key, claimed.run.data_date);
-  ctx.started_at_ms = clock_.NowMillis();
-  ctx.lease_token = claimed.lease_token;
-  ctx.concurrent_commit = p.partition_local_commits() && sources.empty();
-  if (ctx.concurrent_commit && options_.commit_group.max_members > 1) ctx.commit_group = &commit_group_;
-  bool triggered = false;
-  ctx.on_success = [&](store::Transaction& t) -> Status {
-    RETURN_IF_ERROR(EnqueueDownstream(t, p, claimed.run, &triggered));
+std::unique_ptr<RunContext> Runner::NewContext(Processor& p, const ClaimedRun& claimed,
+                                               const std::vector<std::string>& sources, bool* triggered) {
+  auto ctx = std::make_unique<RunContext>(store_, clock_, claimed.run.run_id, claimed.run.partition_key,
+                                          claimed.run.data_date);
+  ctx->started_at_ms = clock_.NowMillis();
+  ctx->lease_token = claimed.lease_token;
+  ctx->concurrent_commit = p.partition_local_commits() && sources.empty();
+  if (ctx->concurrent_commit && options_.commit_group.max_members > 1) ctx->commit_group = &commit_group_;
+  ctx->on_success = [this, &p, &claimed, &sources, triggered](store::Transaction& t) -> Status {
+    RETURN_IF_ERROR(EnqueueDownstream(t, p, claimed.run, triggered));
     // A success ends any dead-letter episode of the partition (a heal, a retry or a manual run).
     RETURN_IF_ERROR(ResolveIncident(t, DeadLetterIncidentKey(p.name(), claimed.run.partition_key), clock_.NowMillis()));
     // The source answered: its breakers close in the same commit as the output.
@@ -215,20 +206,111 @@ RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
     }
     return OkStatus();
   };
-  Status s;
-  HoldLease(claimed.run.run_id, claimed.lease_token);
-  if (options_.block_ms > 0 && claimed.run.attempt == 1 && p.name() == options_.block_processor &&
-      (options_.block_partition.empty() || options_.block_partition == claimed.run.partition_key)) {
+  return ctx;
+}
+
+void Runner::BlockForTest(const Processor& p, const RunRecord& run) const {
+  if (options_.block_ms > 0 && run.attempt == 1 && p.name() == options_.block_processor &&
+      (options_.block_partition.empty() || options_.block_partition == run.partition_key)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(options_.block_ms));
   }
-  s = p.Run(ctx);
+}
+
+std::vector<RunOutcome> Runner::ExecuteRange(Processor& p, const std::vector<std::string>& dates,
+                                             const std::string& trigger) {
+  std::vector<RunOutcome> out(dates.size());
+  auto one_by_one = [&] {
+    for (size_t i = 0; i < dates.size(); ++i) out[i] = Execute(p, dates[i], dates[i], trigger);
+    return out;
+  };
+  if (!p.range_runs() || !p.sources().empty() || dates.size() < 2) return one_by_one();
+  // One transaction claims every date's run, each its own ledger row, all under one lease token.
+  // A date another worker is running is left to Execute below, which reports it.
+  std::vector<std::optional<ClaimedRun>> claimed(dates.size());
+  const int64_t token = NewToken();
+  Status st = store_.WithWrite([&](store::Transaction& t) -> Status {
+    for (size_t i = 0; i < dates.size(); ++i) {
+      claimed[i].reset();
+      RunStart start{p.name(), p.phase(), dates[i], dates[i], trigger, std::nullopt, 1, 0, std::nullopt};
+      ASSIGN_OR_RETURN(int64_t id, Ledger::Enqueue(t, start, clock_.NowSeconds()));
+      ASSIGN_OR_RETURN(auto run, Ledger::Get(t, id));
+      if (run->status == "running") continue;
+      ASSIGN_OR_RETURN(claimed[i],
+                       Queue::ClaimRun(t, id, options_.worker_id, clock_.NowMillis(), options_.lease_ms, token));
+    }
+    return OkStatus();
+  });
+  if (!st.ok()) return one_by_one();
+  for (const auto& c : claimed) {
+    if (c) HoldLease(c->run.run_id, c->lease_token);
+  }
+  // Each date is computed in turn, its output kept; then every date's output, success mark and
+  // triggers commit in one transaction, fenced on each run's lease like a single run's commit.
+  const std::vector<std::string> no_sources;
+  std::vector<std::unique_ptr<RunContext>> ctxs(dates.size());
+  bool triggered = false;
+  Status s;
+  for (size_t i = 0; i < dates.size() && s.ok(); ++i) {
+    if (!claimed[i]) continue;
+    ctxs[i] = NewContext(p, *claimed[i], no_sources, &triggered);
+    ctxs[i]->keep_commit = true;
+    BlockForTest(p, claimed[i]->run);
+    s = p.Run(*ctxs[i]);
+    if (s.ok() && !ctxs[i]->has_kept_commit()) s = InternalError("returned OK without an output");
+  }
+  if (s.ok()) {
+    s = store_.WithWrite([&](store::Transaction& t) -> Status {
+      for (const auto& ctx : ctxs) {
+        if (ctx) RETURN_IF_ERROR(ctx->CommitKept(t));
+      }
+      return OkStatus();
+    });
+  }
+  for (size_t i = 0; i < dates.size(); ++i) {
+    if (!claimed[i]) {
+      out[i] = Execute(p, dates[i], dates[i], trigger);
+    } else if (s.ok()) {
+      ReleaseLease(claimed[i]->run.run_id);
+      out[i] = Outcome(p, *ctxs[i]);
+    } else {
+      // Nothing of the range is committed: each date runs by itself, so every success, failure
+      // and retry is that date's own, exactly as without a range.
+      out[i] = RunClaimed(p, *claimed[i]);
+    }
+  }
+  if (s.ok() && triggered && listener_) listener_();
+  return out;
+}
+
+RunOutcome Runner::Outcome(const Processor& p, const RunContext& ctx) {
+  RunOutcome out;
+  out.run_id = ctx.run_id();
+  out.processor = p.name();
+  out.records_in = ctx.records_in;
+  out.records_out = ctx.records_out;
+  out.records_rejected = ctx.records_rejected;
+  return out;
+}
+
+RunOutcome Runner::RunClaimed(Processor& p, const ClaimedRun& claimed) {
+  const std::vector<std::string> sources = p.sources();
+  if (!sources.empty()) {
+    if (std::optional<RunOutcome> deferred = AdmitSources(p, claimed, sources)) {
+      ReleaseLease(claimed.run.run_id);  // held since Claim, if claimed there
+      return *deferred;
+    }
+  }
+  bool triggered = false;
+  std::unique_ptr<RunContext> owned = NewContext(p, claimed, sources, &triggered);
+  RunContext& ctx = *owned;
+  HoldLease(claimed.run.run_id, claimed.lease_token);
+  BlockForTest(p, claimed.run);
+  Status s = p.Run(ctx);
   ReleaseLease(claimed.run.run_id);
   if (s.ok() && !ctx.committed()) {
     s = InternalError("processor " + p.name() + " returned OK without committing its output");
   }
-  out.records_in = ctx.records_in;
-  out.records_out = ctx.records_out;
-  out.records_rejected = ctx.records_rejected;
+  RunOutcome out = Outcome(p, ctx);
   if (s.ok()) {
     if (triggered && listener_) listener_();
     return out;

@@ -76,6 +76,14 @@ class Runner {
   // queued and the caller owns the retry.
   RunOutcome Execute(Processor& p, const std::string& partition_key, const std::string& data_date,
                      const std::string& trigger, std::optional<int64_t> caused_by = std::nullopt);
+  // Runs one processor for each of `dates` (date partitions) as one range run, for backfills: every
+  // date keeps its own ledger run, outcome, row counts and triggers, but the runs are claimed in
+  // one transaction and their outputs committed in one. If any date fails, or the commit does,
+  // nothing of the range is committed and each date runs by itself (RunClaimed), so each failure
+  // is its own date's. A crash leaves the claimed runs running until their lease lapses, like a
+  // single run's. Processors without Processor::range_runs(), and single dates, run one by one
+  // (Execute). Outcomes are in the order of `dates`.
+  std::vector<RunOutcome> ExecuteRange(Processor& p, const std::vector<std::string>& dates, const std::string& trigger);
   // Runs a run this worker has claimed.
   RunOutcome RunClaimed(Processor& p, const ClaimedRun& claimed);
   // Claims up to max_runs runnable runs in one transaction (Queue::ClaimBatch). Their leases are
@@ -118,6 +126,13 @@ class Runner {
   // same transaction) and returns its outcome. Empty when the run may execute.
   std::optional<RunOutcome> AdmitSources(const Processor& p, const ClaimedRun& claimed,
                                          const std::vector<std::string>& sources);
+  // A claimed run's context: partition, lease token and the success hook (triggers, the partition's
+  // dead-letter incident resolved, breakers closed). `claimed` and `sources` must outlive it.
+  std::unique_ptr<RunContext> NewContext(Processor& p, const ClaimedRun& claimed, const std::vector<std::string>& sources,
+                                         bool* triggered);
+  // The test hook of EngineOptions::block_ms.
+  void BlockForTest(const Processor& p, const RunRecord& run) const;
+  static RunOutcome Outcome(const Processor& p, const RunContext& ctx);
   // Enqueues the downstream runs of `p` whose inputs have all succeeded for the partition.
   Status EnqueueDownstream(store::Transaction& t, const Processor& p, const RunRecord& run, bool* enqueued);
 

@@ -19,6 +19,7 @@ class CountingProcessor : public Processor {
   int phase() const override { return 3; }
   std::vector<std::string> inputs() const override { return inputs_; }
   std::vector<std::string> output_tables() const override { return {"test_out"}; }
+  bool range_runs() const override { return ranges; }
   Status Run(RunContext& ctx) override {
     if (before_commit) before_commit(ctx);
     if (!fail.ok()) return fail;
@@ -37,6 +38,7 @@ class CountingProcessor : public Processor {
   int expected = 0;
   Status fail;
   bool skip_commit = false;
+  bool ranges = false;
   std::function<void(RunContext&)> before_commit;
 
  private:
@@ -182,6 +184,109 @@ TEST_P(RunnerTest, EnqueueKeepsOneLiveRunAndDrainRunsIt) {
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'queued'"), 0);
   ASSERT_EQ(runner.InOrder().size(), 2u);
   EXPECT_EQ(runner.InOrder()[0]->name(), "a");
+}
+
+// A range run: one ledger run per date with its row count and its own downstream trigger, and
+// every date's output committed at the end in one transaction (none is visible before).
+TEST_P(RunnerTest, ARangeRunCommitsEveryDateAtOnceWithALedgerRunPerDate) {
+  Runner runner(*store_, clock_);
+  auto a = std::make_unique<CountingProcessor>("a");
+  CountingProcessor* pa = a.get();
+  ASSERT_TRUE(runner.Register(std::move(a)).ok());
+  ASSERT_TRUE(runner.Register(std::make_unique<CountingProcessor>("b", std::vector<std::string>{"a"})).ok());
+  pa->ranges = true;
+  std::vector<int64_t> seen;
+  pa->before_commit = [&](RunContext&) { seen.push_back(Count(*store_, "SELECT COUNT(*) FROM test_out")); };
+  const std::vector<std::string> dates = {"2024-01-29", "2024-01-30", "2024-01-31"};
+  std::vector<RunOutcome> out = runner.ExecuteRange(*pa, dates, "backfill");
+  ASSERT_EQ(out.size(), 3u);
+  for (const RunOutcome& o : out) {
+    EXPECT_TRUE(o.status.ok()) << o.status.ToString();
+    EXPECT_EQ(o.records_out, 3);
+  }
+  EXPECT_EQ(seen, (std::vector<int64_t>{0, 0, 0}));
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM test_out"), 9);
+  for (const std::string& d : dates) {
+    EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'a' AND partition_key = '" + d +
+                                 "' AND status = 'succeeded' AND records_out = 3 AND trigger = 'backfill'"),
+              1)
+        << d;
+    EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'b' AND partition_key = '" + d +
+                                 "' AND status = 'queued' AND trigger = 'upstream'"),
+              1)
+        << d;
+  }
+  // The downstream processor's queued runs are claimed by its own range.
+  std::vector<RunOutcome> down = runner.ExecuteRange(*runner.Find("b"), dates, "backfill");
+  for (const RunOutcome& o : down) EXPECT_TRUE(o.status.ok()) << o.status.ToString();
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status <> 'succeeded'"), 0);
+}
+
+// A date that fails inside a range commits nothing of the range; then every date runs by itself,
+// so the failure is recorded against that date alone and the others succeed.
+TEST_P(RunnerTest, ADateFailingInARangeFailsAloneAndTheOtherDatesCommit) {
+  Runner runner(*store_, clock_);
+  CountingProcessor p("a");
+  p.ranges = true;
+  p.before_commit = [&](RunContext& ctx) {
+    p.fail = ctx.partition_key() == "2024-01-30" ? InvalidArgumentError("bad row on 2024-01-30") : OkStatus();
+  };
+  std::vector<RunOutcome> out = runner.ExecuteRange(p, {"2024-01-29", "2024-01-30", "2024-01-31"}, "backfill");
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(out[0].status.ok());
+  EXPECT_EQ(out[1].category, FailureCategory::kBadInput);
+  EXPECT_NE(out[1].status.message().find("bad row on 2024-01-30"), std::string::npos) << out[1].status.ToString();
+  EXPECT_TRUE(out[2].status.ok());
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM test_out WHERE part = '2024-01-30'"), 0);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM test_out"), 6);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'succeeded'"), 2);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status IN ('failed', 'dead') AND "
+                           "partition_key = '2024-01-30' AND error_category = 'bad_input'"),
+            1);
+}
+
+// Fencing holds for a range: a date whose run was taken away while the range computed cannot
+// commit, and neither does the range; the other dates then commit one by one.
+TEST_P(RunnerTest, ARangeWhoseDateLostItsRunCommitsOnlyTheDatesItStillOwns) {
+  Runner runner(*store_, clock_);
+  CountingProcessor p("a");
+  p.ranges = true;
+  p.before_commit = [&](RunContext& ctx) {
+    if (ctx.partition_key() != "2024-01-31") return;
+    // A reaper (or an operator) fails the first date's run while the range works on the last.
+    ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) {
+                  return t.Exec("UPDATE processor_runs SET status = 'failed' WHERE partition_key = '2024-01-29'")
+                      .status();
+                }).ok());
+  };
+  std::vector<RunOutcome> out = runner.ExecuteRange(p, {"2024-01-29", "2024-01-30", "2024-01-31"}, "backfill");
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0].status.code(), StatusCode::kAborted) << out[0].status.ToString();
+  EXPECT_TRUE(out[1].status.ok()) << out[1].status.ToString();
+  EXPECT_TRUE(out[2].status.ok()) << out[2].status.ToString();
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM test_out WHERE part = '2024-01-29'"), 0);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM test_out"), 6);
+}
+
+// A date another worker is running is not claimed by the range: it is reported as running.
+TEST_P(RunnerTest, ARangeLeavesADateAnotherWorkerIsRunning) {
+  Runner runner(*store_, clock_);
+  CountingProcessor p("a");
+  p.ranges = true;
+  ASSERT_TRUE(store_->WithWrite([&](store::Transaction& t) -> Status {
+                RunStart s{"a", 3, "2024-01-30", "2024-01-30", "manual", std::nullopt, 1, 0, std::nullopt};
+                ASSIGN_OR_RETURN(int64_t id, Ledger::Enqueue(t, s, clock_.NowSeconds()));
+                return Queue::ClaimRun(t, id, "elsewhere:1", clock_.NowMillis(), 60'000, 42).status();
+              }).ok());
+  std::vector<RunOutcome> out = runner.ExecuteRange(p, {"2024-01-29", "2024-01-30", "2024-01-31"}, "backfill");
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_TRUE(out[0].status.ok());
+  EXPECT_EQ(out[1].status.code(), StatusCode::kAlreadyExists) << out[1].status.ToString();
+  EXPECT_TRUE(out[2].status.ok());
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM test_out WHERE part = '2024-01-30'"), 0);
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE status = 'running' AND worker_id = "
+                           "'elsewhere:1'"),
+            1);
 }
 
 }  // namespace

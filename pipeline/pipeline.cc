@@ -1,5 +1,6 @@
 #include "pipeline/pipeline.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -75,31 +76,89 @@ bool DateRunResult::ok() const {
   return true;
 }
 
-DateRunResult RunDate(engine::Runner& runner, const std::string& date, int phase, const std::string& trigger) {
-  if (phase == 2) return ReparseDate(runner, date, trigger);
-  DateRunResult res;
-  res.date = date;
-  std::set<std::string> failed;
-  for (engine::Processor* p : runner.InOrder(phase)) {
+namespace {
+
+// The outcome of `p` for `date` when one of its inputs is in `failed` (then `p` is added to it):
+// not run, upstream_incomplete. Empty when every input ran.
+std::optional<engine::RunOutcome> BlockedByUpstream(const engine::Processor& p, const std::string& date,
+                                                    std::set<std::string>& failed) {
+  std::string blocked;
+  for (const std::string& in : p.inputs()) {
+    if (failed.count(in)) blocked = in;
+  }
+  if (blocked.empty()) return std::nullopt;
+  engine::RunOutcome o;
+  o.status = FailedPreconditionError(p.name() + " for " + date + " not run: upstream " + blocked + " failed");
+  o.category = engine::FailureCategory::kUpstreamIncomplete;
+  failed.insert(p.name());
+  return o;
+}
+
+// Runs the date-partitioned processors of `date` that `wanted` picks, upstream first; `failed`
+// holds the date's failed processors across calls, so a downstream one is not run after them.
+void RunProcessors(engine::Runner& runner, const std::string& date, const std::function<bool(int)>& wanted,
+                   const std::string& trigger, std::set<std::string>& failed, DateRunResult& res) {
+  for (engine::Processor* p : runner.InOrder(0)) {
     // Phases 1-2 run per payload, not per date; operations (phase 7) run by schedule only.
-    if (p->phase() < 3 || p->phase() > 6) continue;
-    std::string blocked;
-    for (const std::string& in : p->inputs()) {
-      if (failed.count(in)) blocked = in;
-    }
-    if (!blocked.empty()) {
-      engine::RunOutcome o;
-      o.status = FailedPreconditionError(p->name() + " for " + date + " not run: upstream " + blocked + " failed");
-      o.category = engine::FailureCategory::kUpstreamIncomplete;
-      failed.insert(p->name());
-      res.outcomes.emplace_back(p->name(), o);
+    if (p->phase() < 3 || p->phase() > 6 || !wanted(p->phase())) continue;
+    if (std::optional<engine::RunOutcome> blocked = BlockedByUpstream(*p, date, failed)) {
+      res.outcomes.emplace_back(p->name(), std::move(*blocked));
       continue;
     }
     engine::RunOutcome o = runner.Execute(*p, date, date, trigger);
     if (!o.status.ok()) failed.insert(p->name());
     res.outcomes.emplace_back(p->name(), std::move(o));
   }
+}
+
+}  // namespace
+
+DateRunResult RunDate(engine::Runner& runner, const std::string& date, int phase, const std::string& trigger) {
+  if (phase == 2) return ReparseDate(runner, date, trigger);
+  DateRunResult res;
+  res.date = date;
+  std::set<std::string> failed;
+  RunProcessors(runner, date, [phase](int ph) { return phase == 0 || ph == phase; }, trigger, failed, res);
   return res;
+}
+
+std::vector<DateRunResult> RunDates(engine::Runner& runner, const std::vector<std::string>& dates, int phase,
+                                    const std::string& trigger) {
+  if (phase == 2) {
+    std::vector<DateRunResult> out;
+    for (const std::string& d : dates) out.push_back(ReparseDate(runner, d, trigger));
+    return out;
+  }
+  auto wants = [phase](int ph) { return phase == 0 || ph == phase; };
+  std::vector<DateRunResult> out(dates.size());
+  std::vector<std::set<std::string>> failed(dates.size());
+  for (size_t i = 0; i < dates.size(); ++i) {
+    out[i].date = dates[i];
+    RunProcessors(runner, dates[i], [&](int ph) { return ph == 3 && wants(ph); }, trigger, failed[i], out[i]);
+  }
+  if (wants(4)) {
+    for (engine::Processor* p : runner.InOrder(4)) {
+      std::vector<std::string> range;
+      std::vector<size_t> at;  // index into dates of each range date
+      for (size_t i = 0; i < dates.size(); ++i) {
+        if (std::optional<engine::RunOutcome> blocked = BlockedByUpstream(*p, dates[i], failed[i])) {
+          out[i].outcomes.emplace_back(p->name(), std::move(*blocked));
+        } else {
+          range.push_back(dates[i]);
+          at.push_back(i);
+        }
+      }
+      std::vector<engine::RunOutcome> outcomes = runner.ExecuteRange(*p, range, trigger);
+      for (size_t k = 0; k < at.size(); ++k) {
+        if (!outcomes[k].status.ok()) failed[at[k]].insert(p->name());
+        out[at[k]].outcomes.emplace_back(p->name(), std::move(outcomes[k]));
+      }
+    }
+  }
+  for (size_t i = 0; i < dates.size(); ++i) {
+    RunProcessors(runner, dates[i], [&](int ph) { return ph >= 5 && wants(ph); }, trigger, failed[i], out[i]);
+  }
+  return out;
 }
 
 DateRunResult ReparseDate(engine::Runner& runner, const std::string& date, const std::string& trigger) {
@@ -133,18 +192,22 @@ DateRunResult ReparseDate(engine::Runner& runner, const std::string& date, const
 }
 
 std::vector<DateRunResult> Backfill(engine::Runner& runner, const std::string& from, const std::string& to, int phase,
-                                    const std::function<void(int, int, const std::string&)>& progress) {
-  // A backfill restarted after its process was killed finds that process's last run still
-  // "running": once its lease has lapsed it is failed and queued again here, so this backfill
-  // can claim it instead of reporting it as running elsewhere.
+                                    const std::function<void(int, int, const std::string&)>& progress,
+                                    int range_days) {
+  // A backfill restarted after its process was killed finds that process's last runs still
+  // "running": once their lease has lapsed they are failed and queued again here, so this
+  // backfill can claim them instead of reporting them as running elsewhere.
   if (auto reaped = runner.Reap(); !reaped.ok())
     LogWarn("backfill: reaping expired leases: " + reaped.status().ToString());
   std::vector<DateRunResult> out;
   int32_t a = ParseIsoDate(from).value_or(0), b = ParseIsoDate(to).value_or(-1);
   int total = b >= a ? b - a + 1 : 0;
-  for (int32_t d = a; d <= b; ++d) {
-    out.push_back(RunDate(runner, FormatIsoDate(d), phase, "backfill"));
-    if (progress) progress(d - a + 1, total, FormatIsoDate(d));
+  const int32_t step = std::max(1, range_days);
+  for (int32_t d = a; d <= b; d += step) {
+    std::vector<std::string> dates;
+    for (int32_t x = d; x <= std::min(b, d + step - 1); ++x) dates.push_back(FormatIsoDate(x));
+    for (DateRunResult& r : RunDates(runner, dates, phase, "backfill")) out.push_back(std::move(r));
+    if (progress) progress(static_cast<int>(out.size()), total, dates.back());
   }
   return out;
 }

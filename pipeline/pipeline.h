@@ -41,9 +41,19 @@ DateRunResult RunDate(engine::Runner& runner, const std::string& date, int phase
 // Phase 2 for a date: re-parses every stored payload that has rows on that date.
 DateRunResult ReparseDate(engine::Runner& runner, const std::string& date, const std::string& trigger);
 
-// Runs RunDate for each date from..to inclusive; `progress(done, total, date)` after each date.
+// What RunDate does for each of `dates` (ascending), with phase 4 run as ranges: phase 3 date by
+// date, then each phase-4 processor as one range run over the dates (Runner::ExecuteRange: one
+// claim, one commit, a ledger run per date), then phases 5 and 6 date by date. The outputs are
+// those of RunDate date by date: a phase-4 date reads phase 3 of earlier dates only.
+std::vector<DateRunResult> RunDates(engine::Runner& runner, const std::vector<std::string>& dates, int phase,
+                                    const std::string& trigger);
+
+// The dates from..to inclusive through RunDates, `range_days` at a time (1: RunDate per date);
+// `progress(done, total, date)` after each range.
+inline constexpr int kBackfillRangeDays = 31;
 std::vector<DateRunResult> Backfill(engine::Runner& runner, const std::string& from, const std::string& to, int phase,
-                                    const std::function<void(int, int, const std::string&)>& progress);
+                                    const std::function<void(int, int, const std::string&)>& progress,
+                                    int range_days = kBackfillRangeDays);
 
 // Queues the date-partitioned root processors (phase 3 with no inputs) for each date from..to,
 // without running them: workers (`nbaprops serve` / `worker`) take them, and triggers queue the

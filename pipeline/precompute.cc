@@ -117,6 +117,8 @@ class PrecomputeProcessor : public engine::Processor {
   std::vector<std::string> output_tables() const override { return {table_}; }
   // Its commit replaces the date's rows and writes nothing else (Processor::partition_local_commits).
   bool partition_local_commits() const override { return true; }
+  // A date's run reads upstream tables only, so a backfill may run a range of dates at once.
+  bool range_runs() const override { return true; }
 
   Status Run(RunContext& ctx) override {
     int32_t day;
@@ -127,11 +129,11 @@ class PrecomputeProcessor : public engine::Processor {
  protected:
   virtual Status Compute(RunContext& ctx, const std::string& date, int32_t day) = 0;
 
-  // Replaces the date's partition with `rows` through the prepared INSERT.
-  Status Replace(RunContext& ctx, const std::string& date, const std::string& insert,
-                 const std::vector<std::vector<Cell>>& rows) {
+  // Replaces the date's partition with `rows` through the prepared INSERT. The write owns its
+  // rows: in a range run it runs after Compute returned (Processor::range_runs).
+  Status Replace(RunContext& ctx, const std::string& date, std::string insert, std::vector<std::vector<Cell>> rows) {
     ctx.records_out = static_cast<int64_t>(rows.size());
-    return ctx.CommitOutput([&](Transaction& t) -> Status {
+    return ctx.CommitOutput([this, date, insert = std::move(insert), rows = std::move(rows)](Transaction& t) -> Status {
       RETURN_IF_ERROR(t.Exec("DELETE FROM " + table_ + " WHERE game_date = ?", {date}).status());
       ASSIGN_OR_RETURN(auto st, t.Prepare(insert));
       std::vector<store::Param> params;
@@ -214,7 +216,7 @@ class TeamDefenseZoneProcessor final : public PrecomputeProcessor {
         "points_allowed, two_pt_allowed, three_pt_allowed, ft_allowed, paint_allowed, mid_range_allowed, "
         "league_two_pt, league_three_pt, league_ft, two_pt_vs_league, three_pt_vs_league, ft_vs_league, "
         "defensive_rating, pace, league_pace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        rows);
+        std::move(rows));
   }
 };
 
@@ -264,7 +266,7 @@ class PlayerShotZoneProcessor final : public PrecomputeProcessor {
                    "two_pt_share_l10, three_pt_share_l10, ft_share_l10, games_l20, two_pt_share_l20, "
                    "three_pt_share_l20, ft_share_l20, paint_share_l10, mid_range_share_l10) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   rows);
+                   std::move(rows));
   }
 
  private:
@@ -366,7 +368,7 @@ class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
                    "minutes_avg_l10, usage_avg_l10, ts_season, team_pace_l10, team_off_rating_l10, games_last_7d, "
                    "games_last_14d, minutes_last_7d, minutes_last_14d, minutes_avg_l3, minutes_avg_season) "
                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   rows);
+                   std::move(rows));
   }
 
  private:
@@ -505,7 +507,7 @@ class PlayerCompositeProcessor final : public PrecomputeProcessor {
                    "INSERT INTO precompute_player_composite_factors (game_date, player_id, team, opponent, days_rest, "
                    "back_to_back, fatigue_score, zone_mismatch, pace_factor, teammates_out, points_freed, "
                    "usage_freed, usage_spike, minutes_freed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   rows);
+                   std::move(rows));
   }
 };
 
@@ -581,7 +583,7 @@ class FeatureStoreProcessor final : public PrecomputeProcessor, public DeclaresE
                    "INSERT INTO precompute_ml_feature_store (game_date, game_id, player_id, team, opponent, "
                    "feature_version, feature_values, feature_quality, feature_sources, quality_score, "
                    "is_production_ready, not_ready_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   rows);
+                   std::move(rows));
   }
 
  private:

@@ -117,8 +117,10 @@ TEST(CrashTest, KilledWorkerIsDetectedRetriedAndOutputsMatchACleanRun) {
 }
 
 // 8. The process is killed during a backfill and restarted: the restarted backfill reaps the dead
-// process's run once its lease lapses, finishes the range, and every output matches a clean run.
-TEST(CrashTest, ABackfillKilledMidwayAndRestartedMatchesACleanRun) {
+// process's runs once their lease lapses, finishes the range, and every output matches a clean run.
+// `range_days` is the backfill's --range-days; the runs left running are the dates of the range
+// whose player_daily_cache was in progress (all 11 dates of the range, or the one date).
+void KillABackfillMidwayAndRestart(const std::string& range_days, int64_t left_running) {
   TempDir dir;
   const std::string data = std::string(NBAPROPS_SOURCE_DIR) + "/data/2023-24";
   const std::string clean = dir.File("clean.db"), crash = dir.File("crash.db");
@@ -127,12 +129,13 @@ TEST(CrashTest, ABackfillKilledMidwayAndRestartedMatchesACleanRun) {
     ASSERT_EQ(Sh(Bin() + " init --db " + db + " > /dev/null"), 0);
     ASSERT_EQ(Sh(Bin() + " import -q " + data + " --db " + db + " > /dev/null"), 0);
   }
-  ASSERT_EQ(Sh(Bin() + " backfill -q" + range + " --db " + clean + " > /dev/null"), 0);
+  // The clean run goes date by date: the outputs of a range must be those of single dates.
+  ASSERT_EQ(Sh(Bin() + " backfill -q --range-days 1" + range + " --db " + clean + " > /dev/null"), 0);
 
   const std::string lease = "NBAPROPS_LEASE_MS=1000 NBAPROPS_HEARTBEAT_MS=200";
   // Midway: the backfill hangs inside the daily cache of its 6th date, having finished five.
   pid_t b1 = Spawn(lease + " NBAPROPS_TEST_BLOCK=player_daily_cache/2023-10-29:600000",
-                   "backfill -q" + range + " --db " + crash, dir.File("b1.log"));
+                   "backfill -q" + range_days + range + " --db " + crash, dir.File("b1.log"));
   ASSERT_GT(b1, 0);
   auto store = testing::OpenTestStore(crash);
   int64_t run_id = 0;
@@ -144,11 +147,27 @@ TEST(CrashTest, ABackfillKilledMidwayAndRestartedMatchesACleanRun) {
   ASSERT_GT(run_id, 0) << "the backfill never reached 2023-10-29";
   ASSERT_EQ(::kill(b1, SIGKILL), 0);
   for (int i = 0; i < 100 && Alive(b1); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE status = 'running'"), 1);  // left behind
+  EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE status = 'running'"), left_running);
+  EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE status = 'running' AND processor = "
+                          "'player_daily_cache'"),
+            left_running);
+  // Nothing of a range in progress was committed; date by date, the dates before it were.
+  EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM precompute_player_daily_cache WHERE game_date >= '2023-10-29'"), 0);
+  const int64_t before = Count(*store, "SELECT COUNT(*) FROM precompute_player_daily_cache");
+  if (left_running > 1) {
+    EXPECT_EQ(before, 0);
+  } else {
+    EXPECT_GT(before, 0);
+  }
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // its lease (1 s) lapses
 
-  ASSERT_EQ(Sh(lease + " " + Bin() + " backfill -q" + range + " --db " + crash + " > " + dir.File("b2.log") + " 2>&1"),
+  ASSERT_EQ(Sh(lease + " " + Bin() + " backfill -q" + range_days + range + " --db " + crash + " > " +
+               dir.File("b2.log") + " 2>&1"),
             0);
+  // Every run left behind failed as lease_expired, and its retry (attempt 2) succeeded.
+  EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE status = 'failed' AND error_category = "
+                          "'lease_expired'"),
+            left_running);
   EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE run_id = " + std::to_string(run_id) +
                               " AND status = 'failed' AND error_category = 'lease_expired'"),
             1);
@@ -156,10 +175,21 @@ TEST(CrashTest, ABackfillKilledMidwayAndRestartedMatchesACleanRun) {
                               " AND attempt = 2 AND status = 'succeeded'"),
             1);
   EXPECT_EQ(Count(*store, "SELECT COUNT(*) FROM processor_runs WHERE status IN ('queued', 'running', 'dead')"), 0);
+  // One succeeded daily-cache run per date, no more, no less.
+  EXPECT_EQ(Count(*store, "SELECT COUNT(DISTINCT partition_key) FROM processor_runs WHERE processor = "
+                          "'player_daily_cache' AND status = 'succeeded'"),
+            11);
   auto clean_store = testing::OpenTestStore(clean);
   EXPECT_EQ(Checksum(*store), Checksum(*clean_store));
   EXPECT_GT(Count(*store, "SELECT COUNT(*) FROM precompute_ml_feature_store"), 1000);
 }
+
+TEST(CrashTest, ABackfillKilledMidwayAndRestartedMatchesACleanRun) {
+  KillABackfillMidwayAndRestart(" --range-days 1", 1);
+}
+
+// The backfill runs phase 4 as ranges (the default): the kill leaves the whole range running.
+TEST(CrashTest, ABackfillKilledInsideARangeRunAndRestartedMatchesACleanRun) { KillABackfillMidwayAndRestart("", 11); }
 
 }  // namespace
 }  // namespace nbaprops
