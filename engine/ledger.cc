@@ -68,6 +68,8 @@ StatusOr<int64_t> Ledger::Enqueue(store::Transaction& t, const RunStart& s, int6
 
 Status Ledger::Succeed(store::Transaction& t, int64_t run_id, const RunContext& ctx, int64_t now_ms) {
   const int64_t now = now_ms / 1000;
+  // A date of a range run ends when its output was computed, not when the whole range commits.
+  const int64_t duration_ms = (ctx.kept_at_ms > 0 ? ctx.kept_at_ms : now_ms) - ctx.started_at_ms;
   // The transition row is the fence: its run_id is NULL, which its NOT NULL constraint refuses,
   // unless the run is still running under this lease. Checked before the update, which the
   // writer lock makes safe (see ledger.h); the update repeats the condition all the same.
@@ -78,7 +80,7 @@ Status Ledger::Succeed(store::Transaction& t, int64_t run_id, const RunContext& 
   return t.ExecLater("UPDATE processor_runs SET status = 'succeeded', finished_at = ?, duration_ms = ?, records_in = ?, "
                      "records_out = ?, records_rejected = ?, details = ?, error_category = NULL, error_message = NULL "
                      "WHERE run_id = ? AND status = 'running' AND lease_token = ?",
-                     {now, now_ms - ctx.started_at_ms, ctx.records_in, ctx.records_out, ctx.records_rejected,
+                     {now, duration_ms, ctx.records_in, ctx.records_out, ctx.records_rejected,
                       ctx.details.empty() ? store::Param() : store::Param(ctx.details), run_id, ctx.lease_token});
 }
 

@@ -54,6 +54,7 @@ Status RunContext::CommitBody(store::Transaction& t, const std::function<Status(
 Status RunContext::CommitOutput(std::function<Status(store::Transaction&)> write) {
   if (keep_commit) {
     kept_write_ = std::move(write);
+    kept_at_ms = clock_.NowMillis();
     return OkStatus();
   }
   auto body = [&](store::Transaction& t) { return CommitBody(t, write); };

@@ -111,6 +111,7 @@ class RunContext {
   bool committed() const { return committed_; }
 
   bool keep_commit = false;
+  int64_t kept_at_ms = 0;  // when CommitOutput kept the write: the run's duration ends there
   bool has_kept_commit() const { return static_cast<bool>(kept_write_); }
   // The kept write, its row check, the success mark and on_success, in the caller's transaction.
   Status CommitKept(store::Transaction& t);

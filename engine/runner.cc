@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 
+#include "base/log.h"
 #include "base/time.h"
 #include "engine/incidents.h"
 
@@ -259,12 +260,14 @@ std::vector<RunOutcome> Runner::ExecuteRange(Processor& p, const std::vector<std
     if (s.ok() && !ctxs[i]->has_kept_commit()) s = InternalError("returned OK without an output");
   }
   if (s.ok()) {
+    const int64_t commit_start_ms = clock_.NowMillis();
     s = store_.WithWrite([&](store::Transaction& t) -> Status {
       for (const auto& ctx : ctxs) {
         if (ctx) RETURN_IF_ERROR(ctx->CommitKept(t));
       }
       return OkStatus();
     });
+    if (s.ok()) ShareCommitTime(ctxs, clock_.NowMillis() - commit_start_ms);
   }
   for (size_t i = 0; i < dates.size(); ++i) {
     if (!claimed[i]) {
@@ -280,6 +283,29 @@ std::vector<RunOutcome> Runner::ExecuteRange(Processor& p, const std::vector<std
   }
   if (s.ok() && triggered && listener_) listener_();
   return out;
+}
+
+void Runner::ShareCommitTime(const std::vector<std::unique_ptr<RunContext>>& ctxs, int64_t commit_ms) {
+  std::vector<int64_t> ids;
+  for (const auto& ctx : ctxs) {
+    if (ctx) ids.push_back(ctx->run_id());
+  }
+  if (commit_ms <= 0 || ids.empty()) return;
+  // Each date's duration_ms was its own computing; the range's commit is shared out equally (the
+  // last date takes the remainder), so the durations of a range sum to its time, as run by run.
+  const int64_t share = commit_ms / static_cast<int64_t>(ids.size());
+  Status st = store_.WithWrite([&](store::Transaction& t) -> Status {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const int64_t add = i + 1 < ids.size() ? share : commit_ms - share * static_cast<int64_t>(ids.size() - 1);
+      if (add > 0) {
+        RETURN_IF_ERROR(
+            t.ExecLater("UPDATE processor_runs SET duration_ms = duration_ms + ? WHERE run_id = ?", {add, ids[i]}));
+      }
+    }
+    return OkStatus();
+  });
+  if (!st.ok()) LogWarn("range run: adding the commit's " + std::to_string(commit_ms) + " ms to its runs' durations: " +
+                        st.ToString());
 }
 
 RunOutcome Runner::Outcome(const Processor& p, const RunContext& ctx) {

@@ -133,6 +133,8 @@ class Runner {
   // The test hook of EngineOptions::block_ms.
   void BlockForTest(const Processor& p, const RunRecord& run) const;
   static RunOutcome Outcome(const Processor& p, const RunContext& ctx);
+  // Adds a committed range's commit time to the durations of its runs (ExecuteRange).
+  void ShareCommitTime(const std::vector<std::unique_ptr<RunContext>>& ctxs, int64_t commit_ms);
   // Enqueues the downstream runs of `p` whose inputs have all succeeded for the partition.
   Status EnqueueDownstream(store::Transaction& t, const Processor& p, const RunRecord& run, bool* enqueued);
 

@@ -196,7 +196,10 @@ TEST_P(RunnerTest, ARangeRunCommitsEveryDateAtOnceWithALedgerRunPerDate) {
   ASSERT_TRUE(runner.Register(std::make_unique<CountingProcessor>("b", std::vector<std::string>{"a"})).ok());
   pa->ranges = true;
   std::vector<int64_t> seen;
-  pa->before_commit = [&](RunContext&) { seen.push_back(Count(*store_, "SELECT COUNT(*) FROM test_out")); };
+  pa->before_commit = [&](RunContext&) {
+    seen.push_back(Count(*store_, "SELECT COUNT(*) FROM test_out"));
+    clock_.AdvanceMillis(10);  // each date computes for 10 ms
+  };
   const std::vector<std::string> dates = {"2024-01-29", "2024-01-30", "2024-01-31"};
   std::vector<RunOutcome> out = runner.ExecuteRange(*pa, dates, "backfill");
   ASSERT_EQ(out.size(), 3u);
@@ -206,6 +209,8 @@ TEST_P(RunnerTest, ARangeRunCommitsEveryDateAtOnceWithALedgerRunPerDate) {
   }
   EXPECT_EQ(seen, (std::vector<int64_t>{0, 0, 0}));
   EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM test_out"), 9);
+  // A date's duration is its own computing, not the time until the range committed.
+  EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'a' AND duration_ms = 10"), 3);
   for (const std::string& d : dates) {
     EXPECT_EQ(Count(*store_, "SELECT COUNT(*) FROM processor_runs WHERE processor = 'a' AND partition_key = '" + d +
                                  "' AND status = 'succeeded' AND records_out = 3 AND trigger = 'backfill'"),
