@@ -70,5 +70,50 @@ TEST(PlayedGamesCache, ReadsAgainOnlyWhatTheLedgerSaysWasRewritten) {
             "player_game_summary is not complete for earlier date(s) 2023-11-05 that player_daily_cache reads");
 }
 
+// AllBefore returns every key with a row in the season before the date, keys ascending, each
+// sliced to [since, day); a key seen only on or after the date (kept from a later call) is left out.
+TEST(PlayedGamesCache, AllBeforeReturnsEveryKeyWithAGameBeforeTheDate) {
+  nbaprops::testing::TempDir dir;
+  auto store = nbaprops::testing::OpenTestStore(dir.File("g.db"));
+  auto exec = [&](const std::string& sql) {
+    ASSERT_TRUE(store->WithWrite([&](store::Transaction& t) { return t.Exec(sql).status(); }).ok()) << sql;
+  };
+  int run = 0;
+  auto game = [&](const std::string& date, const std::string& player, int points) {
+    exec("INSERT OR IGNORE INTO raw_schedule (game_id, game_date, home_team, away_team, status, source, payload_id) "
+         "VALUES ('g" + date + "', '" + date + "', 'DEN', 'OKC', 'final', 't', 1)");
+    exec("INSERT INTO analytics_player_game_summary (game_date, game_id, player_id, player_name, team, opponent, "
+         "home, minutes, points, source) VALUES ('" + date + "', 'g" + date + "', '" + player + "', 'P', 'DEN', "
+         "'OKC', 1, 30, " + std::to_string(points) + ", 't')");
+    exec("INSERT INTO processor_runs (run_id, processor, phase, partition_key, data_date, status, trigger, queued_at) "
+         "VALUES (" + std::to_string(++run) + ", 'player_game_summary', 3, '" + date + "', '" + date +
+         "', 'succeeded', 'manual', 0)");
+  };
+  game("2023-11-01", "p2", 10);
+  game("2023-11-02", "p1", 20);
+  game("2023-11-03", "p3", 30);
+  const int32_t season = SeasonStart(*ParseIsoDate("2023-11-01")), nov2 = *ParseIsoDate("2023-11-02");
+  PlayedGamesCache cache;
+  auto all = [&](int32_t since, int32_t before) {
+    std::vector<std::pair<std::string, std::vector<double>>> out;
+    EXPECT_TRUE(store
+                    ->WithRead([&](store::Transaction& t) -> Status {
+                      ASSIGN_OR_RETURN(auto m, cache.AllBefore(*store, t, season, since, before, "test"));
+                      for (const auto& [key, g] : m) {
+                        out.emplace_back(key, std::vector<double>{});
+                        for (const PlayedGame& x : g) out.back().second.push_back(x.points);
+                      }
+                      return OkStatus();
+                    })
+                    .ok());
+    return out;
+  };
+  using Keyed = std::vector<std::pair<std::string, std::vector<double>>>;
+  EXPECT_EQ(all(season, nov2 + 2), (Keyed{{"p1", {20}}, {"p2", {10}}, {"p3", {30}}}));
+  EXPECT_EQ(all(season, nov2), (Keyed{{"p2", {10}}}));             // p1 and p3 played later
+  EXPECT_EQ(all(nov2, nov2 + 1), (Keyed{{"p1", {20}}, {"p2", {}}}));  // p2's game is before `since`
+  EXPECT_EQ(cache.partitions_read(), 3);
+}
+
 }  // namespace
 }  // namespace nbaprops::pipeline

@@ -155,42 +155,34 @@ class PrecomputeProcessor : public engine::Processor {
 // ---------------------------------------------------------------------------------------------
 class TeamDefenseZoneProcessor final : public PrecomputeProcessor {
  public:
-  TeamDefenseZoneProcessor()
+  explicit TeamDefenseZoneProcessor(std::shared_ptr<TeamDefenseGamesCache> games)
       : PrecomputeProcessor("team_defense_zone_analysis", {"upcoming_team_game_context"},
-                            "precompute_team_defense_zone_analysis") {}
+                            "precompute_team_defense_zone_analysis"),
+        games_(std::move(games)) {}
 
  protected:
   Status Compute(RunContext& ctx, const std::string& date, int32_t day) override {
-    struct Allowed {
-      double points, two, three, ft, rating, possessions;
-    };
     std::vector<Game> games;
-    std::map<std::string, std::vector<Allowed>> by_team;
-    double league[4] = {0, 0, 0, 0};  // two, three, ft, possessions
-    int league_n = 0;
+    std::map<std::string, std::vector<TeamDefenseGame>> by_team;
     RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
       ASSIGN_OR_RETURN(auto all, GamesOn(t, date));
       for (auto& g : all) {
         if (!g.postponed()) games.push_back(std::move(g));
       }
-      const std::string since = FormatIsoDate(SeasonStart(day));
-      ASSIGN_OR_RETURN(auto dates, FinalGameDates(t, since, date));
-      RETURN_IF_ERROR(RequireSucceeded(t, "team_defense_game_summary", dates, name()));
-      return t.Query(
-          "SELECT team, points_allowed, opp_two_pt_points, opp_three_pt_points, opp_ft_points, "
-          "defensive_rating, possessions FROM analytics_team_defense_game_summary WHERE game_date >= ? AND "
-          "game_date < ? AND points_allowed IS NOT NULL ORDER BY team, game_date",
-          {since, date}, [&](const Row& r) {
-            Allowed a{r.Double(1), r.Double(2), r.Double(3), r.Double(4), Nan(r, 5), Nan(r, 6)};
-            league[0] += a.two;
-            league[1] += a.three;
-            league[2] += a.ft;
-            league[3] += std::isnan(a.possessions) ? 0 : a.possessions;
-            ++league_n;
-            by_team[r.Text(0)].push_back(a);
-            return OkStatus();
-          });
+      ASSIGN_OR_RETURN(by_team, games_->AllBefore(ctx.store(), t, SeasonStart(day), SeasonStart(day), day, name()));
+      return OkStatus();
     }));
+    double league[4] = {0, 0, 0, 0};  // two, three, ft, possessions
+    int league_n = 0;
+    for (const auto& [team, v] : by_team) {  // by team, then by day: the summation order is fixed
+      for (const TeamDefenseGame& a : v) {
+        league[0] += a.two;
+        league[1] += a.three;
+        league[2] += a.ft;
+        league[3] += std::isnan(a.possessions) ? 0 : a.possessions;
+        ++league_n;
+      }
+    }
     auto avg = [&](int i) { return league_n ? league[i] / league_n : kNaN; };
     const double l_two = avg(0), l_three = avg(1), l_ft = avg(2), l_pace = avg(3);
     auto vs = [](double x, double league_avg) { return league_avg > 0 ? x / league_avg - 1 : kNaN; };
@@ -199,14 +191,15 @@ class TeamDefenseZoneProcessor final : public PrecomputeProcessor {
       for (const std::string& team : {g.home, g.away}) {
         const auto& v = by_team[team];
         size_t n = v.size();
-        auto mean = [&](double Allowed::*f) {
+        auto mean = [&](double TeamDefenseGame::*f) {
           return MeanLast(n, kTeamDefenseGames, [&](size_t i) { return v[i].*f; });
         };
-        double two = mean(&Allowed::two), three = mean(&Allowed::three), ft = mean(&Allowed::ft);
+        double two = mean(&TeamDefenseGame::two), three = mean(&TeamDefenseGame::three),
+               ft = mean(&TeamDefenseGame::ft);
         rows.push_back({date, team, g.Opponent(team), static_cast<int64_t>(std::min<size_t>(n, kTeamDefenseGames)),
-                        Opt(mean(&Allowed::points)), Opt(two), Opt(three), Opt(ft), Cell(), Cell(), Opt(l_two),
+                        Opt(mean(&TeamDefenseGame::points)), Opt(two), Opt(three), Opt(ft), Cell(), Cell(), Opt(l_two),
                         Opt(l_three), Opt(l_ft), Opt(vs(two, l_two)), Opt(vs(three, l_three)), Opt(vs(ft, l_ft)),
-                        Opt(mean(&Allowed::rating)), Opt(mean(&Allowed::possessions)), Opt(l_pace)});
+                        Opt(mean(&TeamDefenseGame::rating)), Opt(mean(&TeamDefenseGame::possessions)), Opt(l_pace)});
       }
     }
     ctx.expected_min_rows = static_cast<int64_t>(rows.size());
@@ -218,6 +211,9 @@ class TeamDefenseZoneProcessor final : public PrecomputeProcessor {
         "defensive_rating, pace, league_pace) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         std::move(rows));
   }
+
+ private:
+  std::shared_ptr<TeamDefenseGamesCache> games_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -276,32 +272,23 @@ class PlayerShotZoneProcessor final : public PrecomputeProcessor {
 // ---------------------------------------------------------------------------------------------
 class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
  public:
-  explicit PlayerDailyCacheProcessor(std::shared_ptr<PlayedGamesCache> games)
+  PlayerDailyCacheProcessor(std::shared_ptr<PlayedGamesCache> games, std::shared_ptr<TeamOffenseGamesCache> teams)
       : PrecomputeProcessor("player_daily_cache", {"upcoming_player_game_context"}, "precompute_player_daily_cache"),
-        games_(std::move(games)) {}
+        games_(std::move(games)),
+        teams_(std::move(teams)) {}
 
  protected:
   Status Compute(RunContext& ctx, const std::string& date, int32_t day) override {
     std::vector<ExpectedPlayer> players;
     std::vector<std::vector<PlayedGame>> played;  // by player, as in `players`
-    struct TeamGame {
-      double pace, rating;
-    };
-    std::map<std::string, std::vector<TeamGame>> team_games;
+    std::map<std::string, std::vector<TeamOffenseGame>> team_games;
     RETURN_IF_ERROR(ctx.store().WithRead([&](Transaction& t) -> Status {
       ASSIGN_OR_RETURN(players, ExpectedPlayers(t, date));
       ASSIGN_OR_RETURN(played,
                        games_->Before(ctx.store(), t, SeasonStart(day), SeasonStart(day), day, PlayerIds(players), name()));
-      const std::string since = FormatIsoDate(std::max(SeasonStart(day), day - kTeamWindowDays));
-      ASSIGN_OR_RETURN(auto dates, FinalGameDates(t, since, date));
-      RETURN_IF_ERROR(RequireSucceeded(t, "team_offense_game_summary", dates, name()));
-      return t.Query(
-          "SELECT team, pace, offensive_rating FROM analytics_team_offense_game_summary WHERE "
-          "game_date >= ? AND game_date < ? ORDER BY game_date",  // by date: each team's in order, no sort
-          {since, date}, [&](const Row& r) {
-            team_games[r.Text(0)].push_back({Nan(r, 1), Nan(r, 2)});
-            return OkStatus();
-          });
+      ASSIGN_OR_RETURN(team_games, teams_->AllBefore(ctx.store(), t, SeasonStart(day),
+                                                     std::max(SeasonStart(day), day - kTeamWindowDays), day, name()));
+      return OkStatus();
     }));
     std::vector<std::vector<Cell>> rows;
     std::vector<double> decay;  // decay[k]: the EWMA weight of the game k games before the last
@@ -335,7 +322,7 @@ class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
       if (wsum > 0) ewma = xsum / wsum;
       double ts = fga + 0.44 * fta > 0 ? points / (2 * (fga + 0.44 * fta)) : kNaN;
       const auto& tg = team_games[p.team];
-      auto team_mean = [&](double TeamGame::*f) {
+      auto team_mean = [&](double TeamOffenseGame::*f) {
         return MeanLast(tg.size(), kTeamOffenseGames, [&](size_t i) { return tg[i].*f; });
       };
       rows.push_back({date,
@@ -352,8 +339,8 @@ class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
                       Opt(MeanLast(n, 10, minutes)),
                       Opt(MeanLast(n, 10, [&](size_t i) { return g[i].usage; })),
                       Opt(ts),
-                      Opt(team_mean(&TeamGame::pace)),
-                      Opt(team_mean(&TeamGame::rating)),
+                      Opt(team_mean(&TeamOffenseGame::pace)),
+                      Opt(team_mean(&TeamOffenseGame::rating)),
                       games7,
                       games14,
                       min7,
@@ -373,6 +360,7 @@ class PlayerDailyCacheProcessor final : public PrecomputeProcessor {
 
  private:
   std::shared_ptr<PlayedGamesCache> games_;
+  std::shared_ptr<TeamOffenseGamesCache> teams_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -695,11 +683,12 @@ class FeatureStoreProcessor final : public PrecomputeProcessor, public DeclaresE
 
 std::vector<std::unique_ptr<engine::Processor>> MakePrecomputeProcessors(const Config& config) {
   std::vector<std::unique_ptr<engine::Processor>> out;
-  out.push_back(std::make_unique<TeamDefenseZoneProcessor>());
+  out.push_back(std::make_unique<TeamDefenseZoneProcessor>(std::make_shared<TeamDefenseGamesCache>()));
   // Both read the season's box scores before the date: one cache of them for the two.
   auto games = std::make_shared<PlayedGamesCache>();
   out.push_back(std::make_unique<PlayerShotZoneProcessor>(games));
-  out.push_back(std::make_unique<PlayerDailyCacheProcessor>(std::move(games)));
+  out.push_back(
+      std::make_unique<PlayerDailyCacheProcessor>(std::move(games), std::make_shared<TeamOffenseGamesCache>()));
   out.push_back(std::make_unique<PlayerCompositeProcessor>());
   out.push_back(std::make_unique<FeatureStoreProcessor>(config));
   return out;
