@@ -741,6 +741,13 @@ ALTER TABLE player_prop_predictions ADD COLUMN projected_minutes REAL;
        R"SQL(
 CREATE INDEX raw_schedule_final_dates ON raw_schedule (status, game_date);
 )SQL"},
+      {16, "an index that answers 'the players expected on a date' by itself, in player order (four phase-4 "
+           "processors ask it for every date); it replaces the index on the date alone",
+       R"SQL(
+CREATE INDEX analytics_upgc_expected ON analytics_upcoming_player_game_context
+  (game_date, player_id, game_id, team, opponent, home, days_rest, back_to_back, injury_status);
+DROP INDEX analytics_upgc_by_date;
+)SQL"},
   };
   return kMigrations;
 }
